@@ -1,0 +1,56 @@
+/**
+ * `npm run bench`: every benchmark prints its figures beside a baseline measured in the same
+ * run, as a ratio, plus absolute numbers for context. Uses its own Temporal dev server
+ * (or TEMPORAL_ADDRESS) and PostgreSQL (DATABASE_URL, default the local test database).
+ */
+import { randomUUID } from 'node:crypto';
+import { createStore } from '../src/store';
+import { resolveTemporalCli } from '../src/temporal/cli-binary';
+import { connectTemporal } from '../src/temporal/connection';
+import { startDevServer } from '../src/temporal/dev-server';
+import { benchIngressThroughput, type ThroughputResult } from './ingress-throughput';
+import { runVerifyBench } from './verify';
+
+const DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 2000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+
+function row(r: ThroughputResult): string {
+  return `  ${r.label.padEnd(36)} ${r.perSecond.toFixed(0).padStart(7)}/s   p50 ${r.p50Ms.toFixed(1).padStart(6)} ms   p99 ${r.p99Ms.toFixed(1).padStart(6)} ms   ${r.count} in ${r.seconds.toFixed(2)} s${r.failures ? `   FAILURES ${r.failures}` : ''}`;
+}
+
+async function main() {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  try {
+    let address = process.env.TEMPORAL_ADDRESS;
+    if (!address) {
+      const cli = await resolveTemporalCli();
+      const server = await startDevServer({ cliPath: cli.path, port: 0, headless: true });
+      cleanups.push(() => server.stop());
+      address = server.address;
+    }
+    const temporal = await connectTemporal({ address, namespace: 'default' });
+    cleanups.push(() => temporal.connection.close());
+    const schema = `bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+    const store = await createStore({ databaseUrl: process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test', schema, poolMax: 20 });
+    cleanups.push(async () => {
+      await store.db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await store.close();
+    });
+
+    console.log(`\n# Ingress throughput: ${DELIVERIES} deliveries, ${CONCURRENCY} concurrent senders, generic profile, ~0.5 KiB bodies`);
+    const { baseline, ingress } = await benchIngressThroughput({ store, client: temporal.client, count: DELIVERIES, concurrency: CONCURRENCY });
+    console.log(row(baseline));
+    console.log(row(ingress));
+    console.log(`  ratio ingress / bare start: ${(ingress.perSecond / baseline.perSecond).toFixed(2)}x throughput, ${(ingress.p50Ms / baseline.p50Ms).toFixed(2)}x p50 latency`);
+
+    console.log('\n# Verification cost per delivery (ours vs the providers\' own libraries)');
+    await runVerifyBench();
+  } finally {
+    for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => console.error('cleanup failed:', (err as Error).message));
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

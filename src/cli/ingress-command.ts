@@ -1,0 +1,42 @@
+/** `tempohook ingress`: the production ingress process (stateless; run as many as you like). */
+import { parseEnv } from '../config/env';
+import { TempohookError } from '../errors';
+import { createLogger } from '../logger';
+import { startIngress } from '../runtime/ingress-runtime';
+import { createCleanupStack, waitForShutdownSignal } from '../runtime/shutdown';
+import { createStore } from '../store';
+import { connectTemporal } from '../temporal/connection';
+
+export async function ingressCommand(_argv: string[]): Promise<number> {
+  const env = parseEnv();
+  const logger = createLogger({ level: env.TEMPOHOOK_LOG_LEVEL, base: { process: 'ingress' } });
+  if (!env.TEMPOHOOK_ADMIN_TOKEN) throw new TempohookError('admin_token_missing', 'Set TEMPOHOOK_ADMIN_TOKEN (at least 16 characters) to protect the management API.');
+  if (!env.DATABASE_URL) throw new TempohookError('database_url_missing', 'Set DATABASE_URL to a PostgreSQL database (postgres://user:pass@host:5432/db). `tempohook dev` runs an embedded one for development.');
+
+  const cleanup = createCleanupStack((step, err) => logger.error('shutdown step failed', { step, error: (err as Error).message }));
+  try {
+    const store = await createStore({ databaseUrl: env.DATABASE_URL, ...(env.TEMPOHOOK_SECRET_KEY ? { encryptionKey: env.TEMPOHOOK_SECRET_KEY } : {}) });
+    cleanup.push('store', () => store.close());
+    const temporal = await connectTemporal(temporalConfigFromEnv(env));
+    cleanup.push('temporal connection', () => temporal.connection.close());
+    const ingress = await startIngress({ env, store, client: temporal.client, logger, adminToken: env.TEMPOHOOK_ADMIN_TOKEN });
+    cleanup.push('ingress', () => ingress.close());
+    logger.info('ingress listening', { url: ingress.url });
+    const signal = await waitForShutdownSignal();
+    logger.info('shutting down', { signal });
+  } finally {
+    await cleanup.run();
+  }
+  return 0;
+}
+
+export function temporalConfigFromEnv(env: ReturnType<typeof parseEnv>) {
+  return {
+    address: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+    namespace: env.TEMPORAL_NAMESPACE,
+    ...(env.TEMPORAL_API_KEY ? { apiKey: env.TEMPORAL_API_KEY } : {}),
+    ...(env.TEMPORAL_TLS_CERT_PATH ? { tlsCertPath: env.TEMPORAL_TLS_CERT_PATH } : {}),
+    ...(env.TEMPORAL_TLS_KEY_PATH ? { tlsKeyPath: env.TEMPORAL_TLS_KEY_PATH } : {}),
+    ...(env.TEMPORAL_TLS_CA_PATH ? { tlsCaPath: env.TEMPORAL_TLS_CA_PATH } : {}),
+  };
+}

@@ -1,0 +1,26 @@
+/** `tempohook worker`: the example worker (weeklyReport on tempohook-examples). */
+import { parseArgs } from 'node:util';
+import { NativeConnection } from '@temporalio/worker';
+import { parseEnv } from '../config/env';
+import { createLogger } from '../logger';
+import { createExampleWorker } from '../worker/example-worker';
+import { EXAMPLES_TASK_QUEUE } from '../workflows/definitions';
+import { nativeConnectionOptions } from '../temporal/connection';
+import { temporalConfigFromEnv } from './ingress-command';
+
+export async function workerCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { 'task-queue': { type: 'string', default: EXAMPLES_TASK_QUEUE } } });
+  const env = parseEnv();
+  const logger = createLogger({ level: env.TEMPOHOOK_LOG_LEVEL, base: { process: 'worker' } });
+  const config = temporalConfigFromEnv(env);
+  const connection = await NativeConnection.connect(await nativeConnectionOptions(config));
+  try {
+    const worker = await createExampleWorker({ connection, namespace: config.namespace, taskQueue: values['task-queue'] });
+    logger.info('worker running', { taskQueue: values['task-queue'], address: config.address });
+    // The worker stops itself on SIGINT/SIGTERM and drains in-flight tasks.
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+  return 0;
+}

@@ -1,0 +1,43 @@
+/**
+ * Process configuration, parsed once at start from the environment. A bad value stops the
+ * process with the variable's name and what is wrong.
+ */
+import { z } from 'zod';
+import { TempohookError } from '../errors';
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+export const envSchema = z.object({
+  PORT: port.default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Public base URL of the ingress (for endpoint URLs shown to users and Twilio's signed URL). */
+  TEMPOHOOK_PUBLIC_URL: z.url().optional(),
+  TEMPOHOOK_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  TEMPOHOOK_DATA_DIR: z.string().min(1).default('.tempohook'),
+  TEMPOHOOK_MAX_BODY_BYTES: z.coerce.number().int().min(1).default(1024 * 1024),
+  /** Key for encrypting secrets at rest: 32 bytes, base64 or hex. */
+  TEMPOHOOK_SECRET_KEY: z.string().optional(),
+  TEMPOHOOK_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_API_KEY: z.string().optional(),
+  TEMPORAL_TLS_CERT_PATH: z.string().optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().optional(),
+  TEMPORAL_TLS_CA_PATH: z.string().optional(),
+  /** Seconds a provider is asked to wait (Retry-After) when Temporal or the store is down. */
+  TEMPOHOOK_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).default(5),
+  /** How long the ingress waits for Temporal to accept a start before answering 503. */
+  TEMPOHOOK_TEMPORAL_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Parses the environment, or throws one error that lists every bad variable. */
+export function parseEnv(env: NodeJS.ProcessEnv = process.env): Env {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = envSchema.safeParse(cleaned);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ');
+  throw new TempohookError('invalid_config', `Invalid configuration:\n  ${problems}`, 500);
+}

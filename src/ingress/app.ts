@@ -1,0 +1,70 @@
+/**
+ * The ingress Express app: public delivery endpoints, health probes, and the admin-token
+ * management API. Built by `createApp(deps)`; it never listens (see server.ts).
+ */
+import express from 'express';
+import type { Client } from '@temporalio/client';
+import type { Logger } from '../logger';
+import type { Store } from '../store/types';
+import { requireAdminToken } from './admin-auth';
+import { createDeliveryRouter } from './delivery-handler';
+import { sendError } from './http-errors';
+import { createManagementRouter } from './management-routes';
+
+export interface AppDeps {
+  store: Store;
+  client: Client;
+  logger: Logger;
+  adminToken: string;
+  maxBodyBytes?: number;
+  retryAfterSeconds?: number;
+  temporalTimeoutMs?: number;
+  publicUrl?: string;
+  now?: () => Date;
+}
+
+/** True when Temporal answers a cheap call before the deadline. */
+async function temporalReady(client: Client, timeoutMs: number): Promise<boolean> {
+  try {
+    await client.withDeadline(Date.now() + timeoutMs, () => client.workflowService.getSystemInfo({}));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const [store, temporal] = await Promise.all([deps.store.ping(2000), temporalReady(deps.client, 2000)]);
+    res.status(store && temporal ? 200 : 503).json({ ok: store && temporal, store, temporal });
+  });
+
+  app.use(
+    createDeliveryRouter({
+      store: deps.store,
+      client: deps.client,
+      logger: deps.logger.child({ component: 'delivery' }),
+      maxBodyBytes: deps.maxBodyBytes ?? 1024 * 1024,
+      retryAfterSeconds: deps.retryAfterSeconds ?? 5,
+      temporalTimeoutMs: deps.temporalTimeoutMs ?? 5000,
+      ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
+    }),
+  );
+  app.use('/v1', requireAdminToken(deps.adminToken));
+  app.use(createManagementRouter({ store: deps.store, logger: deps.logger.child({ component: 'api' }), ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) }));
+
+  app.use((_req, res) => sendError(res, 404, 'not_found', 'No such route. The API lives under /v1/; see the README.'));
+  app.use((err: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    deps.logger.error('unhandled request error', { path: req.path, error: (err as Error)?.message });
+    if (!res.headersSent) sendError(res, 500, 'internal_error', 'Something went wrong; the ingress log has the details.');
+  });
+  return app;
+}

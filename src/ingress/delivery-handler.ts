@@ -1,0 +1,343 @@
+/**
+ * `POST /v1/webhook-deliveries/{endpointId}`: resolve → raw body → verify → handshake →
+ * event id → dedup reserve → start → record. A 202 means Temporal durably accepted the start;
+ * when Temporal or the store is unreachable the answer is 503 with Retry-After and the dedup
+ * reservation is released, so the provider's retry succeeds later.
+ */
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { Client } from '@temporalio/client';
+import type { Logger } from '../logger';
+import { webhookSpec, secretRefs, type WebhookSpec } from '../resources/schemas';
+import { renderText, renderValue, type TemplateContext } from '../resources/template';
+import type { DeliveryOutcome, Store, WebhookRecord } from '../store/types';
+import { getProfile } from '../verify';
+import type { InboundRequest, Profile } from '../verify/types';
+import {
+  eventIdSearchAttribute,
+  sourceSearchAttribute,
+  TEMPOHOOK_MEMO_KEY,
+  webhookSearchAttribute,
+  type TempohookRunMemo,
+  type WebhookStartInput,
+} from '../workflows/definitions';
+import { sendError } from './http-errors';
+import { parsePayload } from './payload';
+import { resolveSecrets } from './secret-resolver';
+import { startWebhookWorkflow } from './workflow-starter';
+
+export interface DeliveryHandlerDeps {
+  store: Store;
+  client: Client;
+  logger: Logger;
+  /** Default body limit; a webhook's spec.maxBodyBytes overrides it. */
+  maxBodyBytes: number;
+  retryAfterSeconds: number;
+  temporalTimeoutMs: number;
+  /** Public base URL (scheme://host[:port]); otherwise taken from the request. */
+  publicUrl?: string;
+  now?: () => Date;
+}
+
+/** Profiles are built never to throw; a bug in one must still be a 401, not a 500. */
+function safely<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch {
+    return undefined;
+  }
+}
+
+export const DEFAULT_WORKFLOW_ID_TEMPLATE = '{namespace}/{webhook}/{eventId}';
+
+interface ResolvedWebhook {
+  record: WebhookRecord;
+  spec: WebhookSpec;
+  profile: Profile;
+}
+
+interface DeliveryLocals {
+  webhook?: ResolvedWebhook;
+  receivedAt?: Date;
+}
+
+/** The parsed spec is cached per webhook generation: parsing is the same work on every delivery. */
+function createSpecCache() {
+  const cache = new Map<string, { generation: number; spec: WebhookSpec }>();
+  return (record: WebhookRecord): WebhookSpec => {
+    const hit = cache.get(record.id);
+    if (hit && hit.generation === record.generation) return hit.spec;
+    const spec = webhookSpec.parse(record.spec);
+    if (cache.size > 10_000) cache.clear();
+    cache.set(record.id, { generation: record.generation, spec });
+    return spec;
+  };
+}
+
+function lowerCaseHeaders(req: Request): Record<string, string | undefined> {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  return headers;
+}
+
+export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router {
+  const now = deps.now ?? (() => new Date());
+  const specFor = createSpecCache();
+  const rawParsers = new Map<number, RequestHandler>();
+  const log = deps.logger;
+
+  const locals = (res: Response) => res.locals as DeliveryLocals;
+  const retryAfter = { 'Retry-After': String(deps.retryAfterSeconds) };
+
+  /** History writes must never turn an answer into a 500: they are logged when they fail. */
+  async function recordRejection(webhook: ResolvedWebhook, receivedAt: Date, status: number, outcome: DeliveryOutcome, reason: string, eventId: string | null = null, sourceEvent: string | null = null) {
+    try {
+      await deps.store.deliveries.recordUnreserved({ webhookId: webhook.record.id, eventId, sourceEvent, receivedAt, outcome, httpStatus: status, reason });
+      if (outcome === 'rejected' || outcome === 'failed') await deps.store.webhooks.recordError(webhook.record.id, `${status} ${reason}`, receivedAt);
+    } catch (err) {
+      log.warn('could not record delivery', { webhook: webhook.record.name, status, error: (err as Error).message });
+    }
+  }
+
+  const resolveEndpoint: RequestHandler = async (req, res, next) => {
+    locals(res).receivedAt = now();
+    let record: WebhookRecord | null;
+    try {
+      record = await deps.store.webhooks.getByEndpointId(String(req.params.endpointId));
+    } catch (err) {
+      log.error('store unavailable while resolving endpoint', { error: (err as Error).message });
+      return sendError(res, 503, 'store_unavailable', 'The delivery store is unavailable; retry later.', { headers: retryAfter });
+    }
+    if (!record) return sendError(res, 404, 'endpoint_not_found', 'No webhook has this endpoint. Check the URL in `tempohook get webhook NAME`.');
+    try {
+      const spec = specFor(record);
+      const profile = getProfile(spec.profile);
+      if (!profile) throw new Error(`profile ${spec.profile} is not available`);
+      locals(res).webhook = { record, spec, profile };
+    } catch (err) {
+      log.error('stored webhook spec is invalid', { webhook: record.name, error: (err as Error).message });
+      return sendError(res, 500, 'webhook_invalid', 'This webhook is misconfigured; re-apply it.');
+    }
+    next();
+  };
+
+  const readRawBody: RequestHandler = (req, res, next) => {
+    const limit = locals(res).webhook!.spec.maxBodyBytes ?? deps.maxBodyBytes;
+    let parser = rawParsers.get(limit);
+    if (!parser) {
+      // type: () => true — every content type is read as bytes; signatures are over the bytes.
+      parser = express.raw({ type: () => true, limit, inflate: true });
+      rawParsers.set(limit, parser);
+    }
+    parser(req, res, next);
+  };
+
+  const bodyErrors = (err: unknown, req: Request, res: Response, next: NextFunction) => {
+    const webhook = locals(res).webhook;
+    const bodyError = err as { type?: string; status?: number; limit?: number };
+    if (!webhook || typeof bodyError.status !== 'number' || res.headersSent) return next(err);
+    const receivedAt = locals(res).receivedAt ?? now();
+    if (bodyError.type === 'entity.too.large') {
+      const reason = `body larger than the ${bodyError.limit ?? deps.maxBodyBytes}-byte limit`;
+      void recordRejection(webhook, receivedAt, 413, 'rejected', reason);
+      return sendError(res, 413, 'body_too_large', `The ${reason}; raise spec.maxBodyBytes if this is expected.`);
+    }
+    const status = bodyError.status >= 400 && bodyError.status < 500 ? bodyError.status : 400;
+    const reason = bodyError.type === 'encoding.unsupported' ? 'unsupported Content-Encoding' : 'the request body could not be read';
+    void recordRejection(webhook, receivedAt, status, 'rejected', reason);
+    sendError(res, status, 'body_unreadable', reason);
+  };
+
+  const handleDelivery: RequestHandler = async (req, res) => {
+    const webhook = locals(res).webhook!;
+    const receivedAt = locals(res).receivedAt ?? now();
+    const { record, spec, profile } = webhook;
+    const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const headers = lowerCaseHeaders(req);
+    const base = deps.publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+    const inbound: InboundRequest = { rawBody, headers, url: `${base.replace(/\/$/, '')}${req.originalUrl}`, receivedAt };
+
+    let secrets: string[];
+    try {
+      const resolved = await resolveSecrets(deps.store, record.namespace, secretRefs(spec));
+      if (resolved.values.length === 0) {
+        const reason = `no usable secret: ${resolved.missing.join(', ')} not found; apply the Secret`;
+        await recordRejection(webhook, receivedAt, 401, 'rejected', reason);
+        return sendError(res, 401, 'secret_unavailable', 'This webhook cannot verify deliveries yet.');
+      }
+      secrets = resolved.values;
+    } catch (err) {
+      log.error('store unavailable while reading secrets', { webhook: record.name, error: (err as Error).message });
+      return sendError(res, 503, 'store_unavailable', 'The delivery store is unavailable; retry later.', { headers: retryAfter });
+    }
+
+    // Only an explicit spec value overrides the profile's own default (some sign no timestamp, or
+    // document none, like SendGrid).
+    const verifyOptions = spec.timestampTolerance === undefined ? {} : { timestampToleranceSeconds: spec.timestampTolerance };
+    const parsed = parsePayload(rawBody, headers['content-type']);
+
+    // A handshake first: the profile verifies signed handshakes itself, and answers the few that
+    // providers document as unsigned (Slack's ssl_check) without one.
+    const challenge = parsed.ok ? safely(() => profile.challenge?.(inbound, parsed.payload, secrets, verifyOptions)) : undefined;
+    if (challenge) {
+      await recordRejection(webhook, receivedAt, challenge.status, 'challenge', 'handshake answered');
+      await deps.store.webhooks.recordAccepted(record.id, receivedAt).catch(() => undefined);
+      return res.status(challenge.status).type(challenge.contentType).send(challenge.body);
+    }
+
+    const verification = safely(() => profile.verify(inbound, secrets, verifyOptions)) ?? { ok: false as const, code: 'signature_malformed' as const, reason: 'the signature could not be checked' };
+    if (!verification.ok) {
+      // The claimed id is unverified, but it is what an operator searches the history for.
+      const claimedId = (spec.eventIdHeader ? headers[spec.eventIdHeader.toLowerCase()] : safely(() => profile.eventId(inbound, undefined)))?.slice(0, 255) ?? null;
+      await recordRejection(webhook, receivedAt, 401, 'rejected', `${verification.code}: ${verification.reason}`, claimedId);
+      return sendError(res, 401, verification.code, verification.reason);
+    }
+
+    if (!parsed.ok) {
+      await recordRejection(webhook, receivedAt, 400, 'rejected', parsed.reason);
+      return sendError(res, 400, 'invalid_body', parsed.reason);
+    }
+    const payload = parsed.payload;
+
+    const sourceEvent = profile.sourceEvent(inbound, payload) ?? null;
+    const eventId = spec.eventIdHeader ? headers[spec.eventIdHeader.toLowerCase()] : profile.eventId(inbound, payload);
+    if (!eventId) {
+      const where = spec.eventIdHeader ? `header ${spec.eventIdHeader}` : `the ${profile.name} profile's event id`;
+      await recordRejection(webhook, receivedAt, 400, 'rejected', `event id missing (${where})`, null, sourceEvent);
+      return sendError(res, 400, 'event_id_missing', `The delivery has no event id (${where}); it is needed to deduplicate.`);
+    }
+    if (eventId.length > 255) {
+      await recordRejection(webhook, receivedAt, 400, 'rejected', 'event id longer than 255 characters', null, sourceEvent);
+      return sendError(res, 400, 'event_id_invalid', 'The event id is longer than 255 characters.');
+    }
+
+    const windowSeconds = spec.dedupWindow ?? profile.defaultDedupWindowSeconds;
+    let reservation;
+    try {
+      reservation = await deps.store.deliveries.reserve({ webhookId: record.id, eventId, sourceEvent, receivedAt, windowSeconds });
+    } catch (err) {
+      log.error('store unavailable while reserving delivery', { webhook: record.name, error: (err as Error).message });
+      return sendError(res, 503, 'store_unavailable', 'The delivery store is unavailable; retry later.', { headers: retryAfter });
+    }
+
+    const source = sourceEvent ?? profile.name;
+    const context: TemplateContext = {
+      namespace: record.namespace,
+      webhook: record.name,
+      eventId,
+      deliveryId: reservation.delivery.id,
+      source,
+      profile: profile.name,
+      receivedAt: receivedAt.toISOString(),
+      payload,
+      headers,
+    };
+    const start = spec.start!;
+    const workflowId = renderText(start.workflowId ?? DEFAULT_WORKFLOW_ID_TEMPLATE, context);
+
+    if (!reservation.reserved) {
+      await deps.store.webhooks.recordAccepted(record.id, receivedAt).catch(() => undefined);
+      return res.status(202).json({
+        accepted: true,
+        duplicate: true,
+        deliveryId: reservation.delivery.id,
+        originalDeliveryId: reservation.original.id,
+        workflowId: reservation.original.workflowId ?? workflowId,
+        runId: reservation.original.runId,
+      });
+    }
+
+    const deliveryId = reservation.delivery.id;
+    const input: WebhookStartInput = {
+      ...(start.input ? (renderValue(start.input, context) as Record<string, unknown>) : {}),
+      webhook_payload: payload,
+      webhook_event_id: eventId,
+      webhook_received_at: context.receivedAt,
+      webhook_source: source,
+      webhook_delivery_id: deliveryId,
+      webhook_name: record.name,
+      webhook_namespace: record.namespace,
+    };
+    const webhookKey = `${record.namespace}/${record.name}`;
+    const outcome = await startWebhookWorkflow(
+      deps.client,
+      {
+        workflowType: start.workflowType,
+        taskQueue: start.taskQueue,
+        workflowId,
+        input,
+        memo: {
+          ...(start.memo ? (renderValue(start.memo, context) as Record<string, unknown>) : {}),
+          [TEMPOHOOK_MEMO_KEY]: { webhook: webhookKey, profile: profile.name, eventId, deliveryId, source, receivedAt: context.receivedAt } satisfies TempohookRunMemo,
+        },
+        searchAttributes: [
+          { key: webhookSearchAttribute, value: webhookKey },
+          { key: eventIdSearchAttribute, value: eventId },
+          { key: sourceSearchAttribute, value: `${profile.name}:${source}` },
+        ],
+        staticSummary: `Webhook ${webhookKey} · ${source} · event ${eventId}`,
+        staticDetails: [
+          `**Started by tempohook** from a verified \`${profile.name}\` delivery.`,
+          '',
+          '| | |',
+          '|---|---|',
+          `| Webhook | \`${webhookKey}\` |`,
+          `| Source event | \`${source}\` |`,
+          `| Event id | \`${eventId}\` |`,
+          `| Delivery id | \`${deliveryId}\` |`,
+          `| Received at | ${context.receivedAt} |`,
+          '',
+          `History: \`tempohook get deliveries ${record.name}\` or \`GET /v1/webhooks/${record.name}/deliveries?namespace=${record.namespace}\``,
+        ].join('\n'),
+        workflowExecutionTimeoutSeconds: start.workflowExecutionTimeout,
+      },
+      deps.temporalTimeoutMs,
+    );
+
+    switch (outcome.kind) {
+      case 'started':
+      case 'already_started': {
+        const duplicate = outcome.kind === 'already_started';
+        await finish(deliveryId, { outcome: duplicate ? 'duplicate' : 'started', httpStatus: 202, workflowId: outcome.workflowId, runId: outcome.runId, reason: duplicate ? 'a run with this workflow id already exists' : null });
+        await deps.store.webhooks.recordAccepted(record.id, receivedAt).catch(() => undefined);
+        return res.status(202).json({ accepted: true, duplicate, deliveryId, workflowId: outcome.workflowId, runId: outcome.runId });
+      }
+      case 'unavailable': {
+        log.error('Temporal unavailable; delivery released for retry', { webhook: record.name, deliveryId, error: outcome.detail });
+        await releaseAndFinish(deliveryId, 503, 'Temporal unavailable: ' + outcome.detail);
+        return sendError(res, 503, 'temporal_unavailable', 'Temporal is unavailable; retry later.', { headers: retryAfter });
+      }
+      case 'rejected': {
+        log.warn('Temporal rejected the start', { webhook: record.name, deliveryId, error: outcome.detail });
+        await releaseAndFinish(deliveryId, 400, 'workflow start rejected: ' + outcome.detail);
+        await deps.store.webhooks.recordError(record.id, `start rejected by Temporal: ${outcome.detail}`, receivedAt).catch(() => undefined);
+        return sendError(res, 400, 'webhook_task_creation_failed', 'webhook task creation failed');
+      }
+    }
+  };
+
+  async function finish(deliveryId: string, result: Parameters<Store['deliveries']['complete']>[1]) {
+    try {
+      await deps.store.deliveries.complete(deliveryId, result);
+    } catch (err) {
+      // Temporal already holds the run; the pending row stays as evidence and the key stays held.
+      log.error('could not record delivery outcome', { deliveryId, error: (err as Error).message });
+    }
+  }
+
+  async function releaseAndFinish(deliveryId: string, status: number, reason: string) {
+    try {
+      await deps.store.deliveries.release(deliveryId);
+      await deps.store.deliveries.complete(deliveryId, { outcome: 'failed', httpStatus: status, reason });
+    } catch (err) {
+      log.error('could not release delivery reservation', { deliveryId, error: (err as Error).message });
+    }
+  }
+
+  const router = express.Router();
+  router.post('/v1/webhook-deliveries/:endpointId', resolveEndpoint, readRawBody, bodyErrors, handleDelivery);
+  router.all('/v1/webhook-deliveries/:endpointId', (_req, res) => {
+    res.setHeader('Allow', 'POST');
+    sendError(res, 405, 'method_not_allowed', 'Webhook endpoints accept POST only.');
+  });
+  return router;
+}

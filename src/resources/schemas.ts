@@ -1,0 +1,127 @@
+/**
+ * The declarative resources of tempohook (`apiVersion: tempohook.dev/v1`), validated with zod
+ * wherever they enter: the management API, `tempohook apply`, the example files.
+ */
+import { z } from 'zod';
+import { profileNames } from '../verify';
+import { parseDurationSeconds } from './duration';
+import { invalidPlaceholders } from './template';
+
+export const API_VERSION = 'tempohook.dev/v1';
+export const DEFAULT_NAMESPACE = 'default';
+
+/** DNS-label style names: they appear in workflow ids, URLs and search attributes. */
+export const resourceName = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be lower-case letters, digits and "-", starting and ending with a letter or digit');
+
+const metadata = z.object({ name: resourceName, namespace: resourceName.optional() }).strict();
+
+const duration = z
+  .union([z.string(), z.number()])
+  .refine((v) => parseDurationSeconds(v) !== undefined, 'must be a duration like "300s", "5m", "24h", "7d" or a number of seconds')
+  .transform((v) => parseDurationSeconds(v)!);
+
+const template = z
+  .string()
+  .min(1)
+  .superRefine((value, ctx) => {
+    const bad = invalidPlaceholders(value);
+    if (bad.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown placeholder ${bad.map((b) => `{${b}}`).join(', ')}; use {namespace}, {webhook}, {eventId}, {deliveryId}, {source}, {profile}, {receivedAt}, {payload.<path>} or {header.<name>}`,
+      });
+    }
+  });
+
+/** `{name, key}` of a Secret resource in the webhook's namespace, or `"{env:VAR}"` for an environment variable. */
+const secretKeyRef = z.union([
+  z.object({ name: resourceName, key: z.string().min(1).max(253) }).strict(),
+  z.string().regex(/^\{env:[A-Za-z_][A-Za-z0-9_]*\}$/, 'must be {name, key} or "{env:VARIABLE}"'),
+]);
+export type SecretKeyRef = z.infer<typeof secretKeyRef>;
+
+export const webhookStartSpec = z
+  .object({
+    workflowType: z.string().min(1).max(255),
+    taskQueue: z.string().min(1).max(255),
+    /** Default `{namespace}/{webhook}/{eventId}`: deterministic, so a lost reservation cannot start a second run. */
+    workflowId: template
+      .max(1000)
+      .refine((t) => !/\{(deliveryId|receivedAt)\}/.test(t), 'must not use {deliveryId} or {receivedAt}: they differ per delivery, so a redelivered event would start a second run')
+      .optional(),
+    /** Extra input fields; strings are templates. Keys `webhook_*` are reserved. */
+    input: z
+      .record(z.string(), z.unknown())
+      .refine((input) => !Object.keys(input).some((key) => key.startsWith('webhook_')), 'keys starting with "webhook_" are reserved for tempohook')
+      .optional(),
+    memo: z.record(z.string(), z.unknown()).optional(),
+    workflowExecutionTimeout: duration.optional(),
+  })
+  .strict();
+
+export const webhookSpec = z
+  .object({
+    profile: z.string().refine((p) => profileNames.includes(p), {
+      message: `unknown profile; use one of: ${profileNames.join(', ')}`,
+    }),
+    /** One secret, or several during rotation (any one verifies). */
+    secretRef: z.union([secretKeyRef, z.array(secretKeyRef).min(1).max(10)]),
+    /** Header carrying the event id, when the profile's default does not fit. */
+    eventIdHeader: z.string().min(1).max(100).optional(),
+    dedupWindow: duration.optional(),
+    timestampTolerance: duration.optional(),
+    /** Largest accepted body; default 1 MiB. */
+    maxBodyBytes: z.number().int().min(1).max(32 * 1024 * 1024).optional(),
+    start: webhookStartSpec.optional(),
+  })
+  .strict()
+  .refine((spec) => spec.start !== undefined, { message: 'a webhook needs an action: set spec.start', path: ['start'] });
+
+export type WebhookSpec = z.infer<typeof webhookSpec>;
+export type WebhookStartSpec = z.infer<typeof webhookStartSpec>;
+
+export const webhookResource = z
+  .object({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal('Webhook'),
+    metadata,
+    spec: webhookSpec,
+  })
+  .strict();
+
+export const secretResource = z
+  .object({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal('Secret'),
+    metadata,
+    spec: z
+      .object({
+        stringData: z.record(z.string().min(1).max(253), z.string().min(1).max(65536)).optional(),
+        /** Base64 values, as in Kubernetes Secrets. */
+        data: z.record(z.string().min(1).max(253), z.string().base64()).optional(),
+      })
+      .strict()
+      .refine((s) => Object.keys({ ...s.data, ...s.stringData }).length > 0, 'a secret needs at least one key in spec.stringData or spec.data'),
+  })
+  .strict();
+
+export type WebhookResource = z.infer<typeof webhookResource>;
+export type SecretResource = z.infer<typeof secretResource>;
+
+/** The secret references of a webhook spec as a list. */
+export function secretRefs(spec: Pick<WebhookSpec, 'secretRef'>): SecretKeyRef[] {
+  return Array.isArray(spec.secretRef) ? spec.secretRef : [spec.secretRef];
+}
+
+/** Flattens a zod error into `path: message` lines and a list for API clients. */
+export function describeZodError(error: z.ZodError): { message: string; issues: Array<{ path: string; message: string }> } {
+  const issues = error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.') || '(root)',
+    message: issue.message,
+  }));
+  return { message: issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues };
+}

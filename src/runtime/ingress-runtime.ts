@@ -1,0 +1,39 @@
+/** Builds and starts the ingress from parsed configuration; shared by `tempohook ingress` and `dev`. */
+import type { Client } from '@temporalio/client';
+import type { Env } from '../config/env';
+import { createApp } from '../ingress/app';
+import { listen, type RunningServer } from '../ingress/server';
+import type { Logger } from '../logger';
+import type { Store } from '../store/types';
+
+/** Expired dedup keys are purged this often; history rows stay. */
+const PURGE_INTERVAL_MS = 10 * 60 * 1000;
+
+export async function startIngress(input: { env: Env; store: Store; client: Client; logger: Logger; adminToken: string }): Promise<RunningServer> {
+  const { env, store, logger } = input;
+  const app = createApp({
+    store,
+    client: input.client,
+    logger,
+    adminToken: input.adminToken,
+    maxBodyBytes: env.TEMPOHOOK_MAX_BODY_BYTES,
+    retryAfterSeconds: env.TEMPOHOOK_RETRY_AFTER_SECONDS,
+    temporalTimeoutMs: env.TEMPOHOOK_TEMPORAL_TIMEOUT_MS,
+    ...(env.TEMPOHOOK_PUBLIC_URL ? { publicUrl: env.TEMPOHOOK_PUBLIC_URL } : {}),
+  });
+  const server = await listen(app, env.PORT, env.HOST);
+  const purge = setInterval(() => {
+    store.deliveries.purgeExpired(new Date()).then(
+      (count) => count > 0 && logger.debug('purged expired dedup keys', { count }),
+      (err: unknown) => logger.warn('dedup purge failed', { error: (err as Error).message }),
+    );
+  }, PURGE_INTERVAL_MS);
+  purge.unref();
+  return {
+    ...server,
+    close: async () => {
+      clearInterval(purge);
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * The delivery history (`deliveries`, one row per inbound request) and the dedup keys that make
+ * the ingress idempotent (`dedup_keys`, who holds a (webhook, event id) until when).
+ */
+import { randomUUID } from 'node:crypto';
+import { TempohookError } from '../errors';
+import type { Db, DeliveriesRepository, DeliveryOutcome, DeliveryRecord } from './types';
+import { isUuid } from './webhooks-repository';
+
+interface DeliveryRow {
+  id: string;
+  webhook_id: string;
+  event_id: string | null;
+  source_event: string | null;
+  received_at: Date;
+  http_status: number | null;
+  outcome: DeliveryOutcome;
+  reason: string | null;
+  workflow_id: string | null;
+  run_id: string | null;
+  duplicate_of: string | null;
+}
+
+const COLUMNS = 'id, webhook_id, event_id, source_event, received_at, http_status, outcome, reason, workflow_id, run_id, duplicate_of';
+
+/** Largest page `list` returns. */
+export const MAX_PAGE_SIZE = 500;
+
+/** Longest `reason` kept. */
+const MAX_REASON_LENGTH = 1000;
+
+function toRecord(row: DeliveryRow): DeliveryRecord {
+  return {
+    id: row.id,
+    webhookId: row.webhook_id,
+    eventId: row.event_id,
+    sourceEvent: row.source_event,
+    receivedAt: row.received_at,
+    httpStatus: row.http_status,
+    outcome: row.outcome,
+    reason: row.reason,
+    workflowId: row.workflow_id,
+    runId: row.run_id,
+    duplicateOf: row.duplicate_of,
+  };
+}
+
+/*
+ * The claim always returns the key's current holder: the new delivery's id when the key was
+ * free or expired, the earlier holder's otherwise. ON CONFLICT waits for a concurrent claimer
+ * to commit and then reads its row, so of N identical calls exactly one sees its own id. A
+ * plain SELECT would not do: it reads the statement's snapshot, taken before that commit.
+ */
+const RESERVE = `
+  WITH claim AS (
+    INSERT INTO dedup_keys AS k (webhook_id, event_id, delivery_id, expires_at)
+    VALUES ($1::uuid, $2::text, $3::uuid, $4::timestamptz)
+    ON CONFLICT (webhook_id, event_id) DO UPDATE SET
+      delivery_id = CASE WHEN k.expires_at <= $5::timestamptz THEN EXCLUDED.delivery_id ELSE k.delivery_id END,
+      expires_at  = CASE WHEN k.expires_at <= $5::timestamptz THEN EXCLUDED.expires_at  ELSE k.expires_at END
+    RETURNING k.delivery_id
+  )
+  INSERT INTO deliveries (id, webhook_id, event_id, source_event, received_at, http_status, outcome, duplicate_of)
+  SELECT $3::uuid, $1::uuid, $2::text, $6::text, $5::timestamptz,
+         CASE WHEN claim.delivery_id = $3 THEN NULL ELSE 202 END,
+         CASE WHEN claim.delivery_id = $3 THEN 'pending' ELSE 'duplicate' END,
+         NULLIF(claim.delivery_id, $3::uuid)
+  FROM claim
+  RETURNING ${COLUMNS}`;
+
+/** Creates the deliveries repository over `db`. */
+export function createDeliveriesRepository(db: Db): DeliveriesRepository {
+  async function get(id: string): Promise<DeliveryRecord | null> {
+    if (!isUuid(id)) return null;
+    const result = await db.query<DeliveryRow>(`SELECT ${COLUMNS} FROM deliveries WHERE id = $1`, [id]);
+    return result.rows[0] ? toRecord(result.rows[0]) : null;
+  }
+
+  return {
+    get,
+
+    async reserve({ webhookId, eventId, sourceEvent, receivedAt, windowSeconds }) {
+      if (!Number.isFinite(windowSeconds) || windowSeconds < 0) {
+        throw new TempohookError('invalid_argument', `The dedup window must be zero or more seconds, not ${windowSeconds}.`, 500);
+      }
+      const id = randomUUID();
+      const expiresAt = new Date(receivedAt.getTime() + windowSeconds * 1000);
+      const result = await db.query<DeliveryRow>(RESERVE, [webhookId, eventId, id, expiresAt, receivedAt, sourceEvent]);
+      const delivery = toRecord(result.rows[0]!);
+      if (delivery.duplicateOf === null) return { reserved: true, delivery };
+      // A fresh statement, so it sees the holder's committed row.
+      const original = await get(delivery.duplicateOf);
+      if (!original) {
+        throw new TempohookError('delivery_not_found', `Delivery ${delivery.duplicateOf}, which holds event ${eventId}, disappeared while being read; the webhook was probably deleted.`, 409);
+      }
+      return { reserved: false, delivery, original };
+    },
+
+    async complete(id, result) {
+      if (!isUuid(id)) return;
+      const sets = ['outcome = $2', 'http_status = $3'];
+      const values: unknown[] = [id, result.outcome, result.httpStatus];
+      const optional: Array<[string, string | null | undefined]> = [
+        ['workflow_id', result.workflowId],
+        ['run_id', result.runId],
+        ['reason', result.reason === undefined || result.reason === null ? result.reason : result.reason.slice(0, MAX_REASON_LENGTH)],
+      ];
+      for (const [column, value] of optional) {
+        if (value === undefined) continue;
+        values.push(value);
+        sets.push(`${column} = $${values.length}`);
+      }
+      await db.query(`UPDATE deliveries SET ${sets.join(', ')} WHERE id = $1`, values);
+    },
+
+    async release(id) {
+      if (!isUuid(id)) return;
+      // A key taken over by a later delivery (after expiry) names that delivery and stays.
+      await db.query('DELETE FROM dedup_keys WHERE delivery_id = $1', [id]);
+    },
+
+    async recordUnreserved({ webhookId, eventId, sourceEvent, receivedAt, outcome, httpStatus, reason }) {
+      const result = await db.query<DeliveryRow>(
+        `INSERT INTO deliveries (id, webhook_id, event_id, source_event, received_at, http_status, outcome, reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         RETURNING ${COLUMNS}`,
+        [randomUUID(), webhookId, eventId, sourceEvent, receivedAt, httpStatus, outcome, reason === null ? null : reason.slice(0, MAX_REASON_LENGTH)],
+      );
+      return toRecord(result.rows[0]!);
+    },
+
+    async list(webhookId, page) {
+      const limit = page.limit;
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+        throw new TempohookError('invalid_argument', `limit must be an integer from 1 to ${MAX_PAGE_SIZE}, not ${limit}.`, 400);
+      }
+      if (!isUuid(webhookId)) return { items: [], nextCursor: null };
+      const after = page.cursor ? decodeCursor(page.cursor) : null;
+      const rows = after
+        ? await db.query<DeliveryRow & { cursor_at: string }>(
+            `SELECT ${COLUMNS}, ${CURSOR_AT} FROM deliveries
+             WHERE webhook_id = $1 AND (received_at, id) < ($2::timestamptz, $3::uuid)
+             ORDER BY received_at DESC, id DESC LIMIT $4`,
+            [webhookId, after.receivedAt, after.id, limit + 1],
+          )
+        : await db.query<DeliveryRow & { cursor_at: string }>(
+            `SELECT ${COLUMNS}, ${CURSOR_AT} FROM deliveries WHERE webhook_id = $1
+             ORDER BY received_at DESC, id DESC LIMIT $2`,
+            [webhookId, limit + 1],
+          );
+      const pageRows = rows.rows.slice(0, limit);
+      const last = pageRows[pageRows.length - 1];
+      const nextCursor = rows.rows.length > limit && last ? encodeCursor({ receivedAt: last.cursor_at, id: last.id }) : null;
+      return { items: pageRows.map(toRecord), nextCursor };
+    },
+
+    async purgeExpired(now) {
+      const result = await db.query('DELETE FROM dedup_keys WHERE expires_at <= $1', [now]);
+      return result.rowCount ?? 0;
+    },
+  };
+}
+
+// The exact stored instant (microseconds, UTC): a JS Date would round it to milliseconds.
+const CURSOR_AT = `to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
+
+interface Cursor {
+  receivedAt: string;
+  id: string;
+}
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify([cursor.receivedAt, cursor.id]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(text: string): Cursor {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2) {
+      const [receivedAt, id] = value as unknown[];
+      if (typeof receivedAt === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(receivedAt) && typeof id === 'string' && isUuid(id)) {
+        return { receivedAt, id };
+      }
+    }
+  } catch {
+    // reported below
+  }
+  throw new TempohookError('invalid_cursor', 'The cursor is not one this API returned; start again without it.', 400);
+}

@@ -1,0 +1,88 @@
+/**
+ * The store: one `pg` pool, migrated on start, and the repositories over it. PostgreSQL in
+ * production; the embedded PGlite server (`startEmbeddedPostgres`) in `tempohook dev` and tests.
+ */
+import { createDeliveriesRepository } from './deliveries-repository';
+import { isEmbeddedPostgresUrl } from './embedded-postgres';
+import { migrate } from './migrate';
+import { createPool, explainConnectionError } from './pool';
+import { createSecretCipher } from './secret-cipher';
+import { createSecretsRepository } from './secrets-repository';
+import type { Store } from './types';
+import { createWebhooksRepository } from './webhooks-repository';
+import type { Logger } from '../logger';
+
+export * from './types';
+export { createPool, withTransaction, describeDatabaseUrl, explainConnectionError, quoteIdentifier, type CreatePoolOptions } from './pool';
+export { migrate, loadMigrations, findMigrationsDir, type Migration, type MigrateResult } from './migrate';
+export { startEmbeddedPostgres, isEmbeddedPostgresUrl, type EmbeddedPostgres, type StartEmbeddedPostgresOptions } from './embedded-postgres';
+export { createSecretsRepository, type SecretsRepositoryOptions } from './secrets-repository';
+export { createWebhooksRepository, newEndpointId } from './webhooks-repository';
+export { createDeliveriesRepository, MAX_PAGE_SIZE } from './deliveries-repository';
+export { parseSecretKey } from './secret-cipher';
+
+export interface CreateStoreOptions {
+  /** `postgres://…`; the URL of `startEmbeddedPostgres()` works too. */
+  databaseUrl: string;
+  /** Tables go in this schema (created if missing); default: the connection's search_path. */
+  schema?: string;
+  /** TEMPOHOOK_SECRET_KEY (32 bytes, base64 or hex): encrypts Secret data at rest. */
+  encryptionKey?: string | Buffer;
+  /** Pool size; default 10, and 1 for the embedded database (it runs one statement at a time). */
+  poolMax?: number;
+  /** Server-side statement timeout (default 10 s; PGlite ignores it). */
+  statementTimeoutMs?: number;
+  /** How long to wait for a connection (default 5 s). */
+  connectionTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/** Connects, applies pending migrations and returns the repositories. Fails with `database_unreachable` (503) when the database cannot be used. */
+export async function createStore(options: CreateStoreOptions): Promise<Store> {
+  const { databaseUrl } = options;
+  // A bad key is a configuration error: report it before touching the database.
+  if (options.encryptionKey !== undefined) createSecretCipher(options.encryptionKey);
+  const embedded = isEmbeddedPostgresUrl(databaseUrl);
+  const db = createPool(databaseUrl, {
+    max: options.poolMax ?? (embedded ? 1 : 10),
+    schema: options.schema,
+    statementTimeoutMs: options.statementTimeoutMs,
+    connectionTimeoutMs: options.connectionTimeoutMs,
+    idleTimeoutMs: embedded ? 0 : undefined,
+    logger: options.logger,
+  });
+  try {
+    await migrate(db);
+  } catch (err) {
+    await db.end().catch(() => undefined);
+    throw explainConnectionError(err, databaseUrl) ?? err;
+  }
+
+  let closing: Promise<void> | null = null;
+  return {
+    db,
+    secrets: createSecretsRepository(db, { encryptionKey: options.encryptionKey }),
+    webhooks: createWebhooksRepository(db),
+    deliveries: createDeliveriesRepository(db),
+    async ping(timeoutMs = 2_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      });
+      const answered = db.query('SELECT 1').then(
+        () => true,
+        () => false,
+      );
+      try {
+        return await Promise.race([answered, timedOut]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    close() {
+      closing ??= db.end();
+      return closing;
+    },
+  };
+}
+

@@ -1,0 +1,121 @@
+/**
+ * What the rest of tempohook needs from storage. Implementations are factories over a `pg`
+ * pool (`createXRepository(db)`), and run unchanged on PostgreSQL and on PGlite served by
+ * our PGlite wire server (src/store/pglite-wire-server.ts). Not-found is `null`, never an exception.
+ */
+import type { Pool } from 'pg';
+
+export type Db = Pool;
+
+export interface SecretRecord {
+  namespace: string;
+  name: string;
+  /** Key → value. Only ever handed to verification code; never returned by the API. */
+  data: Record<string, string>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface SecretsRepository {
+  /** Creates or replaces the secret's data. */
+  put(namespace: string, name: string, data: Record<string, string>): Promise<SecretRecord>;
+  get(namespace: string, name: string): Promise<SecretRecord | null>;
+  list(namespace?: string): Promise<SecretRecord[]>;
+  delete(namespace: string, name: string): Promise<boolean>;
+}
+
+export interface WebhookRecord {
+  /** Internal stable id (uuid). */
+  id: string;
+  namespace: string;
+  name: string;
+  /** The validated `spec` as applied (JSON). */
+  spec: Record<string, unknown>;
+  /** Random, unguessable, stable across re-applies of the same namespace/name. */
+  endpointId: string;
+  /** Increases by one on every apply that changes the spec. */
+  generation: number;
+  verified: boolean;
+  lastDeliveryAt: Date | null;
+  lastError: string | null;
+  lastErrorAt: Date | null;
+  deliveriesAccepted: number;
+  deliveriesRejected: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface WebhooksRepository {
+  /** Inserts or updates the spec; keeps id and endpointId of an existing webhook. */
+  apply(namespace: string, name: string, spec: Record<string, unknown>): Promise<{ webhook: WebhookRecord; created: boolean }>;
+  get(namespace: string, name: string): Promise<WebhookRecord | null>;
+  getByEndpointId(endpointId: string): Promise<WebhookRecord | null>;
+  list(namespace?: string): Promise<WebhookRecord[]>;
+  delete(namespace: string, name: string): Promise<boolean>;
+  /** A delivery was accepted: sets verified, lastDeliveryAt, increments deliveriesAccepted. */
+  recordAccepted(id: string, at: Date): Promise<void>;
+  /** A delivery was rejected or failed: sets lastError/lastErrorAt, increments deliveriesRejected. */
+  recordError(id: string, message: string, at: Date): Promise<void>;
+}
+
+export const DeliveryOutcome = {
+  pending: 'pending',
+  started: 'started',
+  duplicate: 'duplicate',
+  rejected: 'rejected',
+  failed: 'failed',
+  ignored: 'ignored',
+  challenge: 'challenge',
+} as const;
+export type DeliveryOutcome = (typeof DeliveryOutcome)[keyof typeof DeliveryOutcome];
+
+export interface DeliveryRecord {
+  id: string;
+  webhookId: string;
+  eventId: string | null;
+  sourceEvent: string | null;
+  receivedAt: Date;
+  httpStatus: number | null;
+  outcome: DeliveryOutcome;
+  /** Why it was rejected / failed / ignored (never a secret, never a stack trace). */
+  reason: string | null;
+  workflowId: string | null;
+  runId: string | null;
+  /** For a duplicate: the delivery it duplicates. */
+  duplicateOf: string | null;
+}
+
+export type ReserveResult =
+  | { reserved: true; delivery: DeliveryRecord }
+  | { reserved: false; delivery: DeliveryRecord; original: DeliveryRecord };
+
+export interface DeliveriesRepository {
+  /**
+   * Reserves (webhookId, eventId) for `windowSeconds` and records a `pending` delivery, as one
+   * atomic step: of N concurrent calls with the same key exactly one gets `reserved: true`.
+   * A key whose window has passed can be reserved again. The others get a `duplicate`
+   * delivery row of their own (httpStatus 202) pointing at the original.
+   */
+  reserve(input: { webhookId: string; eventId: string; sourceEvent: string | null; receivedAt: Date; windowSeconds: number }): Promise<ReserveResult>;
+  /** Sets outcome, httpStatus, workflowId, runId, reason of a delivery. */
+  complete(id: string, result: { outcome: DeliveryOutcome; httpStatus: number; workflowId?: string | null; runId?: string | null; reason?: string | null }): Promise<void>;
+  /** Frees the dedup key held by this delivery (Temporal/store down, start rejected) so a retry can succeed. */
+  release(id: string): Promise<void>;
+  /** Records a request that never got a dedup key (bad signature, missing event id, filtered…). */
+  recordUnreserved(input: { webhookId: string; eventId: string | null; sourceEvent: string | null; receivedAt: Date; outcome: DeliveryOutcome; httpStatus: number; reason: string | null }): Promise<DeliveryRecord>;
+  get(id: string): Promise<DeliveryRecord | null>;
+  /** Newest first (receivedAt, then id). `cursor` is the opaque `nextCursor` of the previous page; `limit` is 1..500. */
+  list(webhookId: string, page: { limit: number; cursor?: string }): Promise<{ items: DeliveryRecord[]; nextCursor: string | null }>;
+  /** Deletes dedup keys whose window has passed; returns how many. */
+  purgeExpired(now: Date): Promise<number>;
+}
+
+export interface Store {
+  db: Db;
+  secrets: SecretsRepository;
+  webhooks: WebhooksRepository;
+  deliveries: DeliveriesRepository;
+  /** True when a trivial query answers within the timeout. */
+  ping(timeoutMs?: number): Promise<boolean>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,81 @@
+/**
+ * The one way tempohook processes reach Temporal: a local dev server, a self-hosted cluster,
+ * or Temporal Cloud (API key or mTLS). The process config fills it from TEMPORAL_* variables.
+ */
+import { promises as fs } from 'node:fs';
+import { Client, Connection, type ConnectionPlugin, type TLSConfig } from '@temporalio/client';
+import { TempohookError } from '../errors';
+
+/** Where and how to reach Temporal. */
+export interface TemporalConnectionConfig {
+  /** TEMPORAL_ADDRESS, `host:port`. Default 127.0.0.1:7233. */
+  address?: string;
+  /** TEMPORAL_NAMESPACE. Default `default`. */
+  namespace?: string;
+  /** TEMPORAL_API_KEY; turns TLS on. */
+  apiKey?: string;
+  /** TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH: the client certificate pair for mTLS. */
+  tlsCertPath?: string;
+  tlsKeyPath?: string;
+  /** TEMPORAL_TLS_CA_PATH: CA of the server's certificate, when the system does not trust it. */
+  tlsCaPath?: string;
+}
+
+/** Options valid for both `Connection.connect` (client) and `NativeConnection.connect` (worker); reads the TLS files. */
+export async function temporalConnectionOptions(
+  config: TemporalConnectionConfig,
+): Promise<{ address: string; tls: TLSConfig | boolean; apiKey?: string }> {
+  const address = config.address || '127.0.0.1:7233';
+  if (Boolean(config.tlsCertPath) !== Boolean(config.tlsKeyPath)) {
+    throw new TempohookError(
+      'invalid_config',
+      'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together (the client certificate and its key for mTLS): set both or neither.',
+      500,
+    );
+  }
+  const read = async (variable: string, file: string) => {
+    try {
+      return await fs.readFile(file);
+    } catch (err) {
+      throw new TempohookError('invalid_config', `${variable}=${file} cannot be read (${(err as Error).message}); fix the path or unset ${variable}.`, 500);
+    }
+  };
+  const tls: TLSConfig = {};
+  if (config.tlsCertPath && config.tlsKeyPath) {
+    tls.clientCertPair = {
+      crt: await read('TEMPORAL_TLS_CERT_PATH', config.tlsCertPath),
+      key: await read('TEMPORAL_TLS_KEY_PATH', config.tlsKeyPath),
+    };
+  }
+  if (config.tlsCaPath) tls.serverRootCACertificate = await read('TEMPORAL_TLS_CA_PATH', config.tlsCaPath);
+  const useTls = Boolean(config.apiKey || config.tlsCertPath || config.tlsCaPath);
+  return { address, tls: useTls ? tls : false, ...(config.apiKey ? { apiKey: config.apiKey } : {}) };
+}
+
+/** {@link temporalConnectionOptions} under the name the worker reads it by: `NativeConnection.connect(await nativeConnectionOptions(config))`. */
+export const nativeConnectionOptions = temporalConnectionOptions;
+
+/** Connects a client, or throws `temporal_unavailable` (503) naming the address and what to check. */
+export async function connectTemporal(
+  config: TemporalConnectionConfig,
+  options: { plugins?: ConnectionPlugin[]; connectTimeoutMs?: number } = {},
+): Promise<{ connection: Connection; client: Client; namespace: string }> {
+  const connectionOptions = await temporalConnectionOptions(config);
+  const namespace = config.namespace || 'default';
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({
+      ...connectionOptions,
+      connectTimeout: options.connectTimeoutMs ?? 10_000,
+      ...(options.plugins ? { plugins: options.plugins } : {}),
+    });
+  } catch (err) {
+    throw new TempohookError(
+      'temporal_unavailable',
+      `Cannot connect to Temporal at ${connectionOptions.address}: ${(err as Error).message}. Check TEMPORAL_ADDRESS ` +
+        `(and TEMPORAL_API_KEY / TEMPORAL_TLS_* for TLS), or leave it unset with \`tempohook dev\` to run a local server.`,
+      503,
+    );
+  }
+  return { connection, client: new Client({ connection, namespace }), namespace };
+}

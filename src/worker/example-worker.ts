@@ -1,0 +1,21 @@
+/** The example worker `npm start` runs: `weeklyReport` on task queue `tempohook-examples`. */
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { createExampleActivities } from '../examples/activities';
+import { EXAMPLES_TASK_QUEUE } from '../workflows/definitions';
+import { TempohookPlugin } from './plugin';
+
+export async function createExampleWorker(options: {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue?: string;
+  /** A prebuilt bundle (tests); otherwise the worker bundles the example workflows itself. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue ?? EXAMPLES_TASK_QUEUE,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../examples/workflows') }),
+    plugins: [new TempohookPlugin({ activities: createExampleActivities() })],
+  });
+}

@@ -1,0 +1,5 @@
+/**
+ * `tempohook/workflow`: the workflow-safe entry for users' workflow code. Import from here in
+ * workflows; never from the package root (it pulls in Node-only modules).
+ */
+export * from './definitions';

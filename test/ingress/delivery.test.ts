@@ -1,0 +1,257 @@
+/**
+ * The delivery endpoint over real HTTP, against the real Temporal dev server and PostgreSQL:
+ * every response code of the contract, what the started run holds, and the 50-way race.
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Worker } from '@temporalio/worker';
+import { createExampleWorker } from '../../src/worker/example-worker';
+import { eventIdSearchAttribute, sourceSearchAttribute, webhookSearchAttribute } from '../../src/workflows/definitions';
+import { createTestStore } from '../support/db';
+import { secretBody, startTestIngress, webhookBody, type TestIngress } from '../support/ingress';
+import { getTestTemporal, uniqueTaskQueue } from '../support/temporal';
+
+const SECRET = 'it-is-a-secret-to-everybody';
+// @octokit/webhooks-methods is ESM-only with an `import`-only export map.
+const octokitSign = async (secret: string, payload: string): Promise<string> => (await import('@octokit/webhooks-methods')).sign(secret, payload);
+
+function genericHeaders(body: string, eventId: string, options: { secret?: string; timestamp?: number } = {}) {
+  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+  const signature = createHmac('sha256', options.secret ?? SECRET).update(`${timestamp}.${body}`).digest('hex');
+  return {
+    'content-type': 'application/json',
+    'x-timestamp': String(timestamp),
+    'x-event-id': eventId,
+    'x-signature': `sha256=${signature}`,
+  };
+}
+
+describe('POST /v1/webhook-deliveries/{endpointId}', () => {
+  let store: Awaited<ReturnType<typeof createTestStore>>;
+  let temporal: Awaited<ReturnType<typeof getTestTemporal>>;
+  let ingress: TestIngress;
+  let worker: Worker;
+  let workerRun: Promise<void>;
+  const taskQueue = uniqueTaskQueue('delivery');
+  let genericPath: string;
+  let githubPath: string;
+
+  before(async () => {
+    store = await createTestStore();
+    temporal = await getTestTemporal();
+    ingress = await startTestIngress(store, temporal.client);
+    worker = await createExampleWorker({ connection: temporal.nativeConnection, namespace: temporal.namespace, taskQueue, workflowBundle: temporal.workflowBundle });
+    workerRun = worker.run();
+
+    assert.equal((await ingress.api('PUT', '/v1/secrets/hook-secret', secretBody({ value: SECRET }))).status, 201);
+    const generic = await ingress.api(
+      'PUT',
+      '/v1/webhooks/reports',
+      webhookBody({
+        profile: 'generic',
+        secretRef: { name: 'hook-secret', key: 'value' },
+        maxBodyBytes: 4096,
+        start: { workflowType: 'weeklyReport', taskQueue, input: { requestedBy: '{payload.requestedBy}', fixed: 'yes' } },
+      }),
+    );
+    assert.equal(generic.status, 201, JSON.stringify(generic.body));
+    genericPath = generic.body.status.endpointPath;
+    const github = await ingress.api(
+      'PUT',
+      '/v1/webhooks/github-push',
+      webhookBody({ profile: 'github', secretRef: { name: 'hook-secret', key: 'value' }, start: { workflowType: 'weeklyReport', taskQueue, input: { repository: '{payload.repository.full_name}' } } }),
+    );
+    assert.equal(github.status, 201, JSON.stringify(github.body));
+    githubPath = github.body.status.endpointPath;
+  });
+
+  after(async () => {
+    worker?.shutdown();
+    await workerRun;
+    await ingress?.close();
+    await store?.dropSchema();
+    await store?.close();
+  });
+
+  test('a signed generic delivery starts the templated run with input, search attributes, memo and summary', async () => {
+    const eventId = `evt-${randomUUID()}`;
+    const body = JSON.stringify({ requestedBy: 'alice', items: [1, 2, 3] });
+    const res = await ingress.deliver(genericPath, body, genericHeaders(body, eventId));
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    assert.equal(res.body.accepted, true);
+    assert.equal(res.body.duplicate, false);
+    assert.equal(res.body.workflowId, `default/reports/${eventId}`);
+    assert.match(res.body.runId, /^[0-9a-f-]{36}$/);
+    assert.match(res.body.deliveryId, /^[0-9a-f-]{36}$/);
+
+    const handle = temporal.client.workflow.getHandle(res.body.workflowId, res.body.runId);
+    const result = await handle.result();
+    assert.equal(result.eventId, eventId);
+    assert.equal(result.webhook, 'default/reports');
+    assert.equal(result.source, 'generic');
+    assert.deepEqual(result.mapped, { requestedBy: 'alice', fixed: 'yes' });
+    assert.deepEqual(result.summary.keys, ['requestedBy', 'items']);
+
+    const description = await handle.describe();
+    assert.equal(description.type, 'weeklyReport');
+    assert.equal(description.taskQueue, taskQueue);
+    assert.equal(description.typedSearchAttributes.get(webhookSearchAttribute), 'default/reports');
+    assert.equal(description.typedSearchAttributes.get(eventIdSearchAttribute), eventId);
+    assert.equal(description.typedSearchAttributes.get(sourceSearchAttribute), 'generic:generic');
+    const memo = description.memo as any;
+    assert.equal(memo.tempohook.eventId, eventId);
+    assert.equal(memo.tempohook.deliveryId, res.body.deliveryId);
+    const metadata = await description.staticSummary();
+    assert.match(metadata ?? '', /Webhook default\/reports/);
+
+    const [input] = (await handle.fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads!;
+    const startInput = JSON.parse(Buffer.from(input!.data!).toString('utf8'));
+    assert.deepEqual(startInput.webhook_payload, { requestedBy: 'alice', items: [1, 2, 3] });
+    assert.equal(startInput.webhook_event_id, eventId);
+    assert.equal(startInput.webhook_source, 'generic');
+    assert.ok(!Number.isNaN(Date.parse(startInput.webhook_received_at)));
+  });
+
+  test('a repeat inside the window is a 202 duplicate naming the same run, and both show in the history', async () => {
+    const eventId = `evt-${randomUUID()}`;
+    const body = JSON.stringify({ requestedBy: 'bob' });
+    const first = await ingress.deliver(genericPath, body, genericHeaders(body, eventId));
+    const second = await ingress.deliver(genericPath, body, genericHeaders(body, eventId));
+    assert.equal(first.status, 202);
+    assert.equal(second.status, 202);
+    assert.equal(second.body.duplicate, true);
+    assert.equal(second.body.workflowId, first.body.workflowId);
+    assert.equal(second.body.runId, first.body.runId);
+    assert.equal(second.body.originalDeliveryId, first.body.deliveryId);
+
+    const history = await ingress.api('GET', '/v1/webhooks/reports/deliveries?limit=10');
+    const mine = history.body.items.filter((d: any) => d.eventId === eventId);
+    assert.deepEqual(mine.map((d: any) => d.outcome), ['duplicate', 'started']);
+    assert.equal(mine[1].workflowId, first.body.workflowId);
+    assert.equal(mine[1].runId, first.body.runId);
+  });
+
+  test('bad, missing or stale signatures are 401 and start nothing', async () => {
+    const eventId = `evt-${randomUUID()}`;
+    const body = JSON.stringify({ requestedBy: 'mallory' });
+    const wrongSecret = await ingress.deliver(genericPath, body, genericHeaders(body, eventId, { secret: 'not-the-secret' }));
+    assert.equal(wrongSecret.status, 401);
+    assert.equal(wrongSecret.body.error.code, 'signature_mismatch');
+    const tampered = await ingress.deliver(genericPath, body + ' ', genericHeaders(body, eventId));
+    assert.equal(tampered.status, 401);
+    const { 'x-signature': _drop, ...unsigned } = genericHeaders(body, eventId);
+    const missing = await ingress.deliver(genericPath, body, unsigned);
+    assert.equal(missing.status, 401);
+    assert.equal(missing.body.error.code, 'signature_missing');
+    const stale = await ingress.deliver(genericPath, body, genericHeaders(body, eventId, { timestamp: Math.floor(Date.now() / 1000) - 3600 }));
+    assert.equal(stale.status, 401);
+    assert.equal(stale.body.error.code, 'timestamp_out_of_tolerance');
+    const shortSignature = await ingress.deliver(genericPath, body, { ...genericHeaders(body, eventId), 'x-signature': 'sha256=abcd' });
+    assert.equal(shortSignature.status, 401);
+
+    await assert.rejects(temporal.client.workflow.getHandle(`default/reports/${eventId}`).describe(), /not found/i);
+    const webhook = await ingress.api('GET', '/v1/webhooks/reports');
+    assert.match(webhook.body.status.lastError, /^401 /);
+    assert.doesNotMatch(JSON.stringify(webhook.body), new RegExp(SECRET));
+  });
+
+  test('a delivery without an event id is 400', async () => {
+    const body = JSON.stringify({ requestedBy: 'carol' });
+    const { 'x-event-id': _drop, ...headers } = genericHeaders(body, 'unused');
+    const res = await ingress.deliver(genericPath, body, headers);
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error.code, 'event_id_missing');
+  });
+
+  test('an unknown endpoint is 404', async () => {
+    const res = await ingress.deliver('/v1/webhook-deliveries/does-not-exist', '{}', { 'content-type': 'application/json' });
+    assert.equal(res.status, 404);
+    assert.equal(res.body.error.code, 'endpoint_not_found');
+  });
+
+  test('a body over the webhook limit is 413 and recorded', async () => {
+    const body = JSON.stringify({ requestedBy: 'x'.repeat(5000) });
+    const res = await ingress.deliver(genericPath, body, genericHeaders(body, `evt-${randomUUID()}`));
+    assert.equal(res.status, 413);
+    assert.equal(res.body.error.code, 'body_too_large');
+  });
+
+  test('declared JSON that does not parse is 400 after verification', async () => {
+    const body = '{"requestedBy": ';
+    const res = await ingress.deliver(genericPath, body, genericHeaders(body, `evt-${randomUUID()}`));
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error.code, 'invalid_body');
+  });
+
+  test('a GitHub delivery signed by @octokit/webhooks-methods starts a run; its event and delivery id are recorded', async () => {
+    const deliveryId = randomUUID();
+    const body = JSON.stringify({ ref: 'refs/heads/main', repository: { full_name: 'acme/repo' }, commits: [{ id: 'a' }, { id: 'b' }] });
+    const res = await ingress.deliver(githubPath, body, {
+      'content-type': 'application/json',
+      'x-github-event': 'push',
+      'x-github-delivery': deliveryId,
+      'x-hub-signature-256': await octokitSign(SECRET, body),
+    });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    assert.equal(res.body.workflowId, `default/github-push/${deliveryId}`);
+    const result = await temporal.client.workflow.getHandle(res.body.workflowId).result();
+    assert.equal(result.source, 'push');
+    assert.equal(result.summary.commits, 2);
+    assert.deepEqual(result.mapped, { repository: 'acme/repo' });
+    const description = await temporal.client.workflow.getHandle(res.body.workflowId).describe();
+    assert.equal(description.typedSearchAttributes.get(sourceSearchAttribute), 'github:push');
+
+    const wrong = await ingress.deliver(githubPath, body, {
+      'content-type': 'application/json',
+      'x-github-event': 'push',
+      'x-github-delivery': randomUUID(),
+      'x-hub-signature-256': await octokitSign('wrong-secret', body),
+    });
+    assert.equal(wrong.status, 401);
+  });
+
+  test('50 concurrent identical deliveries start exactly one run: 1 duplicate:false, 49 duplicate:true', async () => {
+    const eventId = `race-${randomUUID()}`;
+    const body = JSON.stringify({ requestedBy: 'race' });
+    const headers = genericHeaders(body, eventId);
+    const responses = await Promise.all(Array.from({ length: 50 }, () => ingress.deliver(genericPath, body, headers)));
+    assert.deepEqual(
+      responses.map((r) => r.status),
+      Array(50).fill(202),
+    );
+    assert.equal(responses.filter((r) => r.body.duplicate === false).length, 1);
+    assert.equal(responses.filter((r) => r.body.duplicate === true).length, 49);
+    assert.equal(new Set(responses.map((r) => r.body.workflowId)).size, 1);
+
+    let runs = 0;
+    for await (const _ of temporal.client.workflow.list({ query: `TempohookEventId = '${eventId}'` })) runs++;
+    // Visibility is eventually consistent; the id's reuse policy already rules out a second run.
+    assert.ok(runs <= 1, `expected at most one run, saw ${runs}`);
+    const description = await temporal.client.workflow.getHandle(`default/reports/${eventId}`).describe();
+    assert.equal(description.runId, responses.find((r) => r.body.duplicate === false)!.body.runId);
+  });
+
+  test('a start Temporal rejects is 400 "webhook task creation failed", with the detail only in status.lastError', async () => {
+    const res = await ingress.api(
+      'PUT',
+      '/v1/webhooks/bad-start',
+      webhookBody({ profile: 'generic', secretRef: { name: 'hook-secret', key: 'value' }, start: { workflowType: 'weeklyReport', taskQueue, workflowId: '{payload.id}' } }),
+    );
+    assert.equal(res.status, 201);
+    // Temporal limits workflow ids to 1,000 bytes.
+    const body = JSON.stringify({ id: 'x'.repeat(1500) });
+    const eventId = `evt-${randomUUID()}`;
+    const delivery = await ingress.deliver(res.body.status.endpointPath, body, genericHeaders(body, eventId));
+    assert.equal(delivery.status, 400);
+    assert.deepEqual(delivery.body, { error: { code: 'webhook_task_creation_failed', message: 'webhook task creation failed' } });
+    const webhook = await ingress.api('GET', '/v1/webhooks/bad-start');
+    assert.match(webhook.body.status.lastError, /start rejected by Temporal/);
+    // The reservation was released: the same event, once fixed, is not a duplicate.
+    const history = await ingress.api('GET', '/v1/webhooks/bad-start/deliveries');
+    assert.equal(history.body.items[0].outcome, 'failed');
+    const retry = await ingress.deliver(res.body.status.endpointPath, body, genericHeaders(body, eventId));
+    assert.equal(retry.status, 400);
+    assert.notEqual(retry.body.duplicate, true);
+  });
+});

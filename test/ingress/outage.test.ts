@@ -1,0 +1,134 @@
+/**
+ * Nothing acknowledged that is not stored: when Temporal or the store is down the ingress
+ * answers 503 with Retry-After and releases its reservation, so the provider's retry succeeds.
+ * These tests stop and restart real servers of their own (not the shared one).
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { startEmbeddedPostgres } from '../../src/store/embedded-postgres';
+import { createStore } from '../../src/store';
+import { resolveTemporalCli } from '../../src/temporal/cli-binary';
+import { connectTemporal } from '../../src/temporal/connection';
+import { startDevServer } from '../../src/temporal/dev-server';
+import { createTestStore } from '../support/db';
+import { secretBody, startTestIngress, webhookBody } from '../support/ingress';
+import { getTestTemporal } from '../support/temporal';
+
+const SECRET = 'outage-secret';
+
+function signed(body: string, eventId: string) {
+  const timestamp = Math.floor(Date.now() / 1000);
+  return {
+    'content-type': 'application/json',
+    'x-timestamp': String(timestamp),
+    'x-event-id': eventId,
+    'x-signature': `sha256=${createHmac('sha256', SECRET).update(`${timestamp}.${body}`).digest('hex')}`,
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.once('error', reject);
+  });
+}
+
+async function applyGenericWebhook(ingress: Awaited<ReturnType<typeof startTestIngress>>): Promise<string> {
+  assert.equal((await ingress.api('PUT', '/v1/secrets/s', secretBody({ value: SECRET }))).status, 201);
+  const res = await ingress.api('PUT', '/v1/webhooks/outage', webhookBody({ profile: 'generic', secretRef: { name: 's', key: 'value' }, start: { workflowType: 'weeklyReport', taskQueue: 'outage-no-worker' } }));
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return res.body.status.endpointPath;
+}
+
+describe('outages', () => {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  after(async () => {
+    for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
+  });
+
+  test('Temporal stopped → 503 with Retry-After; after a restart the same delivery is accepted once', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tempohook-outage-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const cli = await resolveTemporalCli();
+    const port = await freePort();
+    const serverOptions = { cliPath: cli.path, port, headless: true, dbFilename: path.join(dir, 'temporal.db') };
+    let server = await startDevServer(serverOptions);
+    cleanups.push(() => server.stop());
+    const temporal = await connectTemporal({ address: server.address, namespace: 'default' });
+    cleanups.push(() => temporal.connection.close());
+    const store = await createTestStore();
+    cleanups.push(async () => {
+      await store.dropSchema();
+      await store.close();
+    });
+    const ingress = await startTestIngress(store, temporal.client, { temporalTimeoutMs: 2000, retryAfterSeconds: 7 });
+    cleanups.push(() => ingress.close());
+    const endpoint = await applyGenericWebhook(ingress);
+
+    await server.stop();
+    const eventId = `evt-${randomUUID()}`;
+    const body = JSON.stringify({ hello: 'outage' });
+    const down = await ingress.deliver(endpoint, body, signed(body, eventId));
+    assert.equal(down.status, 503);
+    assert.equal(down.headers.get('retry-after'), '7');
+    assert.equal(down.body.error.code, 'temporal_unavailable');
+    const ready = await fetch(ingress.url + '/readyz');
+    assert.equal(ready.status, 503);
+
+    server = await startDevServer(serverOptions);
+    const retried = await ingress.deliver(endpoint, body, signed(body, eventId));
+    assert.equal(retried.status, 202, JSON.stringify(retried.body));
+    assert.equal(retried.body.duplicate, false);
+    const again = await ingress.deliver(endpoint, body, signed(body, eventId));
+    assert.equal(again.body.duplicate, true);
+    assert.equal(again.body.runId, retried.body.runId);
+
+    const history = await ingress.api('GET', '/v1/webhooks/outage/deliveries');
+    assert.deepEqual(
+      history.body.items.map((d: any) => [d.outcome, d.httpStatus]),
+      [
+        ['duplicate', 202],
+        ['started', 202],
+        ['failed', 503],
+      ],
+    );
+  });
+
+  test('store stopped → 503 with Retry-After; after a restart the delivery is accepted', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tempohook-pglite-outage-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const port = await freePort();
+    let embedded = await startEmbeddedPostgres({ dataDir: dir, port });
+    cleanups.push(() => embedded.stop());
+    const store = await createStore({ databaseUrl: embedded.url });
+    cleanups.push(() => store.close());
+    const temporal = await getTestTemporal();
+    const ingress = await startTestIngress(store, temporal.client);
+    cleanups.push(() => ingress.close());
+    const endpoint = await applyGenericWebhook(ingress);
+
+    await embedded.stop();
+    const eventId = `evt-${randomUUID()}`;
+    const body = JSON.stringify({ hello: 'store outage' });
+    const down = await ingress.deliver(endpoint, body, signed(body, eventId));
+    assert.equal(down.status, 503);
+    assert.ok(down.headers.get('retry-after'));
+    assert.equal(down.body.error.code, 'store_unavailable');
+
+    embedded = await startEmbeddedPostgres({ dataDir: dir, port });
+    let retried = await ingress.deliver(endpoint, body, signed(body, eventId));
+    // The pool may hand out one broken connection before it notices the restart.
+    if (retried.status === 503) retried = await ingress.deliver(endpoint, body, signed(body, eventId));
+    assert.equal(retried.status, 202, JSON.stringify(retried.body));
+    assert.equal(retried.body.duplicate, false);
+  });
+});

@@ -1,0 +1,55 @@
+/** Runs the real ingress app on an ephemeral port for a test file, with a real store and Temporal client. */
+import type { Client } from '@temporalio/client';
+import { createApp, type AppDeps } from '../../src/ingress/app';
+import { listen } from '../../src/ingress/server';
+import { silentLogger } from '../../src/logger';
+import type { Store } from '../../src/store/types';
+
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export interface TestIngress {
+  url: string;
+  /** Calls the management API with the admin token; returns status and parsed JSON. */
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /** Posts raw bytes to a delivery endpoint path. */
+  deliver(endpointPath: string, rawBody: string | Buffer, headers: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+export async function startTestIngress(store: Store, client: Client, overrides: Partial<AppDeps> = {}): Promise<TestIngress> {
+  const app = createApp({ store, client, logger: silentLogger, adminToken: TEST_ADMIN_TOKEN, temporalTimeoutMs: 3000, ...overrides });
+  const server = await listen(app, 0);
+  const parse = async (res: Response) => {
+    const text = await res.text();
+    try {
+      return text ? JSON.parse(text) : null;
+    } catch {
+      return text;
+    }
+  };
+  return {
+    url: server.url,
+    async api(method, path, body) {
+      const res = await fetch(server.url + path, {
+        method,
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.status, body: await parse(res) };
+    },
+    async deliver(endpointPath, rawBody, headers) {
+      const res = await fetch(server.url + endpointPath, { method: 'POST', headers, body: rawBody });
+      return { status: res.status, body: await parse(res), headers: res.headers };
+    },
+    close: () => server.close(),
+  };
+}
+
+/** A Webhook resource body for tests. */
+export function webhookBody(spec: Record<string, unknown>) {
+  return { apiVersion: 'tempohook.dev/v1', kind: 'Webhook', spec };
+}
+
+export function secretBody(stringData: Record<string, string>) {
+  return { apiVersion: 'tempohook.dev/v1', kind: 'Secret', spec: { stringData } };
+}
