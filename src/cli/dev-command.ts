@@ -6,7 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { parseEnv } from '../config/env';
 import { createLogger } from '../logger';
 import { loadOrCreateDevAdminToken } from '../runtime/admin-token';
@@ -29,6 +29,8 @@ const DEV_UI_PORT = 8233;
 export async function devCommand(_argv: string[]): Promise<number> {
   const env = parseEnv();
   const logger = createLogger({ level: env.TEMPOHOOK_LOG_LEVEL, base: { process: 'dev' } });
+  // The SDK's own info logs (webpack stats, worker state) would bury the banner.
+  Runtime.install({ logger: new DefaultLogger(env.TEMPOHOOK_LOG_LEVEL === 'debug' ? 'INFO' : 'WARN') });
   const dataDir = path.resolve(env.TEMPOHOOK_DATA_DIR);
   await mkdir(dataDir, { recursive: true });
   const cleanup = createCleanupStack((step, err) => logger.error('shutdown step failed', { step, error: (err as Error).message }));

@@ -235,6 +235,7 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
     const workflowId = renderText(start.workflowId ?? DEFAULT_WORKFLOW_ID_TEMPLATE, context);
 
     if (!reservation.reserved) {
+      await finish(reservation.delivery.id, { outcome: 'duplicate', httpStatus: 202, workflowId: reservation.original.workflowId ?? workflowId, runId: reservation.original.runId, reason: `duplicate of delivery ${reservation.original.id}` });
       await deps.store.webhooks.recordAccepted(record.id, receivedAt).catch(() => undefined);
       return res.status(202).json({
         accepted: true,

@@ -1,13 +1,18 @@
-/** Runs cleanup steps in reverse order on SIGINT/SIGTERM (Ctrl-C), once; a second Ctrl-C forces exit. */
+/**
+ * Resolves on the first SIGINT/SIGTERM (Ctrl-C). A second one more than a second later forces
+ * exit; closer ones are the same Ctrl-C arriving twice (the terminal signals the whole process
+ * group, and `npm start`'s tsx relays it to this process too).
+ */
 export function waitForShutdownSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
-    let received = false;
+    let firstAt: number | undefined;
     const handler = (signal: NodeJS.Signals) => {
-      if (received) {
+      if (firstAt !== undefined) {
+        if (Date.now() - firstAt < 1000) return;
         process.stderr.write('second signal: exiting now\n');
         process.exit(130);
       }
-      received = true;
+      firstAt = Date.now();
       resolve(signal);
     };
     process.on('SIGINT', handler);
