@@ -6,6 +6,8 @@ import { startIngress } from '../runtime/ingress-runtime';
 import { createCleanupStack, waitForShutdownSignal } from '../runtime/shutdown';
 import { createStore } from '../store';
 import { connectTemporal } from '../temporal/connection';
+import { ensureSearchAttributes } from '../temporal/dev-server';
+import { tempohookSearchAttributes } from '../workflows/definitions';
 
 export async function ingressCommand(_argv: string[]): Promise<number> {
   const env = parseEnv();
@@ -17,8 +19,16 @@ export async function ingressCommand(_argv: string[]): Promise<number> {
   try {
     const store = await createStore({ databaseUrl: env.DATABASE_URL, ...(env.TEMPOHOOK_SECRET_KEY ? { encryptionKey: env.TEMPOHOOK_SECRET_KEY } : {}) });
     cleanup.push('store', () => store.close());
-    const temporal = await connectTemporal(temporalConfigFromEnv(env));
+    const config = temporalConfigFromEnv(env);
+    const temporal = await connectTemporal(config);
     cleanup.push('temporal connection', () => temporal.connection.close());
+    // Every start sets tempohook's search attributes; a server without them rejects the start.
+    await ensureSearchAttributes(temporal.connection, config.namespace, tempohookSearchAttributes).catch((err: unknown) =>
+      logger.warn('could not check or register search attributes; starts fail until they exist', {
+        error: (err as Error).message,
+        fix: `temporal operator search-attribute create --namespace ${config.namespace} ${tempohookSearchAttributes.map((k) => `--name ${k.name} --type Keyword`).join(' ')}`,
+      }),
+    );
     const ingress = await startIngress({ env, store, client: temporal.client, logger, adminToken: env.TEMPOHOOK_ADMIN_TOKEN });
     cleanup.push('ingress', () => ingress.close());
     logger.info('ingress listening', { url: ingress.url });

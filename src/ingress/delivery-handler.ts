@@ -180,7 +180,7 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
     const challenge = parsed.ok ? safely(() => profile.challenge?.(inbound, parsed.payload, secrets, verifyOptions)) : undefined;
     if (challenge) {
       await recordRejection(webhook, receivedAt, challenge.status, 'challenge', 'handshake answered');
-      await deps.store.webhooks.recordAccepted(record.id, receivedAt).catch(() => undefined);
+      await markAccepted(record.id, receivedAt);
       return res.status(challenge.status).type(challenge.contentType).send(challenge.body);
     }
 
@@ -235,8 +235,10 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
     const workflowId = renderText(start.workflowId ?? DEFAULT_WORKFLOW_ID_TEMPLATE, context);
 
     if (!reservation.reserved) {
-      await finish(reservation.delivery.id, { outcome: 'duplicate', httpStatus: 202, workflowId: reservation.original.workflowId ?? workflowId, runId: reservation.original.runId, reason: `duplicate of delivery ${reservation.original.id}` });
-      await deps.store.webhooks.recordAccepted(record.id, receivedAt).catch(() => undefined);
+      await Promise.all([
+        finish(reservation.delivery.id, { outcome: 'duplicate', httpStatus: 202, workflowId: reservation.original.workflowId ?? workflowId, runId: reservation.original.runId, reason: `duplicate of delivery ${reservation.original.id}` }),
+        markAccepted(record.id, receivedAt),
+      ]);
       return res.status(202).json({
         accepted: true,
         duplicate: true,
@@ -298,8 +300,10 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
       case 'started':
       case 'already_started': {
         const duplicate = outcome.kind === 'already_started';
-        await finish(deliveryId, { outcome: duplicate ? 'duplicate' : 'started', httpStatus: 202, workflowId: outcome.workflowId, runId: outcome.runId, reason: duplicate ? 'a run with this workflow id already exists' : null });
-        await deps.store.webhooks.recordAccepted(record.id, receivedAt).catch(() => undefined);
+        await Promise.all([
+          finish(deliveryId, { outcome: duplicate ? 'duplicate' : 'started', httpStatus: 202, workflowId: outcome.workflowId, runId: outcome.runId, reason: duplicate ? 'a run with this workflow id already exists' : null }),
+          markAccepted(record.id, receivedAt),
+        ]);
         return res.status(202).json({ accepted: true, duplicate, deliveryId, workflowId: outcome.workflowId, runId: outcome.runId });
       }
       case 'unavailable': {
@@ -323,6 +327,11 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
       // Temporal already holds the run; the pending row stays as evidence and the key stays held.
       log.error('could not record delivery outcome', { deliveryId, error: (err as Error).message });
     }
+  }
+
+  /** Webhook status (verified, counters) is bookkeeping: a failure is logged, never the answer. */
+  async function markAccepted(webhookId: string, at: Date) {
+    await deps.store.webhooks.recordAccepted(webhookId, at).catch((err: unknown) => log.warn('could not update webhook status', { error: (err as Error).message }));
   }
 
   async function releaseAndFinish(deliveryId: string, status: number, reason: string) {

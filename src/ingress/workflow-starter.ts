@@ -35,7 +35,12 @@ function grpcCode(err: unknown): number | undefined {
 }
 
 function describe(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
+  // The SDK wraps the server's answer ("Failed to start Workflow"); the cause says why.
+  const messages: string[] = [];
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    messages.push(e instanceof Error ? (e as { details?: string }).details || e.message : typeof e === 'string' ? e : 'unknown error');
+  }
+  const message = [...new Set(messages)].join(': ');
   return message.length > 500 ? `${message.slice(0, 500)}…` : message;
 }
 

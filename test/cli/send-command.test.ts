@@ -7,13 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Worker } from '@temporalio/worker';
 import { applyCommand } from '../../src/cli/resource-commands';
 import { sendCommand } from '../../src/cli/send-command';
-import { createExampleWorker } from '../../src/worker/example-worker';
 import { createTestStore } from '../support/db';
 import { startTestIngress, TEST_ADMIN_TOKEN, type TestIngress } from '../support/ingress';
-import { getTestTemporal, uniqueTaskQueue } from '../support/temporal';
+import { getTestTemporal, startExampleTestWorker, uniqueTaskQueue } from '../support/temporal';
 import { allOutput, emptyCwd, runCli } from './cli-harness';
 
 const SECRET_VALUE = 'send-secret-value-never-printed-91c2';
@@ -27,8 +25,7 @@ describe('tempohook send', () => {
   let store: Awaited<ReturnType<typeof createTestStore>>;
   let temporal: Awaited<ReturnType<typeof getTestTemporal>>;
   let ingress: TestIngress;
-  let worker: Worker;
-  let workerRun: Promise<void>;
+  let worker: Awaited<ReturnType<typeof startExampleTestWorker>>;
   let env: Record<string, string>;
   const taskQueue = uniqueTaskQueue('cli-send');
 
@@ -36,8 +33,7 @@ describe('tempohook send', () => {
     store = await createTestStore();
     temporal = await getTestTemporal();
     ingress = await startTestIngress(store, temporal.client);
-    worker = await createExampleWorker({ connection: temporal.nativeConnection, namespace: temporal.namespace, taskQueue, workflowBundle: temporal.workflowBundle });
-    workerRun = worker.run();
+    worker = await startExampleTestWorker(taskQueue);
     env = { TEMPOHOOK_URL: ingress.url, TEMPOHOOK_ADMIN_TOKEN: TEST_ADMIN_TOKEN, HOOK_SECRET: SECRET_VALUE };
     const manifest = `apiVersion: tempohook.dev/v1
 kind: Secret
@@ -65,8 +61,7 @@ spec:
   });
 
   after(async () => {
-    worker?.shutdown();
-    await workerRun?.catch(() => undefined);
+    await worker?.stop();
     await ingress?.close();
     await store?.dropSchema();
   });

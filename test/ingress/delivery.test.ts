@@ -5,12 +5,10 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Worker } from '@temporalio/worker';
-import { createExampleWorker } from '../../src/worker/example-worker';
 import { eventIdSearchAttribute, sourceSearchAttribute, webhookSearchAttribute } from '../../src/workflows/definitions';
 import { createTestStore } from '../support/db';
 import { secretBody, startTestIngress, webhookBody, type TestIngress } from '../support/ingress';
-import { getTestTemporal, uniqueTaskQueue } from '../support/temporal';
+import { getTestTemporal, startExampleTestWorker, uniqueTaskQueue } from '../support/temporal';
 
 const SECRET = 'it-is-a-secret-to-everybody';
 // @octokit/webhooks-methods is ESM-only with an `import`-only export map.
@@ -31,8 +29,7 @@ describe('POST /v1/webhook-deliveries/{endpointId}', () => {
   let store: Awaited<ReturnType<typeof createTestStore>>;
   let temporal: Awaited<ReturnType<typeof getTestTemporal>>;
   let ingress: TestIngress;
-  let worker: Worker;
-  let workerRun: Promise<void>;
+  let worker: Awaited<ReturnType<typeof startExampleTestWorker>>;
   const taskQueue = uniqueTaskQueue('delivery');
   let genericPath: string;
   let githubPath: string;
@@ -41,8 +38,7 @@ describe('POST /v1/webhook-deliveries/{endpointId}', () => {
     store = await createTestStore();
     temporal = await getTestTemporal();
     ingress = await startTestIngress(store, temporal.client);
-    worker = await createExampleWorker({ connection: temporal.nativeConnection, namespace: temporal.namespace, taskQueue, workflowBundle: temporal.workflowBundle });
-    workerRun = worker.run();
+    worker = await startExampleTestWorker(taskQueue);
 
     assert.equal((await ingress.api('PUT', '/v1/secrets/hook-secret', secretBody({ value: SECRET }))).status, 201);
     const generic = await ingress.api(
@@ -67,8 +63,7 @@ describe('POST /v1/webhook-deliveries/{endpointId}', () => {
   });
 
   after(async () => {
-    worker?.shutdown();
-    await workerRun;
+    await worker?.stop();
     await ingress?.close();
     await store?.dropSchema();
     await store?.close();

@@ -8,6 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { TempohookError } from '../../src/errors';
 import { temporalConnectionOptions } from '../../src/temporal/connection';
+import { createExampleWorker } from '../../src/worker/example-worker';
 
 export interface TestTemporal {
   address: string;
@@ -83,4 +84,17 @@ export async function closeTestTemporal(): Promise<void> {
 /** A task queue no other test (or earlier run against the same server) uses. */
 export function uniqueTaskQueue(prefix = 'test'): string {
   return `${prefix}-${randomUUID()}`;
+}
+
+/** Runs the example worker (weeklyReport) on `taskQueue` with the shared bundle until `stop()`. */
+export async function startExampleTestWorker(taskQueue: string): Promise<{ stop(): Promise<void> }> {
+  const temporal = await getTestTemporal();
+  const worker = await createExampleWorker({ connection: temporal.nativeConnection, namespace: temporal.namespace, taskQueue, workflowBundle: temporal.workflowBundle });
+  const running = worker.run();
+  return {
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => undefined);
+    },
+  };
 }
