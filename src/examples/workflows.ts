@@ -23,7 +23,7 @@ export interface WeeklyReportResult {
 
 /** Builds a (tiny) report from the delivery that started it. */
 export async function weeklyReport(input: WebhookStartInput): Promise<WeeklyReportResult> {
-  const { webhook_payload, webhook_event_id, webhook_received_at, webhook_source, webhook_name, webhook_namespace, webhook_delivery_id, ...mapped } = input;
+  const { webhook_payload, webhook_event_id, webhook_received_at, webhook_source, webhook_name, webhook_namespace, webhook_delivery_id, webhook_normalized: _normalized, ...mapped } = input;
   setCurrentDetails(`Building the report for event \`${webhook_event_id}\` (${webhook_source}) from webhook \`${webhook_namespace}/${webhook_name}\``);
   log.info('weekly report started', { eventId: webhook_event_id, deliveryId: webhook_delivery_id });
   const summary = await summarizeWebhookPayload({ webhook_payload });

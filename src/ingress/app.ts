@@ -46,23 +46,29 @@ export function createApp(deps: AppDeps): express.Express {
     res.status(store && temporal ? 200 : 503).json({ ok: store && temporal, store, temporal });
   });
 
-  app.use(
-    createDeliveryRouter({
-      store: deps.store,
-      client: deps.client,
-      logger: deps.logger.child({ component: 'delivery' }),
-      maxBodyBytes: deps.maxBodyBytes ?? 1024 * 1024,
-      retryAfterSeconds: deps.retryAfterSeconds ?? 5,
-      temporalTimeoutMs: deps.temporalTimeoutMs ?? 5000,
-      ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
-      ...(deps.now ? { now: deps.now } : {}),
-    }),
-  );
+  const deliveries = createDeliveryRouter({
+    store: deps.store,
+    client: deps.client,
+    logger: deps.logger.child({ component: 'delivery' }),
+    maxBodyBytes: deps.maxBodyBytes ?? 1024 * 1024,
+    retryAfterSeconds: deps.retryAfterSeconds ?? 5,
+    temporalTimeoutMs: deps.temporalTimeoutMs ?? 5000,
+    ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  app.locals.drainDeliveries = (timeoutMs: number) => deliveries.drain(timeoutMs);
+  app.use(deliveries);
   app.use('/v1', requireAdminToken(deps.adminToken));
   app.use(createManagementRouter({ store: deps.store, logger: deps.logger.child({ component: 'api' }), ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) }));
 
   app.use((_req, res) => sendError(res, 404, 'not_found', 'No such route. The API lives under /v1/; see the README.'));
   app.use((err: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    // Client mistakes Express itself detects (a malformed percent-encoding in the path, …).
+    const status = (err as { status?: unknown })?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      if (!res.headersSent) sendError(res, status, 'bad_request', 'The request could not be understood (check the URL and its encoding).');
+      return;
+    }
     deps.logger.error('unhandled request error', { path: req.path, error: (err as Error)?.message });
     if (!res.headersSent) sendError(res, 500, 'internal_error', 'Something went wrong; the ingress log has the details.');
   });

@@ -6,9 +6,10 @@
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Client } from '@temporalio/client';
+import { applyFilters, normalizePayload } from '../filters';
 import type { Logger } from '../logger';
 import { webhookSpec, secretRefs, type WebhookSpec } from '../resources/schemas';
-import { renderText, renderValue, type TemplateContext } from '../resources/template';
+import { renderIdentifier, renderValue, type TemplateContext } from '../resources/template';
 import type { DeliveryOutcome, Store, WebhookRecord } from '../store/types';
 import { getProfile } from '../verify';
 import type { InboundRequest, Profile } from '../verify/types';
@@ -47,6 +48,13 @@ function safely<T>(fn: () => T): T | undefined {
   }
 }
 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
+// eslint-disable-next-line no-control-regex -- a separate non-global copy: .test() on a /g regex keeps state between calls
+const HAS_CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+/** A run's JSON input must stay under Temporal's 2 MB payload limit, with room for the rest of the request. */
+const MAX_START_INPUT_BYTES = 1_900_000;
+
 export const DEFAULT_WORKFLOW_ID_TEMPLATE = '{namespace}/{webhook}/{eventId}';
 
 interface ResolvedWebhook {
@@ -79,7 +87,7 @@ function lowerCaseHeaders(req: Request): Record<string, string | undefined> {
   return headers;
 }
 
-export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router {
+export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router & { drain(timeoutMs: number): Promise<void> } {
   const now = deps.now ?? (() => new Date());
   const specFor = createSpecCache();
   const rawParsers = new Map<number, RequestHandler>();
@@ -198,16 +206,28 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
     }
     const payload = parsed.payload;
 
-    const sourceEvent = profile.sourceEvent(inbound, payload) ?? null;
+    // Values from the body reach Postgres text columns and Temporal keywords: no control characters.
+    const sourceEvent = profile.sourceEvent(inbound, payload)?.replace(CONTROL_CHARACTERS, '').slice(0, 255) || null;
     const eventId = spec.eventIdHeader ? headers[spec.eventIdHeader.toLowerCase()] : profile.eventId(inbound, payload);
     if (!eventId) {
       const where = spec.eventIdHeader ? `header ${spec.eventIdHeader}` : `the ${profile.name} profile's event id`;
       await recordRejection(webhook, receivedAt, 400, 'rejected', `event id missing (${where})`, null, sourceEvent);
       return sendError(res, 400, 'event_id_missing', `The delivery has no event id (${where}); it is needed to deduplicate.`);
     }
-    if (eventId.length > 255) {
-      await recordRejection(webhook, receivedAt, 400, 'rejected', 'event id longer than 255 characters', null, sourceEvent);
-      return sendError(res, 400, 'event_id_invalid', 'The event id is longer than 255 characters.');
+    if (eventId.length > 255 || HAS_CONTROL_CHARACTER.test(eventId)) {
+      const reason = eventId.length > 255 ? 'event id longer than 255 characters' : 'event id contains control characters';
+      await recordRejection(webhook, receivedAt, 400, 'rejected', reason, null, sourceEvent);
+      return sendError(res, 400, 'event_id_invalid', `The ${reason}.`);
+    }
+
+    // Filtered before the dedup reservation: an ignored delivery holds no key, so a later
+    // redelivery after the filter changes can still start a run.
+    const normalized = safely(() => normalizePayload(payload, headers));
+    const verdict = safely(() => applyFilters(spec.filters, { payload, headers, normalized })) ?? { pass: false as const, reason: 'the filters could not be evaluated on this payload' };
+    if (!verdict.pass) {
+      await recordRejection(webhook, receivedAt, 202, 'ignored', verdict.reason, eventId, sourceEvent);
+      await markAccepted(record.id, receivedAt);
+      return res.status(202).json({ accepted: true, ignored: true, reason: verdict.reason });
     }
 
     const windowSeconds = spec.dedupWindow ?? profile.defaultDedupWindowSeconds;
@@ -230,26 +250,45 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
       receivedAt: receivedAt.toISOString(),
       payload,
       headers,
+      normalized,
     };
     const start = spec.start!;
-    const workflowId = renderText(start.workflowId ?? DEFAULT_WORKFLOW_ID_TEMPLATE, context);
+    const rendered = renderIdentifier(start.workflowId ?? DEFAULT_WORKFLOW_ID_TEMPLATE, context);
+    const workflowId = rendered.value;
+    const deliveryId = reservation.delivery.id;
+    // Only the key holder may free the key; a delivery that found it held just records itself.
+    const holdsKey = reservation.reserved;
+    const original = reservation.reserved ? undefined : reservation.original;
+    const giveUp = async (status: number, reason: string) => {
+      if (holdsKey) await releaseAndFinish(deliveryId, status, reason);
+      else await finish(deliveryId, { outcome: 'failed', httpStatus: status, reason });
+    };
 
-    if (!reservation.reserved) {
+    if (rendered.unresolved.length > 0) {
+      const detail = `workflow id template ${start.workflowId} left {${rendered.unresolved.join('}, {')}} empty for event ${eventId}`;
+      await giveUp(400, detail);
+      await deps.store.webhooks.recordError(record.id, detail, receivedAt).catch(() => undefined);
+      return sendError(res, 400, 'webhook_task_creation_failed', 'webhook task creation failed');
+    }
+
+    // Layer 1 answers a repeat at once only when the original run is known to exist. A key held by
+    // a delivery still in flight, or one that crashed before starting, must not swallow the
+    // retry: it goes on to the start, where the deterministic workflow id (layer 2) decides.
+    if (original && (original.outcome === 'started' || original.outcome === 'duplicate')) {
       await Promise.all([
-        finish(reservation.delivery.id, { outcome: 'duplicate', httpStatus: 202, workflowId: reservation.original.workflowId ?? workflowId, runId: reservation.original.runId, reason: `duplicate of delivery ${reservation.original.id}` }),
+        finish(reservation.delivery.id, { outcome: 'duplicate', httpStatus: 202, workflowId: original.workflowId ?? workflowId, runId: original.runId, reason: `duplicate of delivery ${original.id}` }),
         markAccepted(record.id, receivedAt),
       ]);
       return res.status(202).json({
         accepted: true,
         duplicate: true,
         deliveryId: reservation.delivery.id,
-        originalDeliveryId: reservation.original.id,
-        workflowId: reservation.original.workflowId ?? workflowId,
-        runId: reservation.original.runId,
+        originalDeliveryId: original.id,
+        workflowId: original.workflowId ?? workflowId,
+        runId: original.runId,
       });
     }
 
-    const deliveryId = reservation.delivery.id;
     const input: WebhookStartInput = {
       ...(start.input ? (renderValue(start.input, context) as Record<string, unknown>) : {}),
       webhook_payload: payload,
@@ -259,8 +298,16 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
       webhook_delivery_id: deliveryId,
       webhook_name: record.name,
       webhook_namespace: record.namespace,
+      ...(normalized ? { webhook_normalized: normalized } : {}),
     };
     const webhookKey = `${record.namespace}/${record.name}`;
+    const inputBytes = Buffer.byteLength(JSON.stringify(input));
+    if (inputBytes > MAX_START_INPUT_BYTES) {
+      const detail = `the run's input would be ${inputBytes} bytes as JSON; Temporal refuses payloads over 2 MB (send a smaller body or a reference to it)`;
+      await giveUp(413, detail);
+      await deps.store.webhooks.recordError(record.id, detail, receivedAt).catch(() => undefined);
+      return sendError(res, 413, 'payload_too_large_for_temporal', detail);
+    }
     const outcome = await startWebhookWorkflow(
       deps.client,
       {
@@ -304,16 +351,16 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
           finish(deliveryId, { outcome: duplicate ? 'duplicate' : 'started', httpStatus: 202, workflowId: outcome.workflowId, runId: outcome.runId, reason: duplicate ? 'a run with this workflow id already exists' : null }),
           markAccepted(record.id, receivedAt),
         ]);
-        return res.status(202).json({ accepted: true, duplicate, deliveryId, workflowId: outcome.workflowId, runId: outcome.runId });
+        return res.status(202).json({ accepted: true, duplicate, deliveryId, ...(original ? { originalDeliveryId: original.id } : {}), workflowId: outcome.workflowId, runId: outcome.runId });
       }
       case 'unavailable': {
         log.error('Temporal unavailable; delivery released for retry', { webhook: record.name, deliveryId, error: outcome.detail });
-        await releaseAndFinish(deliveryId, 503, 'Temporal unavailable: ' + outcome.detail);
+        await giveUp(503, 'Temporal unavailable: ' + outcome.detail);
         return sendError(res, 503, 'temporal_unavailable', 'Temporal is unavailable; retry later.', { headers: retryAfter });
       }
       case 'rejected': {
         log.warn('Temporal rejected the start', { webhook: record.name, deliveryId, error: outcome.detail });
-        await releaseAndFinish(deliveryId, 400, 'workflow start rejected: ' + outcome.detail);
+        await giveUp(400, 'workflow start rejected: ' + outcome.detail);
         await deps.store.webhooks.recordError(record.id, `start rejected by Temporal: ${outcome.detail}`, receivedAt).catch(() => undefined);
         return sendError(res, 400, 'webhook_task_creation_failed', 'webhook task creation failed');
       }
@@ -343,8 +390,27 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
     }
   }
 
-  const router = express.Router();
-  router.post('/v1/webhook-deliveries/:endpointId', resolveEndpoint, readRawBody, bodyErrors, handleDelivery);
+  // Shutdown waits for deliveries in flight, so none is left holding a key it can no longer release.
+  let inFlight = 0;
+  const idleWaiters: Array<() => void> = [];
+  const tracked: RequestHandler = async (req, res, next) => {
+    inFlight++;
+    try {
+      await handleDelivery(req, res, next);
+    } finally {
+      if (--inFlight === 0) idleWaiters.splice(0).forEach((wake) => wake());
+    }
+  };
+
+  const router = express.Router() as express.Router & { drain(timeoutMs: number): Promise<void> };
+  router.drain = (timeoutMs) =>
+    inFlight === 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          idleWaiters.push(resolve);
+          setTimeout(resolve, timeoutMs).unref();
+        });
+  router.post('/v1/webhook-deliveries/:endpointId', resolveEndpoint, readRawBody, bodyErrors, tracked);
   router.all('/v1/webhook-deliveries/:endpointId', (_req, res) => {
     res.setHeader('Allow', 'POST');
     sendError(res, 405, 'method_not_allowed', 'Webhook endpoints accept POST only.');

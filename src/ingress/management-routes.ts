@@ -15,6 +15,7 @@ import {
 } from '../resources/schemas';
 import type { DeliveryRecord, SecretRecord, Store, WebhookRecord } from '../store/types';
 import { profiles } from '../verify';
+import { TempohookError } from '../errors';
 import { sendError } from './http-errors';
 
 export interface ManagementDeps {
@@ -142,6 +143,7 @@ export function createManagementRouter(deps: ManagementDeps): express.Router {
         await fn(req, res);
       } catch (err) {
         if (err instanceof BadRequest) return sendError(res, 400, err.code, err.message, { details: err.details });
+        if (err instanceof TempohookError && err.status < 500) return sendError(res, err.status, err.code, err.message);
         deps.logger.error('management API failure', { path: req.path, method: req.method, error: (err as Error).message });
         sendError(res, 503, 'store_unavailable', 'The store did not answer; retry later.', { headers: { 'Retry-After': '5' } });
       }
@@ -226,15 +228,9 @@ export function createManagementRouter(deps: ManagementDeps): express.Router {
     route(async (req, res) => {
       const record = await store.webhooks.get(namespaceOf(req), nameOf(req));
       if (!record) return sendError(res, 404, 'not_found', `Webhook ${nameOf(req)} not found in namespace ${namespaceOf(req)}.`);
-      const limit = Math.min(Math.max(Number(req.query.limit ?? 50) || 50, 1), MAX_PAGE);
+      const limit = Math.min(Math.max(Math.floor(Number(req.query.limit ?? 50)) || 50, 1), MAX_PAGE);
       const cursor = typeof req.query.cursor === 'string' ? req.query.cursor : undefined;
-      let page;
-      try {
-        page = await store.deliveries.list(record.id, { limit, ...(cursor ? { cursor } : {}) });
-      } catch (err) {
-        if (cursor) throw new BadRequest('invalid_cursor', 'The cursor is not one this API returned; start again without it.');
-        throw err;
-      }
+      const page = await store.deliveries.list(record.id, { limit, ...(cursor ? { cursor } : {}) });
       res.json({ items: page.items.map(presentDelivery), nextCursor: page.nextCursor });
     }),
   );

@@ -24,12 +24,15 @@ export function listen(app: Express, port: number, host = '127.0.0.1'): Promise<
         server,
         port: actualPort,
         url: `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeIdleConnections();
-            setTimeout(() => server.closeAllConnections(), 5_000).unref();
-          }),
+        close: async () => {
+          const closed = new Promise<void>((done) => server.close(() => done()));
+          server.closeIdleConnections();
+          // Deliveries may wait on Temporal (start + describe) before they answer; let them finish.
+          const drain = app.locals.drainDeliveries as ((timeoutMs: number) => Promise<void>) | undefined;
+          await drain?.(20_000);
+          server.closeAllConnections();
+          await closed;
+        },
       });
     });
   });

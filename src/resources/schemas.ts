@@ -3,12 +3,15 @@
  * wherever they enter: the management API, `tempohook apply`, the example files.
  */
 import { z } from 'zod';
+import { filtersSpec } from '../filters/filter-spec';
 import { profileNames } from '../verify';
 import { parseDurationSeconds } from './duration';
 import { invalidPlaceholders } from './template';
 
 export const API_VERSION = 'tempohook.dev/v1';
 export const DEFAULT_NAMESPACE = 'default';
+/** Largest body a webhook may accept: a run's input must stay under Temporal's 2 MB payload limit. */
+export const MAX_BODY_BYTES_LIMIT = 1536 * 1024;
 
 /** DNS-label style names: they appear in workflow ids, URLs and search attributes. */
 export const resourceName = z
@@ -32,7 +35,7 @@ const template = z
     if (bad.length > 0) {
       ctx.addIssue({
         code: 'custom',
-        message: `unknown placeholder ${bad.map((b) => `{${b}}`).join(', ')}; use {namespace}, {webhook}, {eventId}, {deliveryId}, {source}, {profile}, {receivedAt}, {payload.<path>} or {header.<name>}`,
+        message: `unknown placeholder ${bad.map((b) => `{${b}}`).join(', ')}; use {namespace}, {webhook}, {eventId}, {deliveryId}, {source}, {profile}, {receivedAt}, {payload.<path>}, {header.<name>} or {normalized.<field>}`,
       });
     }
   });
@@ -52,6 +55,7 @@ export const webhookStartSpec = z
     workflowId: template
       .max(1000)
       .refine((t) => !/\{(deliveryId|receivedAt)\}/.test(t), 'must not use {deliveryId} or {receivedAt}: they differ per delivery, so a redelivered event would start a second run')
+      .refine((t) => !/\{header\./.test(t), 'must not use {header.*}: headers such as timestamps and signatures differ per attempt; use {eventId} (set spec.eventIdHeader to take it from a header)')
       .optional(),
     /** Extra input fields; strings are templates. Keys `webhook_*` are reserved. */
     input: z
@@ -75,7 +79,10 @@ export const webhookSpec = z
     dedupWindow: duration.optional(),
     timestampTolerance: duration.optional(),
     /** Largest accepted body; default 1 MiB. */
-    maxBodyBytes: z.number().int().min(1).max(32 * 1024 * 1024).optional(),
+    // Temporal refuses payloads over 2 MB, so larger bodies could never start a run.
+    maxBodyBytes: z.number().int().min(1).max(MAX_BODY_BYTES_LIMIT, `must be at most ${MAX_BODY_BYTES_LIMIT} bytes: Temporal refuses larger payloads`).optional(),
+    /** Conditions on the payload, headers or normalized view; a delivery failing one is ignored (202). */
+    filters: filtersSpec.optional(),
     start: webhookStartSpec.optional(),
   })
   .strict()

@@ -1,6 +1,6 @@
 /**
  * The small template language of webhook start templates: `{namespace}/{webhook}/{eventId}`,
- * `{payload.repository.full_name}`, `{header.x-github-event}`. A value that is exactly one
+ * `{payload.repository.full_name}`, `{header.x-github-event}`, `{normalized.repository}`. A value that is exactly one
  * placeholder keeps the referenced value's type; otherwise placeholders are interpolated as text.
  */
 export interface TemplateContext {
@@ -13,19 +13,22 @@ export interface TemplateContext {
   receivedAt: string;
   payload: unknown;
   headers: Readonly<Record<string, string | undefined>>;
+  /** The normalized view of a known payload family (src/filters/normalize-payload.ts), if any. */
+  normalized?: Readonly<Record<string, unknown>> | undefined;
 }
 
 const PLACEHOLDER = /\{([a-zA-Z][\w.-]*)\}/g;
 const SINGLE_PLACEHOLDER = /^\{([a-zA-Z][\w.-]*)\}$/;
 const SCALAR_NAMES = ['namespace', 'webhook', 'eventId', 'deliveryId', 'source', 'profile', 'receivedAt'] as const;
+const PATH_NAMES = ['payload', 'header', 'normalized'];
 
 /** Names a placeholder may start with; used to validate templates when a resource is applied. */
 export function invalidPlaceholders(template: string): string[] {
   const bad: string[] = [];
   for (const [, ref] of template.matchAll(PLACEHOLDER)) {
     const head = ref!.split('.')[0]!;
-    if (!(SCALAR_NAMES as readonly string[]).includes(head) && head !== 'payload' && head !== 'header') bad.push(ref!);
-    else if ((head === 'payload' || head === 'header') && !ref!.includes('.')) bad.push(ref!);
+    if (!(SCALAR_NAMES as readonly string[]).includes(head) && !PATH_NAMES.includes(head)) bad.push(ref!);
+    else if (PATH_NAMES.includes(head) && !ref!.includes('.')) bad.push(ref!);
   }
   return bad;
 }
@@ -33,8 +36,8 @@ export function invalidPlaceholders(template: string): string[] {
 function lookup(ref: string, ctx: TemplateContext): unknown {
   const [head, ...rest] = ref.split('.');
   if (head === 'header') return ctx.headers[rest.join('.').toLowerCase()];
-  if (head === 'payload') {
-    let value: unknown = ctx.payload;
+  if (head === 'payload' || head === 'normalized') {
+    let value: unknown = head === 'payload' ? ctx.payload : ctx.normalized;
     for (const key of rest) {
       if (value === null || typeof value !== 'object') return undefined;
       value = (value as Record<string, unknown>)[key];
@@ -50,8 +53,22 @@ function asText(value: unknown): string {
 }
 
 /** Renders a template to text (for workflow ids, summaries). */
-export function renderText(template: string, ctx: TemplateContext): string {
+function renderText(template: string, ctx: TemplateContext): string {
   return template.replace(PLACEHOLDER, (_m, ref: string) => asText(lookup(ref, ctx)));
+}
+
+/**
+ * Renders an identifier template (workflow ids): every placeholder must resolve to a non-empty
+ * value, else distinct events would collapse into one id. Returns the names that did not.
+ */
+export function renderIdentifier(template: string, ctx: TemplateContext): { value: string; unresolved: string[] } {
+  const unresolved: string[] = [];
+  const value = template.replace(PLACEHOLDER, (_m, ref: string) => {
+    const text = asText(lookup(ref, ctx));
+    if (text === '') unresolved.push(ref);
+    return text;
+  });
+  return { value, unresolved };
 }
 
 /** Renders a mapping value: strings are templates, other JSON values pass through unchanged. */

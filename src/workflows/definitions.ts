@@ -22,6 +22,8 @@ export interface WebhookStartInput {
   webhook_delivery_id: string;
   webhook_name: string;
   webhook_namespace: string;
+  /** The normalized view of a known payload family (Docker Hub, Harbor, GitHub, GitLab); absent otherwise. */
+  webhook_normalized?: Record<string, unknown>;
   [mapped: string]: unknown;
 }
 

@@ -4,6 +4,7 @@
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
+import Stripe from 'stripe';
 import { after, before, describe, test } from 'node:test';
 import { eventIdSearchAttribute, sourceSearchAttribute, webhookSearchAttribute } from '../../src/workflows/definitions';
 import { createTestStore } from '../support/db';
@@ -225,6 +226,53 @@ describe('POST /v1/webhook-deliveries/{endpointId}', () => {
     assert.ok(runs <= 1, `expected at most one run, saw ${runs}`);
     const description = await temporal.client.workflow.getHandle(`default/reports/${eventId}`).describe();
     assert.equal(description.runId, responses.find((r) => r.body.duplicate === false)!.body.runId);
+  });
+
+  test('a key held by a delivery that never started its run does not swallow the retry', async () => {
+    // As if an ingress crashed between reserving the event and starting the run.
+    const eventId = `evt-${randomUUID()}`;
+    const webhook = (await store.webhooks.get('default', 'reports'))!;
+    const stuck = await store.deliveries.reserve({ webhookId: webhook.id, eventId, sourceEvent: null, receivedAt: new Date(), windowSeconds: 3600 });
+    assert.equal(stuck.reserved, true);
+    const body = JSON.stringify({ requestedBy: 'retry' });
+    const retry = await ingress.deliver(genericPath, body, genericHeaders(body, eventId));
+    assert.equal(retry.status, 202, JSON.stringify(retry.body));
+    assert.equal(retry.body.duplicate, false);
+    assert.equal(retry.body.originalDeliveryId, stuck.delivery.id);
+    const description = await temporal.client.workflow.getHandle(`default/reports/${eventId}`).describe();
+    assert.equal(description.runId, retry.body.runId);
+    const again = await ingress.deliver(genericPath, body, genericHeaders(body, eventId));
+    assert.equal(again.body.duplicate, true);
+    assert.equal(again.body.runId, retry.body.runId);
+  });
+
+  test('a workflow id placeholder that resolves to nothing is refused, not merged with other events', async () => {
+    const res = await ingress.api(
+      'PUT',
+      '/v1/webhooks/by-order',
+      webhookBody({ profile: 'generic', secretRef: { name: 'hook-secret', key: 'value' }, start: { workflowType: 'weeklyReport', taskQueue, workflowId: 'order-{payload.order.id}' } }),
+    );
+    const body = JSON.stringify({ requestedBy: 'no order' });
+    const delivery = await ingress.deliver(res.body.status.endpointPath, body, genericHeaders(body, `evt-${randomUUID()}`));
+    assert.equal(delivery.status, 400);
+    assert.equal(delivery.body.error.code, 'webhook_task_creation_failed');
+    const webhook = await ingress.api('GET', '/v1/webhooks/by-order');
+    assert.match(webhook.body.status.lastError, /left \{payload\.order\.id\} empty/);
+  });
+
+  test('a body-derived event id with a NUL byte is 400, not a store error', async () => {
+    const res = await ingress.api('PUT', '/v1/webhooks/stripe-events', webhookBody({ profile: 'stripe', secretRef: { name: 'hook-secret', key: 'value' }, start: { workflowType: 'weeklyReport', taskQueue } }));
+    assert.equal(res.status, 201);
+    const body = JSON.stringify({ id: 'evt_\u0000x', type: 'charge.succeeded' });
+    const header = new Stripe('sk_test_unused').webhooks.generateTestHeaderString({ payload: body, secret: SECRET, timestamp: Math.floor(Date.now() / 1000) });
+    const delivery = await ingress.deliver(res.body.status.endpointPath, body, { 'content-type': 'application/json', 'stripe-signature': header });
+    assert.equal(delivery.status, 400);
+    assert.equal(delivery.body.error.code, 'event_id_invalid');
+  });
+
+  test('a malformed percent-encoding in the endpoint path is a 4xx', async () => {
+    const res = await fetch(`${ingress.url}/v1/webhook-deliveries/%E0%A4%A`, { method: 'POST', body: '{}' });
+    assert.equal(res.status, 400);
   });
 
   test('a start Temporal rejects is 400 "webhook task creation failed", with the detail only in status.lastError', async () => {
