@@ -76,6 +76,8 @@ interface WebhookView {
   spec: {
     profile?: string;
     secretRef?: unknown;
+    conditions?: Array<{ type?: string }>;
+    filters?: unknown[];
     eventIdHeader?: string;
     dedupWindow?: string | number;
     timestampTolerance?: string | number;
@@ -385,7 +387,8 @@ const GET_TARGETS: Record<string, GetTarget> = {
   delivery: 'deliveries',
 };
 
-function secretRefText(ref: unknown): string {
+function secretRefText(ref: unknown): string | undefined {
+  if (ref === undefined || ref === null) return undefined;
   const refs = Array.isArray(ref) ? ref : [ref];
   return refs
     .map((r) => (typeof r === 'string' ? r : r && typeof r === 'object' ? `${(r as { name?: string }).name}/${(r as { key?: string }).key}` : String(r)))
@@ -399,7 +402,8 @@ function describeWebhook(api: ApiClient, webhook: WebhookView): string {
     ['Namespace', metadata.namespace],
     ['Profile', spec.profile],
     ['Endpoint', `POST ${endpointUrl(api, webhook)}`],
-    ['Secret refs', secretRefText(spec.secretRef)],
+    ['Secret refs', secretRefText(spec.secretRef) ?? 'none (verified by spec.conditions)'],
+    ['Conditions', Array.isArray(spec.conditions) && spec.conditions.length > 0 ? spec.conditions.map((c) => c.type).join(', ') : undefined],
     ['Start', spec.start ? `workflow ${spec.start.workflowType} on task queue ${spec.start.taskQueue}` : undefined],
     ['Workflow id', spec.start ? (spec.start.workflowId ?? '{namespace}/{webhook}/{eventId} (default)') : undefined],
     ['Event id header', spec.eventIdHeader],

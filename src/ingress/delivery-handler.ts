@@ -6,6 +6,7 @@
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Client } from '@temporalio/client';
+import { conditionSecretRefs, evaluateConditions } from '../conditions';
 import { applyFilters, normalizePayload } from '../filters';
 import type { Logger } from '../logger';
 import { webhookSpec, secretRefs, type WebhookSpec } from '../resources/schemas';
@@ -155,6 +156,32 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
     sendError(res, status, 'body_unreadable', reason);
   };
 
+  /**
+   * Resolves each condition's secrets and evaluates `spec.conditions`: undefined when all hold,
+   * the failure (code and reason carry no secret or token) otherwise.
+   */
+  async function checkConditions(webhook: ResolvedWebhook, inbound: InboundRequest, payload: unknown, headers: Record<string, string | undefined>) {
+    const { record, spec, profile } = webhook;
+    const conditions = spec.conditions ?? [];
+    const claimedId = (spec.eventIdHeader ? headers[spec.eventIdHeader.toLowerCase()] : safely(() => profile.eventId(inbound, payload)))?.slice(0, 255) ?? null;
+    const secrets: string[][] = [];
+    try {
+      for (const [index, condition] of conditions.entries()) {
+        const refs = conditionSecretRefs(condition);
+        const resolved = await resolveSecrets(deps.store, record.namespace, refs);
+        if (refs.length > 0 && resolved.values.length === 0) {
+          return { code: 'secret_unavailable', reason: `conditions[${index}] (${condition.type}): no usable secret: ${resolved.missing.join(', ')} not found; apply the Secret`, claimedId };
+        }
+        secrets.push(resolved.values);
+      }
+    } catch (err) {
+      log.error('store unavailable while reading condition secrets', { webhook: record.name, error: (err as Error).message });
+      return 'store_unavailable' as const;
+    }
+    const result = await evaluateConditions(conditions, { inbound, payload, secrets, now: inbound.receivedAt });
+    return result.ok ? undefined : { code: result.code as string, reason: result.reason, claimedId };
+  }
+
   const handleDelivery: RequestHandler = async (req, res) => {
     const webhook = locals(res).webhook!;
     const receivedAt = locals(res).receivedAt ?? now();
@@ -166,8 +193,10 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
 
     let secrets: string[];
     try {
-      const resolved = await resolveSecrets(deps.store, record.namespace, secretRefs(spec));
-      if (resolved.values.length === 0) {
+      const refs = secretRefs(spec);
+      const resolved = await resolveSecrets(deps.store, record.namespace, refs);
+      // Profile `custom` may have no secret of its own: its conditions carry theirs.
+      if (resolved.values.length === 0 && refs.length > 0) {
         const reason = `no usable secret: ${resolved.missing.join(', ')} not found; apply the Secret`;
         await recordRejection(webhook, receivedAt, 401, 'rejected', reason);
         return sendError(res, 401, 'secret_unavailable', 'This webhook cannot verify deliveries yet.');
@@ -198,6 +227,17 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
       const claimedId = (spec.eventIdHeader ? headers[spec.eventIdHeader.toLowerCase()] : safely(() => profile.eventId(inbound, undefined)))?.slice(0, 255) ?? null;
       await recordRejection(webhook, receivedAt, 401, 'rejected', `${verification.code}: ${verification.reason}`, claimedId);
       return sendError(res, 401, verification.code, verification.reason);
+    }
+
+    if (spec.conditions) {
+      const rejection = await checkConditions(webhook, inbound, parsed.ok ? parsed.payload : undefined, headers);
+      if (rejection === 'store_unavailable') return sendError(res, 503, 'store_unavailable', 'The delivery store is unavailable; retry later.', { headers: retryAfter });
+      if (rejection) {
+        await recordRejection(webhook, receivedAt, 401, 'rejected', `${rejection.code}: ${rejection.reason}`, rejection.claimedId);
+        // A missing Secret is the operator's problem: its name goes to the history, not the sender.
+        if (rejection.code === 'secret_unavailable') return sendError(res, 401, 'secret_unavailable', 'This webhook cannot verify deliveries yet.');
+        return sendError(res, 401, rejection.code, rejection.reason);
+      }
     }
 
     if (!parsed.ok) {

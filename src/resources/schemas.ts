@@ -4,21 +4,18 @@
  */
 import { z } from 'zod';
 import { filtersSpec } from '../filters/filter-spec';
-import { profileNames } from '../verify';
+import { conditionsSpec } from '../conditions/spec';
+import { webhookProfileNames } from '../verify';
 import { parseDurationSeconds } from './duration';
 import { invalidPlaceholders } from './template';
+import { resourceName, secretRefSpec, type SecretKeyRef } from './references';
 
 export const API_VERSION = 'tempohook.dev/v1';
 export const DEFAULT_NAMESPACE = 'default';
 /** Largest body a webhook may accept: a run's input must stay under Temporal's 2 MB payload limit. */
 export const MAX_BODY_BYTES_LIMIT = 1536 * 1024;
 
-/** DNS-label style names: they appear in workflow ids, URLs and search attributes. */
-export const resourceName = z
-  .string()
-  .min(1)
-  .max(63)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be lower-case letters, digits and "-", starting and ending with a letter or digit');
+export { resourceName, type SecretKeyRef } from './references';
 
 const metadata = z.object({ name: resourceName, namespace: resourceName.optional() }).strict();
 
@@ -39,13 +36,6 @@ const template = z
       });
     }
   });
-
-/** `{name, key}` of a Secret resource in the webhook's namespace, or `"{env:VAR}"` for an environment variable. */
-const secretKeyRef = z.union([
-  z.object({ name: resourceName, key: z.string().min(1).max(253) }).strict(),
-  z.string().regex(/^\{env:[A-Za-z_][A-Za-z0-9_]*\}$/, 'must be {name, key} or "{env:VARIABLE}"'),
-]);
-export type SecretKeyRef = z.infer<typeof secretKeyRef>;
 
 export const webhookStartSpec = z
   .object({
@@ -69,11 +59,11 @@ export const webhookStartSpec = z
 
 export const webhookSpec = z
   .object({
-    profile: z.string().refine((p) => profileNames.includes(p), {
-      message: `unknown profile; use one of: ${profileNames.join(', ')}`,
+    profile: z.string().refine((p) => webhookProfileNames.includes(p), {
+      message: `unknown profile; use one of: ${webhookProfileNames.join(', ')}`,
     }),
-    /** One secret, or several during rotation (any one verifies). */
-    secretRef: z.union([secretKeyRef, z.array(secretKeyRef).min(1).max(10)]),
+    /** One secret, or several during rotation (any one verifies). Optional only for profile `custom`. */
+    secretRef: secretRefSpec.optional(),
     /** Header carrying the event id, when the profile's default does not fit. */
     eventIdHeader: z.string().min(1).max(100).optional(),
     dedupWindow: duration.optional(),
@@ -83,9 +73,16 @@ export const webhookSpec = z
     maxBodyBytes: z.number().int().min(1).max(MAX_BODY_BYTES_LIMIT, `must be at most ${MAX_BODY_BYTES_LIMIT} bytes: Temporal refuses larger payloads`).optional(),
     /** Conditions on the payload, headers or normalized view; a delivery failing one is ignored (202). */
     filters: filtersSpec.optional(),
+    /** Checks on top of the profile's signature (all must hold); a delivery failing one is a 401. */
+    conditions: conditionsSpec.optional(),
     start: webhookStartSpec.optional(),
   })
   .strict()
+  .refine((spec) => spec.profile === 'custom' || spec.secretRef !== undefined, { message: `profile needs spec.secretRef (only profile "custom" may omit it)`, path: ['secretRef'] })
+  .refine((spec) => spec.profile !== 'custom' || (spec.conditions ?? []).some((c) => c.type !== 'timestamp'), {
+    message: 'profile "custom" verifies no signature itself: list at least one static-token, hmac, jwt or headers condition in spec.conditions',
+    path: ['conditions'],
+  })
   .refine((spec) => spec.start !== undefined, { message: 'a webhook needs an action: set spec.start', path: ['start'] });
 
 export type WebhookSpec = z.infer<typeof webhookSpec>;
@@ -121,6 +118,7 @@ export type SecretResource = z.infer<typeof secretResource>;
 
 /** The secret references of a webhook spec as a list. */
 export function secretRefs(spec: Pick<WebhookSpec, 'secretRef'>): SecretKeyRef[] {
+  if (spec.secretRef === undefined) return [];
   return Array.isArray(spec.secretRef) ? spec.secretRef : [spec.secretRef];
 }
 

@@ -7,7 +7,10 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { VerifyResult } from './types';
 import { failure, verified } from './verify-result';
 
-export type HmacAlgorithm = 'sha256' | 'sha1';
+export type HmacAlgorithm = 'sha256' | 'sha1' | 'sha512';
+
+/** Digest length in bytes of each HMAC algorithm: a decoded signature of any other length is malformed. */
+export const HMAC_DIGEST_BYTES: Readonly<Record<HmacAlgorithm, number>> = { sha1: 20, sha256: 32, sha512: 64 };
 
 /** Bytes to sign or verify, as parts hashed in order (the body is never copied into a larger buffer). */
 export type SignedContent = readonly (string | Buffer)[];

@@ -5,7 +5,7 @@
  */
 import { createPrivateKey, createPublicKey, createVerify, sign as signBytes, verify as verifyBytes, type KeyObject } from 'node:crypto';
 import { TempohookError } from '../errors';
-import { decodeBase64, decodeHex, hmac, safeEqual, sha256, type HmacAlgorithm, type SignedContent } from './crypto';
+import { decodeBase64, decodeHex, HMAC_DIGEST_BYTES, hmac, safeEqual, sha256, type HmacAlgorithm, type SignedContent } from './crypto';
 
 /** Checks signatures over one signed content; built once per (secret, content). */
 export type SignatureCheck = (signature: Buffer) => boolean;
@@ -39,7 +39,7 @@ function unusableSecret(what: string): TempohookError {
 /** HMAC with `hash`, the key taken from the secret as `keyFormat` says. */
 export function hmacAlgorithm(hash: HmacAlgorithm, keyFormat: HmacKeyFormat = 'utf8'): SignatureAlgorithm {
   return {
-    signatureLength: hash === 'sha256' ? 32 : 20,
+    signatureLength: HMAC_DIGEST_BYTES[hash],
     verifierFor(secret) {
       const key = hmacKey(secret, keyFormat);
       if (key === undefined) return undefined;

@@ -1,5 +1,6 @@
 import type { Profile } from '../types';
 import { bitbucketProfile } from './bitbucket';
+import { customProfile } from './custom';
 import { discordProfile } from './discord';
 import { genericProfile } from './generic';
 import { githubProfile } from './github';
@@ -34,10 +35,20 @@ export const profiles: readonly Profile[] = [
   bitbucketProfile,
 ];
 
-const byName = new Map(profiles.map((profile) => [profile.name, profile]));
+/**
+ * Profiles a webhook may name that verify no signature themselves (`custom`: conditions only).
+ * Kept out of `profiles`, the catalogue of signing schemes that the conformance tests and the
+ * bench iterate over.
+ */
+export const conditionOnlyProfiles: readonly Profile[] = [customProfile];
+
+const byName = new Map([...profiles, ...conditionOnlyProfiles].map((profile) => [profile.name, profile]));
 
 /** Every built-in profile name, in documentation order. */
 export const profileNames: readonly string[] = profiles.map((profile) => profile.name);
+
+/** Every name `spec.profile` accepts: the signing profiles, then `custom`. */
+export const webhookProfileNames: readonly string[] = [...profileNames, ...conditionOnlyProfiles.map((profile) => profile.name)];
 
 /** The built-in profile called `name`, or undefined (a Webhook resource names it in `spec.profile`). */
 export function getProfile(name: string): Profile | undefined {
@@ -46,6 +57,7 @@ export function getProfile(name: string): Profile | undefined {
 
 export {
   bitbucketProfile,
+  customProfile,
   discordProfile,
   genericProfile,
   githubProfile,
