@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
-import { createTestStore } from '../support/db';
-import { secretBody, startTestIngress, webhookBody, type TestIngress } from '../support/ingress';
-import { getTestTemporal, startExampleTestWorker, uniqueTaskQueue } from '../support/temporal';
+import { startIngressFixture, type IngressFixture } from '../support/fixture';
+import { secretBody, webhookBody, type TestIngress } from '../support/ingress';
+import { uniqueTaskQueue } from '../support/temporal';
 
 const JWT_SECRET = 'jwt-shared-secret-0123456789abcdef';
 const GITHUB_SECRET = 'github-secret-for-conditions';
@@ -14,19 +14,16 @@ const jwtFor = (secret: string, expiresAt = Math.floor(Date.now() / 1000) + 300)
   new SignJWT({ sub: 'ci' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://ci.example').setIssuedAt().setExpirationTime(expiresAt).sign(new TextEncoder().encode(secret));
 
 describe('spec.conditions at the delivery endpoint', () => {
-  let store: Awaited<ReturnType<typeof createTestStore>>;
-  let temporal: Awaited<ReturnType<typeof getTestTemporal>>;
+  let temporal: IngressFixture['temporal'];
   let ingress: TestIngress;
-  let worker: Awaited<ReturnType<typeof startExampleTestWorker>>;
+  let fixture: IngressFixture;
   const taskQueue = uniqueTaskQueue('conditions');
   let customPath: string;
   let githubPath: string;
 
   before(async () => {
-    store = await createTestStore();
-    temporal = await getTestTemporal();
-    ingress = await startTestIngress(store, temporal.client);
-    worker = await startExampleTestWorker(taskQueue);
+    fixture = await startIngressFixture(taskQueue);
+    ({ temporal, ingress } = fixture);
     assert.equal((await ingress.api('PUT', '/v1/secrets/ci-jwt', secretBody({ secret: JWT_SECRET }))).status, 201);
     assert.equal((await ingress.api('PUT', '/v1/secrets/gh', secretBody({ value: GITHUB_SECRET }))).status, 201);
     const custom = await ingress.api(
@@ -55,10 +52,7 @@ describe('spec.conditions at the delivery endpoint', () => {
   });
 
   after(async () => {
-    await worker?.stop();
-    await ingress?.close();
-    await store?.dropSchema();
-    await store?.close();
+    await fixture?.close();
   });
 
   test('a custom webhook without a JWT condition is refused at apply time', async () => {

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import Stripe from 'stripe';
 import { after, before, describe, test } from 'node:test';
 import { eventIdSearchAttribute, sourceSearchAttribute, webhookSearchAttribute } from '../../src/workflows/definitions';
-import { createTestStore } from '../support/db';
-import { secretBody, startTestIngress, webhookBody, type TestIngress } from '../support/ingress';
-import { getTestTemporal, startExampleTestWorker, uniqueTaskQueue } from '../support/temporal';
+import { startIngressFixture, type IngressFixture } from '../support/fixture';
+import { secretBody, webhookBody, type TestIngress } from '../support/ingress';
+import { uniqueTaskQueue } from '../support/temporal';
 
 const SECRET = 'it-is-a-secret-to-everybody';
 // @octokit/webhooks-methods is ESM-only with an `import`-only export map.
@@ -27,19 +27,17 @@ function genericHeaders(body: string, eventId: string, options: { secret?: strin
 }
 
 describe('POST /v1/webhook-deliveries/{endpointId}', () => {
-  let store: Awaited<ReturnType<typeof createTestStore>>;
-  let temporal: Awaited<ReturnType<typeof getTestTemporal>>;
+  let store: IngressFixture['store'];
+  let temporal: IngressFixture['temporal'];
   let ingress: TestIngress;
-  let worker: Awaited<ReturnType<typeof startExampleTestWorker>>;
+  let fixture: IngressFixture;
   const taskQueue = uniqueTaskQueue('delivery');
   let genericPath: string;
   let githubPath: string;
 
   before(async () => {
-    store = await createTestStore();
-    temporal = await getTestTemporal();
-    ingress = await startTestIngress(store, temporal.client);
-    worker = await startExampleTestWorker(taskQueue);
+    fixture = await startIngressFixture(taskQueue);
+    ({ store, temporal, ingress } = fixture);
 
     assert.equal((await ingress.api('PUT', '/v1/secrets/hook-secret', secretBody({ value: SECRET }))).status, 201);
     const generic = await ingress.api(
@@ -64,10 +62,7 @@ describe('POST /v1/webhook-deliveries/{endpointId}', () => {
   });
 
   after(async () => {
-    await worker?.stop();
-    await ingress?.close();
-    await store?.dropSchema();
-    await store?.close();
+    await fixture?.close();
   });
 
   test('a signed generic delivery starts the templated run with input, search attributes, memo and summary', async () => {

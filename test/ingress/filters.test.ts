@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createTestStore } from '../support/db';
-import { secretBody, startTestIngress, webhookBody, type TestIngress } from '../support/ingress';
-import { getTestTemporal, startExampleTestWorker, uniqueTaskQueue } from '../support/temporal';
+import { startIngressFixture, type IngressFixture } from '../support/fixture';
+import { secretBody, webhookBody, type TestIngress } from '../support/ingress';
+import { uniqueTaskQueue } from '../support/temporal';
 
 const SECRET = 'filters-secret';
 // @octokit/webhooks-methods is ESM-only with an `import`-only export map.
@@ -29,18 +29,15 @@ function pushBody(ref: string) {
 }
 
 describe('spec.filters and normalized payloads', () => {
-  let store: Awaited<ReturnType<typeof createTestStore>>;
-  let temporal: Awaited<ReturnType<typeof getTestTemporal>>;
+  let temporal: IngressFixture['temporal'];
   let ingress: TestIngress;
-  let worker: Awaited<ReturnType<typeof startExampleTestWorker>>;
+  let fixture: IngressFixture;
   const taskQueue = uniqueTaskQueue('filters');
   let path: string;
 
   before(async () => {
-    store = await createTestStore();
-    temporal = await getTestTemporal();
-    ingress = await startTestIngress(store, temporal.client);
-    worker = await startExampleTestWorker(taskQueue);
+    fixture = await startIngressFixture(taskQueue);
+    ({ temporal, ingress } = fixture);
     assert.equal((await ingress.api('PUT', '/v1/secrets/gh-secret', secretBody({ value: SECRET }))).status, 201);
     const res = await ingress.api(
       'PUT',
@@ -57,10 +54,7 @@ describe('spec.filters and normalized payloads', () => {
   });
 
   after(async () => {
-    await worker?.stop();
-    await ingress?.close();
-    await store?.dropSchema();
-    await store?.close();
+    await fixture?.close();
   });
 
   test('a push to main passes the filter and starts a run whose input carries the normalized view', async () => {
