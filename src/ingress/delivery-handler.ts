@@ -40,6 +40,13 @@ export interface DeliveryHandlerDeps {
   now?: () => Date;
 }
 
+/** The event id a request claims (unverified): what an operator searches the history for. */
+function claimedEventId(webhook: { spec: WebhookSpec; profile: Profile }, inbound: InboundRequest, payload: unknown): string | null {
+  const { spec, profile } = webhook;
+  const id = spec.eventIdHeader ? inbound.headers[spec.eventIdHeader.toLowerCase()] : safely(() => profile.eventId(inbound, payload));
+  return id?.slice(0, 255) ?? null;
+}
+
 /** Profiles are built never to throw; a bug in one must still be a 401, not a 500. */
 function safely<T>(fn: () => T): T | undefined {
   try {
@@ -160,10 +167,10 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
    * Resolves each condition's secrets and evaluates `spec.conditions`: undefined when all hold,
    * the failure (code and reason carry no secret or token) otherwise.
    */
-  async function checkConditions(webhook: ResolvedWebhook, inbound: InboundRequest, payload: unknown, headers: Record<string, string | undefined>) {
-    const { record, spec, profile } = webhook;
+  async function checkConditions(webhook: ResolvedWebhook, inbound: InboundRequest, payload: unknown) {
+    const { record, spec } = webhook;
     const conditions = spec.conditions ?? [];
-    const claimedId = (spec.eventIdHeader ? headers[spec.eventIdHeader.toLowerCase()] : safely(() => profile.eventId(inbound, payload)))?.slice(0, 255) ?? null;
+    const claimedId = claimedEventId(webhook, inbound, payload);
     const secrets: string[][] = [];
     try {
       for (const [index, condition] of conditions.entries()) {
@@ -223,14 +230,12 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
 
     const verification = safely(() => profile.verify(inbound, secrets, verifyOptions)) ?? { ok: false as const, code: 'signature_malformed' as const, reason: 'the signature could not be checked' };
     if (!verification.ok) {
-      // The claimed id is unverified, but it is what an operator searches the history for.
-      const claimedId = (spec.eventIdHeader ? headers[spec.eventIdHeader.toLowerCase()] : safely(() => profile.eventId(inbound, undefined)))?.slice(0, 255) ?? null;
-      await recordRejection(webhook, receivedAt, 401, 'rejected', `${verification.code}: ${verification.reason}`, claimedId);
+      await recordRejection(webhook, receivedAt, 401, 'rejected', `${verification.code}: ${verification.reason}`, claimedEventId(webhook, inbound, undefined));
       return sendError(res, 401, verification.code, verification.reason);
     }
 
     if (spec.conditions) {
-      const rejection = await checkConditions(webhook, inbound, parsed.ok ? parsed.payload : undefined, headers);
+      const rejection = await checkConditions(webhook, inbound, parsed.ok ? parsed.payload : undefined);
       if (rejection === 'store_unavailable') return sendError(res, 503, 'store_unavailable', 'The delivery store is unavailable; retry later.', { headers: retryAfter });
       if (rejection) {
         await recordRejection(webhook, receivedAt, 401, 'rejected', `${rejection.code}: ${rejection.reason}`, rejection.claimedId);
@@ -303,12 +308,16 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
       if (holdsKey) await releaseAndFinish(deliveryId, status, reason);
       else await finish(deliveryId, { outcome: 'failed', httpStatus: status, reason });
     };
+    /** A start that can never succeed as configured: the detail goes to history and status.lastError. */
+    const refuseStart = async (status: number, code: string, message: string, detail: string) => {
+      await giveUp(status, detail);
+      await deps.store.webhooks.recordError(record.id, detail, receivedAt).catch(() => undefined);
+      sendError(res, status, code, message);
+    };
 
     if (rendered.unresolved.length > 0) {
       const detail = `workflow id template ${start.workflowId} left {${rendered.unresolved.join('}, {')}} empty for event ${eventId}`;
-      await giveUp(400, detail);
-      await deps.store.webhooks.recordError(record.id, detail, receivedAt).catch(() => undefined);
-      return sendError(res, 400, 'webhook_task_creation_failed', 'webhook task creation failed');
+      return refuseStart(400, 'webhook_task_creation_failed', 'webhook task creation failed', detail);
     }
 
     // Layer 1 answers a repeat at once only when the original run is known to exist. A key held by
@@ -344,9 +353,7 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
     const inputBytes = Buffer.byteLength(JSON.stringify(input));
     if (inputBytes > MAX_START_INPUT_BYTES) {
       const detail = `the run's input would be ${inputBytes} bytes as JSON; Temporal refuses payloads over 2 MB (send a smaller body or a reference to it)`;
-      await giveUp(413, detail);
-      await deps.store.webhooks.recordError(record.id, detail, receivedAt).catch(() => undefined);
-      return sendError(res, 413, 'payload_too_large_for_temporal', detail);
+      return refuseStart(413, 'payload_too_large_for_temporal', detail, detail);
     }
     const outcome = await startWebhookWorkflow(
       deps.client,
@@ -400,9 +407,7 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
       }
       case 'rejected': {
         log.warn('Temporal rejected the start', { webhook: record.name, deliveryId, error: outcome.detail });
-        await giveUp(400, 'workflow start rejected: ' + outcome.detail);
-        await deps.store.webhooks.recordError(record.id, `start rejected by Temporal: ${outcome.detail}`, receivedAt).catch(() => undefined);
-        return sendError(res, 400, 'webhook_task_creation_failed', 'webhook task creation failed');
+        return refuseStart(400, 'webhook_task_creation_failed', 'webhook task creation failed', `start rejected by Temporal: ${outcome.detail}`);
       }
     }
   };
