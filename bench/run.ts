@@ -9,6 +9,7 @@ import { resolveTemporalCli } from '../src/temporal/cli-binary';
 import { connectTemporal } from '../src/temporal/connection';
 import { startDevServer } from '../src/temporal/dev-server';
 import { benchIngressThroughput, type ThroughputResult } from './ingress-throughput';
+import { runConditionsBench } from './conditions';
 import { runVerifyBench } from './verify';
 
 const DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 2000);
@@ -45,6 +46,9 @@ async function main() {
 
     console.log('\n# Verification cost per delivery (ours vs the providers\' own libraries)');
     await runVerifyBench();
+
+    console.log('\n# Custom conditions per delivery (ours vs the library call each wraps; the rate limit vs a bare round trip)');
+    await runConditionsBench(store);
   } finally {
     for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => console.error('cleanup failed:', (err as Error).message));
   }

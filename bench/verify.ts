@@ -121,7 +121,7 @@ function benchCases(): Record<string, BenchCase> {
 let octokitVerify: ((secret: string, payload: string, signature: string) => Promise<boolean>) | undefined;
 
 /** µs per call: the median of several timed batches after a warm-up, which keeps GC and JIT noise out. */
-async function microsPerCall(fn: () => unknown, batches = 7, batchMs = 30): Promise<number> {
+export async function microsPerCall(fn: () => unknown, batches = 7, batchMs = 30): Promise<number> {
   const run = async (ms: number): Promise<number> => {
     let calls = 0;
     const start = process.hrtime.bigint();

@@ -6,6 +6,7 @@ import type { SecretKeyRef } from '../resources/references';
 import type { Condition } from './spec';
 
 export * from './spec';
+export { rateLimitWindows, describeWindow } from './rate-limit';
 export { evaluateConditions, fillBasestring, readLookup, type ConditionContext, type ConditionFailureCode, type ConditionsResult } from './evaluate';
 
 /** The secret references of one condition as a list (empty for conditions without a secret). */

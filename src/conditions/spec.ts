@@ -3,6 +3,7 @@
  * of) the profile's signature. Every condition must hold (Valohai's model).
  */
 import { z } from 'zod';
+import { durationSpec } from '../resources/duration';
 import { secretRefSpec } from '../resources/references';
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -88,11 +89,42 @@ const timestampCondition = z
   })
   .strict();
 
-export const conditionSpec = z.discriminatedUnion('type', [staticTokenCondition, hmacCondition, jwtCondition, headersCondition, timestampCondition]);
+const rateLimitWindow = z
+  .object({
+    /** Window length, whole seconds from 1 s to 31 d; windows are aligned on the epoch (a `1d` window is a UTC day). */
+    period: durationSpec.refine((s) => Number.isInteger(s) && s >= 1 && s <= 31 * 86400, 'must be whole seconds between 1s and 31d'),
+    /** Deliveries allowed per window. */
+    quota: z.number().int().min(1).max(1_000_000_000),
+  })
+  .strict();
+
+/**
+ * Caps verified deliveries per webhook in one or more fixed windows, counted in Postgres so all
+ * ingress replicas share them; over quota the answer is 429 with Retry-After. Checked after every
+ * other condition, so unauthenticated requests cannot spend the quota.
+ */
+const rateLimitCondition = z
+  .object({
+    type: z.literal(['rate-limit', 'rateLimit']),
+    limits: z
+      .array(rateLimitWindow)
+      .min(1)
+      .max(5)
+      .refine((limits) => new Set(limits.map((l) => l.period)).size === limits.length, 'give each period once'),
+  })
+  .strict();
+
+export const conditionSpec = z.discriminatedUnion('type', [staticTokenCondition, hmacCondition, jwtCondition, headersCondition, timestampCondition, rateLimitCondition]);
 export type Condition = z.infer<typeof conditionSpec>;
 export type StaticTokenCondition = z.infer<typeof staticTokenCondition>;
 export type HmacCondition = z.infer<typeof hmacCondition>;
 export type JwtCondition = z.infer<typeof jwtCondition>;
+export type RateLimitCondition = z.infer<typeof rateLimitCondition>;
+
+/** The `rate-limit` condition (`rateLimit` is accepted as its other spelling). */
+export function isRateLimitCondition(condition: Condition): condition is RateLimitCondition {
+  return condition.type === 'rate-limit' || condition.type === 'rateLimit';
+}
 
 /** `spec.conditions`: all must hold. */
 export const conditionsSpec = z.array(conditionSpec).min(1).max(20);

@@ -6,7 +6,7 @@
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Client } from '@temporalio/client';
-import { conditionSecretRefs, evaluateConditions } from '../conditions';
+import { conditionSecretRefs, describeWindow, evaluateConditions, rateLimitWindows } from '../conditions';
 import { applyFilters, normalizePayload } from '../filters';
 import type { Logger } from '../logger';
 import { webhookSpec, secretRefs, type WebhookSpec } from '../resources/schemas';
@@ -189,6 +189,40 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
     return result.ok ? undefined : { code: result.code as string, reason: result.reason, claimedId };
   }
 
+  /** Answers 401 (or 503) and returns true when a condition fails; false when all hold. */
+  async function refusedByConditions(webhook: ResolvedWebhook, inbound: InboundRequest, payload: unknown, res: Response): Promise<boolean> {
+    const rejection = await checkConditions(webhook, inbound, payload);
+    if (!rejection) return false;
+    if (rejection === 'store_unavailable') {
+      sendError(res, 503, 'store_unavailable', 'The delivery store is unavailable; retry later.', { headers: retryAfter });
+      return true;
+    }
+    await recordRejection(webhook, inbound.receivedAt, 401, 'rejected', `${rejection.code}: ${rejection.reason}`, rejection.claimedId);
+    // A missing Secret is the operator's problem: its name goes to the history, not the sender.
+    if (rejection.code === 'secret_unavailable') sendError(res, 401, 'secret_unavailable', 'This webhook cannot verify deliveries yet.');
+    else sendError(res, 401, rejection.code, rejection.reason);
+    return true;
+  }
+
+  /** Counts a verified delivery against the webhook's `rate-limit` windows; answers 429 (or 503) and returns true when over quota. */
+  async function refusedByRateLimit(webhook: ResolvedWebhook, inbound: InboundRequest, payload: unknown, res: Response): Promise<boolean> {
+    const windows = rateLimitWindows(webhook.spec.conditions);
+    if (windows.length === 0) return false;
+    let verdict;
+    try {
+      verdict = await deps.store.rateLimits.hit(webhook.record.id, windows);
+    } catch (err) {
+      log.error('store unavailable while counting the rate limit', { webhook: webhook.record.name, error: (err as Error).message });
+      sendError(res, 503, 'store_unavailable', 'The delivery store is unavailable; retry later.', { headers: retryAfter });
+      return true;
+    }
+    if (verdict.allowed) return false;
+    const reason = `rate limit of ${describeWindow(verdict.window)} reached; retry in ${verdict.retryAfterSeconds} s`;
+    await recordRejection(webhook, inbound.receivedAt, 429, 'rejected', reason, claimedEventId(webhook, inbound, payload));
+    sendError(res, 429, 'rate_limited', reason, { headers: { 'Retry-After': String(verdict.retryAfterSeconds) } });
+    return true;
+  }
+
   const handleDelivery: RequestHandler = async (req, res) => {
     const webhook = locals(res).webhook!;
     const receivedAt = locals(res).receivedAt ?? now();
@@ -223,6 +257,8 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
     // providers document as unsigned (Slack's ssl_check) without one.
     const challenge = parsed.ok ? safely(() => profile.challenge?.(inbound, parsed.payload, secrets, verifyOptions)) : undefined;
     if (challenge) {
+      // The webhook's own conditions hold for handshakes too (a rate limit does not count them).
+      if (spec.conditions && (await refusedByConditions(webhook, inbound, parsed.ok ? parsed.payload : undefined, res))) return;
       await recordRejection(webhook, receivedAt, challenge.status, 'challenge', 'handshake answered');
       await markAccepted(record.id, receivedAt);
       return res.status(challenge.status).type(challenge.contentType).send(challenge.body);
@@ -235,14 +271,8 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
     }
 
     if (spec.conditions) {
-      const rejection = await checkConditions(webhook, inbound, parsed.ok ? parsed.payload : undefined);
-      if (rejection === 'store_unavailable') return sendError(res, 503, 'store_unavailable', 'The delivery store is unavailable; retry later.', { headers: retryAfter });
-      if (rejection) {
-        await recordRejection(webhook, receivedAt, 401, 'rejected', `${rejection.code}: ${rejection.reason}`, rejection.claimedId);
-        // A missing Secret is the operator's problem: its name goes to the history, not the sender.
-        if (rejection.code === 'secret_unavailable') return sendError(res, 401, 'secret_unavailable', 'This webhook cannot verify deliveries yet.');
-        return sendError(res, 401, rejection.code, rejection.reason);
-      }
+      if (await refusedByConditions(webhook, inbound, parsed.ok ? parsed.payload : undefined, res)) return;
+      if (await refusedByRateLimit(webhook, inbound, parsed.ok ? parsed.payload : undefined, res)) return;
     }
 
     if (!parsed.ok) {

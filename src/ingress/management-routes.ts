@@ -14,7 +14,7 @@ import {
   webhookResource,
 } from '../resources/schemas';
 import type { DeliveryRecord, SecretRecord, Store, WebhookRecord } from '../store/types';
-import { profiles } from '../verify';
+import { conditionOnlyProfiles, profiles, type Profile } from '../verify';
 import { TempohookError } from '../errors';
 import { sendError } from './http-errors';
 
@@ -150,7 +150,15 @@ export function createManagementRouter(deps: ManagementDeps): express.Router {
     };
 
   router.get('/v1/profiles', (_req, res) => {
-    res.json({ items: profiles.map((p) => ({ name: p.name, description: p.description, defaultDedupWindowSeconds: p.defaultDedupWindowSeconds, defaultTimestampToleranceSeconds: p.defaultTimestampToleranceSeconds ?? null })) });
+    const describe = (p: Profile, signs: boolean) => ({
+      name: p.name,
+      description: p.description,
+      // false for `custom`: it verifies nothing itself and needs authenticating spec.conditions.
+      verifiesSignature: signs,
+      defaultDedupWindowSeconds: p.defaultDedupWindowSeconds,
+      defaultTimestampToleranceSeconds: p.defaultTimestampToleranceSeconds ?? null,
+    });
+    res.json({ items: [...profiles.map((p) => describe(p, true)), ...conditionOnlyProfiles.map((p) => describe(p, false))] });
   });
 
   router.put(

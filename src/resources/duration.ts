@@ -2,6 +2,8 @@
  * Durations in resources are written the way operators write them: `300s`, `5m`, `24h`, `7d`,
  * `1h30m`, or a bare number of seconds.
  */
+import { z } from 'zod';
+
 const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
 const DURATION_PATTERN = /^(\d+(?:\.\d+)?(ms|s|m|h|d))+$/;
 const PART_PATTERN = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
@@ -24,3 +26,9 @@ export function formatDurationSeconds(seconds: number): string {
   if (seconds % 60 === 0 && seconds >= 60) return `${seconds / 60}m`;
   return `${seconds}s`;
 }
+
+/** A duration field of a resource: accepts the forms above, yields seconds. */
+export const durationSpec = z
+  .union([z.string(), z.number()])
+  .refine((v) => parseDurationSeconds(v) !== undefined, 'must be a duration like "300s", "5m", "24h", "7d" or a number of seconds')
+  .transform((v) => parseDurationSeconds(v)!);

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { filtersSpec } from '../filters/filter-spec';
 import { conditionsSpec } from '../conditions/spec';
 import { webhookProfileNames } from '../verify';
-import { parseDurationSeconds } from './duration';
+import { durationSpec } from './duration';
 import { invalidPlaceholders } from './template';
 import { resourceName, secretRefSpec, type SecretKeyRef } from './references';
 
@@ -19,10 +19,10 @@ export { resourceName, type SecretKeyRef } from './references';
 
 const metadata = z.object({ name: resourceName, namespace: resourceName.optional() }).strict();
 
-const duration = z
-  .union([z.string(), z.number()])
-  .refine((v) => parseDurationSeconds(v) !== undefined, 'must be a duration like "300s", "5m", "24h", "7d" or a number of seconds')
-  .transform((v) => parseDurationSeconds(v)!);
+const duration = durationSpec;
+
+/** Conditions that prove who sent a delivery (`timestamp` and `rate-limit` do not). */
+const AUTHENTICATING_CONDITIONS = new Set(['static-token', 'hmac', 'jwt', 'headers']);
 
 const template = z
   .string()
@@ -79,7 +79,7 @@ export const webhookSpec = z
   })
   .strict()
   .refine((spec) => spec.profile === 'custom' || spec.secretRef !== undefined, { message: `profile needs spec.secretRef (only profile "custom" may omit it)`, path: ['secretRef'] })
-  .refine((spec) => spec.profile !== 'custom' || (spec.conditions ?? []).some((c) => c.type !== 'timestamp'), {
+  .refine((spec) => spec.profile !== 'custom' || (spec.conditions ?? []).some((c) => AUTHENTICATING_CONDITIONS.has(c.type)), {
     message: 'profile "custom" verifies no signature itself: list at least one static-token, hmac, jwt or headers condition in spec.conditions',
     path: ['conditions'],
   })

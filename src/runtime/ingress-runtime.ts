@@ -6,7 +6,7 @@ import { listen, type RunningServer } from '../ingress/server';
 import type { Logger } from '../logger';
 import type { Store } from '../store/types';
 
-/** Expired dedup keys are purged this often; history rows stay. */
+/** Expired dedup keys and rate-limit windows are purged this often; history rows stay. */
 const PURGE_INTERVAL_MS = 10 * 60 * 1000;
 
 export async function startIngress(input: { env: Env; store: Store; client: Client; logger: Logger; adminToken: string }): Promise<RunningServer> {
@@ -27,6 +27,7 @@ export async function startIngress(input: { env: Env; store: Store; client: Clie
       (count) => count > 0 && logger.debug('purged expired dedup keys', { count }),
       (err: unknown) => logger.warn('dedup purge failed', { error: (err as Error).message }),
     );
+    store.rateLimits.purgeExpired().catch((err: unknown) => logger.warn('rate-limit purge failed', { error: (err as Error).message }));
   }, PURGE_INTERVAL_MS);
   purge.unref();
   return {

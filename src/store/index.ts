@@ -6,6 +6,7 @@ import { createDeliveriesRepository } from './deliveries-repository';
 import { isEmbeddedPostgresUrl } from './embedded-postgres';
 import { migrate } from './migrate';
 import { createPool, explainConnectionError } from './pool';
+import { createRateLimitsRepository } from './rate-limits-repository';
 import { createSecretCipher } from './secret-cipher';
 import { createSecretsRepository } from './secrets-repository';
 import type { Store } from './types';
@@ -19,6 +20,7 @@ export { startEmbeddedPostgres, isEmbeddedPostgresUrl, type EmbeddedPostgres, ty
 export { createSecretsRepository, type SecretsRepositoryOptions } from './secrets-repository';
 export { createWebhooksRepository, newEndpointId } from './webhooks-repository';
 export { createDeliveriesRepository, MAX_PAGE_SIZE } from './deliveries-repository';
+export { createRateLimitsRepository } from './rate-limits-repository';
 export { parseSecretKey } from './secret-cipher';
 
 export interface CreateStoreOptions {
@@ -64,6 +66,7 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
     secrets: createSecretsRepository(db, { encryptionKey: options.encryptionKey }),
     webhooks: createWebhooksRepository(db),
     deliveries: createDeliveriesRepository(db),
+    rateLimits: createRateLimitsRepository(db),
     async ping(timeoutMs = 2_000) {
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<boolean>((resolve) => {

@@ -110,11 +110,30 @@ export interface DeliveriesRepository {
   purgeExpired(now: Date): Promise<number>;
 }
 
+/** One `{period, quota}` window of a `rate-limit` condition. */
+export interface RateLimitWindow {
+  periodSeconds: number;
+  quota: number;
+}
+
+export type RateLimitVerdict = { allowed: true } | { allowed: false; window: RateLimitWindow; retryAfterSeconds: number };
+
+export interface RateLimitsRepository {
+  /**
+   * Counts one delivery in each window (aligned on the database clock, shared by all replicas).
+   * Refused when any window's quota is already spent; a refused delivery is not counted.
+   */
+  hit(webhookId: string, windows: readonly RateLimitWindow[]): Promise<RateLimitVerdict>;
+  /** Deletes the counters of windows that have ended; returns how many. */
+  purgeExpired(): Promise<number>;
+}
+
 export interface Store {
   db: Db;
   secrets: SecretsRepository;
   webhooks: WebhooksRepository;
   deliveries: DeliveriesRepository;
+  rateLimits: RateLimitsRepository;
   /** True when a trivial query answers within the timeout. */
   ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;

@@ -2,12 +2,24 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { createHmac } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { startIngressFixture, type IngressFixture } from '../support/fixture';
 import { secretBody, webhookBody, type TestIngress } from '../support/ingress';
 import { uniqueTaskQueue } from '../support/temporal';
 
 const JWT_SECRET = 'jwt-shared-secret-0123456789abcdef';
+const SLACK_SECRET = 'slack-signing-secret-for-conditions';
+const QUERY_TOKEN = 'tenant-token-0123456789';
+/** Slack's v0 scheme (checked against @slack/bolt's verifier in the profile conformance tests). */
+const slackHeaders = (body: string) => {
+  const timestamp = Math.floor(Date.now() / 1000);
+  return {
+    'content-type': 'application/json',
+    'x-slack-request-timestamp': String(timestamp),
+    'x-slack-signature': `v0=${createHmac('sha256', SLACK_SECRET).update(`v0:${timestamp}:${body}`).digest('hex')}`,
+  };
+};
 const GITHUB_SECRET = 'github-secret-for-conditions';
 const octokitSign = async (secret: string, payload: string): Promise<string> => (await import('@octokit/webhooks-methods')).sign(secret, payload);
 const jwtFor = (secret: string, expiresAt = Math.floor(Date.now() / 1000) + 300) =>
@@ -26,6 +38,7 @@ describe('spec.conditions at the delivery endpoint', () => {
     ({ temporal, ingress } = fixture);
     assert.equal((await ingress.api('PUT', '/v1/secrets/ci-jwt', secretBody({ secret: JWT_SECRET }))).status, 201);
     assert.equal((await ingress.api('PUT', '/v1/secrets/gh', secretBody({ value: GITHUB_SECRET }))).status, 201);
+    assert.equal((await ingress.api('PUT', '/v1/secrets/slack', secretBody({ signing: SLACK_SECRET, token: QUERY_TOKEN }))).status, 201);
     const custom = await ingress.api(
       'PUT',
       '/v1/webhooks/ci-jobs',
@@ -117,5 +130,43 @@ describe('spec.conditions at the delivery endpoint', () => {
     const badSignature = await ingress.deliver(githubPath, body, await signed({ 'x-tenant': 'acme' }, 'wrong-secret'));
     assert.equal(badSignature.status, 401);
     assert.equal(badSignature.body.error.code, 'signature_mismatch');
+  });
+  test('conditions hold for handshakes too, and a rate limit counts only deliveries', async () => {
+    const slack = await ingress.api(
+      'PUT',
+      '/v1/webhooks/slack-tenant',
+      webhookBody({
+        profile: 'slack',
+        secretRef: { name: 'slack', key: 'signing' },
+        conditions: [
+          { type: 'static-token', lookup: { in: 'query', name: 'token' }, secretRef: { name: 'slack', key: 'token' } },
+          { type: 'rate-limit', limits: [{ period: '7d', quota: 1 }] },
+        ],
+        start: { workflowType: 'weeklyReport', taskQueue },
+      }),
+    );
+    assert.equal(slack.status, 201, JSON.stringify(slack.body));
+    const path: string = slack.body.status.endpointPath;
+    const handshake = JSON.stringify({ type: 'url_verification', challenge: 'challenge-xyz', token: 'legacy' });
+
+    const withoutToken = await ingress.deliver(path, handshake, slackHeaders(handshake));
+    assert.equal(withoutToken.status, 401, JSON.stringify(withoutToken.body));
+    assert.equal(withoutToken.body.error.code, 'condition_value_missing');
+    const wrongToken = await ingress.deliver(`${path}?token=nope`, handshake, slackHeaders(handshake));
+    assert.equal(wrongToken.status, 401);
+    assert.equal(wrongToken.body.error.code, 'condition_mismatch');
+    for (let i = 0; i < 3; i++) {
+      const answered = await ingress.deliver(`${path}?token=${QUERY_TOKEN}`, handshake, slackHeaders(handshake));
+      assert.equal(answered.status, 200, JSON.stringify(answered.body));
+      assert.deepEqual(answered.body, { challenge: 'challenge-xyz' });
+    }
+
+    const event = (id: string) => JSON.stringify({ type: 'event_callback', event_id: id, event: { type: 'app_mention' } });
+    const first = event(`Ev${randomUUID()}`);
+    assert.equal((await ingress.deliver(`${path}?token=${QUERY_TOKEN}`, first, slackHeaders(first))).status, 202);
+    const second = event(`Ev${randomUUID()}`);
+    const limited = await ingress.deliver(`${path}?token=${QUERY_TOKEN}`, second, slackHeaders(second));
+    assert.equal(limited.status, 429, JSON.stringify(limited.body));
+    assert.ok(Number(limited.headers.get('retry-after')) >= 1);
   });
 });

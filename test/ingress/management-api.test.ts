@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { createTestStore } from '../support/db';
 import { secretBody, startTestIngress, webhookBody, type TestIngress } from '../support/ingress';
 import { getTestTemporal } from '../support/temporal';
+import { profileNames } from '../../src/verify';
 
 const SECRET_VALUE = 'do-not-leak-this-value-123';
 const spec = (extra: Record<string, unknown> = {}) => ({
@@ -146,6 +147,17 @@ describe('management API', () => {
     assert.equal(status.body.status.deliveriesRejected, 5);
     const badCursor = await ingress.api('GET', '/v1/webhooks/paged/deliveries?cursor=garbage');
     assert.equal(badCursor.status, 400);
+  });
+
+  test('GET /v1/profiles lists every signing profile, then custom, which verifies nothing itself', async () => {
+    const res = await ingress.api('GET', '/v1/profiles');
+    assert.equal(res.status, 200);
+    const names = res.body.items.map((p: any) => p.name);
+    assert.deepEqual(names, [...profileNames, 'custom']);
+    const custom = res.body.items.find((p: any) => p.name === 'custom');
+    assert.equal(custom.verifiesSignature, false);
+    assert.ok(res.body.items.filter((p: any) => p.name !== 'custom').every((p: any) => p.verifiesSignature === true));
+    assert.equal(res.body.items.find((p: any) => p.name === 'stripe').defaultTimestampToleranceSeconds, 300);
   });
 
   test('health and readiness answer without a token', async () => {
