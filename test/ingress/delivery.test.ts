@@ -2,29 +2,20 @@
  * The delivery endpoint over real HTTP, against the real Temporal dev server and PostgreSQL:
  * every response code of the contract, what the started run holds, and the 50-way race.
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import Stripe from 'stripe';
 import { after, before, describe, test } from 'node:test';
 import { eventIdSearchAttribute, sourceSearchAttribute, webhookSearchAttribute } from '../../src/workflows/definitions';
 import { startIngressFixture, type IngressFixture } from '../support/fixture';
-import { secretBody, webhookBody, type TestIngress } from '../support/ingress';
+import { genericDeliveryHeaders, secretBody, webhookBody, type TestIngress } from '../support/ingress';
 import { uniqueTaskQueue } from '../support/temporal';
 
 const SECRET = 'it-is-a-secret-to-everybody';
 // @octokit/webhooks-methods is ESM-only with an `import`-only export map.
 const octokitSign = async (secret: string, payload: string): Promise<string> => (await import('@octokit/webhooks-methods')).sign(secret, payload);
 
-function genericHeaders(body: string, eventId: string, options: { secret?: string; timestamp?: number } = {}) {
-  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
-  const signature = createHmac('sha256', options.secret ?? SECRET).update(`${timestamp}.${body}`).digest('hex');
-  return {
-    'content-type': 'application/json',
-    'x-timestamp': String(timestamp),
-    'x-event-id': eventId,
-    'x-signature': `sha256=${signature}`,
-  };
-}
+const genericHeaders = (body: string, eventId: string, options: { secret?: string; timestamp?: number } = {}) => genericDeliveryHeaders(body, eventId, { secret: SECRET, ...options });
 
 describe('POST /v1/webhook-deliveries/{endpointId}', () => {
   let store: IngressFixture['store'];

@@ -1,9 +1,9 @@
 /** The management API over real HTTP with a real store: auth, validation, endpoints, secrets never returned. */
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestStore } from '../support/db';
-import { secretBody, startTestIngress, webhookBody, type TestIngress } from '../support/ingress';
+import { genericDeliveryHeaders, secretBody, startTestIngress, webhookBody, type TestIngress } from '../support/ingress';
 import { getTestTemporal } from '../support/temporal';
 import { profileNames } from '../../src/verify';
 
@@ -117,14 +117,8 @@ describe('management API', () => {
     for (let i = 0; i < 5; i++) {
       // Rejected deliveries are history too, and need no Temporal run.
       const eventId = `evt-${i}-${randomUUID()}`;
-      const ts = Math.floor(Date.now() / 1000);
       const body = JSON.stringify({ i });
-      const res = await ingress.deliver(webhook.body.status.endpointPath, body, {
-        'content-type': 'application/json',
-        'x-timestamp': String(ts),
-        'x-event-id': eventId,
-        'x-signature': `sha256=${createHmac('sha256', 'wrong').update(`${ts}.${body}`).digest('hex')}`,
-      });
+      const res = await ingress.deliver(webhook.body.status.endpointPath, body, genericDeliveryHeaders(body, eventId, { secret: 'wrong' }));
       assert.equal(res.status, 401);
       sent.push(eventId);
     }

@@ -3,7 +3,7 @@
  * answers 503 with Retry-After and releases its reservation, so the provider's retry succeeds.
  * These tests stop and restart real servers of their own (not the shared one).
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -16,20 +16,12 @@ import { resolveTemporalCli } from '../../src/temporal/cli-binary';
 import { connectTemporal } from '../../src/temporal/connection';
 import { startDevServer } from '../../src/temporal/dev-server';
 import { createTestStore } from '../support/db';
-import { secretBody, startTestIngress, webhookBody } from '../support/ingress';
+import { genericDeliveryHeaders, secretBody, startTestIngress, webhookBody } from '../support/ingress';
 import { getTestTemporal } from '../support/temporal';
 
 const SECRET = 'outage-secret';
 
-function signed(body: string, eventId: string) {
-  const timestamp = Math.floor(Date.now() / 1000);
-  return {
-    'content-type': 'application/json',
-    'x-timestamp': String(timestamp),
-    'x-event-id': eventId,
-    'x-signature': `sha256=${createHmac('sha256', SECRET).update(`${timestamp}.${body}`).digest('hex')}`,
-  };
-}
+const signed = (body: string, eventId: string) => genericDeliveryHeaders(body, eventId, { secret: SECRET });
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

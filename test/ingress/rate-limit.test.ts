@@ -3,23 +3,14 @@
  * store: counters and secrets live in Postgres, so both replicas see the same state at once.
  */
 import assert from 'node:assert/strict';
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { startIngressFixture, type IngressFixture } from '../support/fixture';
-import { secretBody, startTestIngress, webhookBody, type TestIngress } from '../support/ingress';
+import { genericDeliveryHeaders, secretBody, startTestIngress, webhookBody, type TestIngress } from '../support/ingress';
 import { uniqueTaskQueue } from '../support/temporal';
 
 const SECRET = 'rate-limit-test-secret';
 
-function genericHeaders(body: string, eventId: string, secret = SECRET) {
-  const timestamp = Math.floor(Date.now() / 1000);
-  return {
-    'content-type': 'application/json',
-    'x-timestamp': String(timestamp),
-    'x-event-id': eventId,
-    'x-signature': `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`,
-  };
-}
 
 describe('shared state across ingress replicas', () => {
   let fixture: IngressFixture;
@@ -42,7 +33,7 @@ describe('shared state across ingress replicas', () => {
   const deliver = (replica: TestIngress, path: string, secret = SECRET) => {
     const eventId = `evt-${randomUUID()}`;
     const body = JSON.stringify({ n: eventId });
-    return replica.deliver(path, body, genericHeaders(body, eventId, secret));
+    return replica.deliver(path, body, genericDeliveryHeaders(body, eventId, { secret }));
   };
 
   test('over quota is 429 with Retry-After on any replica; refused and unauthenticated requests spend nothing', async () => {

@@ -1,4 +1,5 @@
 /** Runs the real ingress app on an ephemeral port for a test file, with a real store and Temporal client. */
+import { createHmac } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { createApp, type AppDeps } from '../../src/ingress/app';
 import { listen } from '../../src/ingress/server';
@@ -52,4 +53,15 @@ export function webhookBody(spec: Record<string, unknown>) {
 
 export function secretBody(stringData: Record<string, string>) {
   return { apiVersion: 'tempohook.dev/v1', kind: 'Secret', spec: { stringData } };
+}
+
+/** Headers of a `generic`-profile delivery: X-Signature = sha256=hex(HMAC(secret, timestamp + "." + body)). */
+export function genericDeliveryHeaders(body: string, eventId: string, options: { secret: string; timestamp?: number }): Record<string, string> {
+  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+  return {
+    'content-type': 'application/json',
+    'x-timestamp': String(timestamp),
+    'x-event-id': eventId,
+    'x-signature': `sha256=${createHmac('sha256', options.secret).update(`${timestamp}.${body}`).digest('hex')}`,
+  };
 }
