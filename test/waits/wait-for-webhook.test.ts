@@ -416,6 +416,30 @@ describe('waitForWebhook', () => {
     assert.equal((await delivered(handle)).eventId, guid);
   });
 
+  test('spec.start and spec.signal together: one delivery starts a run and resumes the waiting ones', async () => {
+    const both = await ingress.api(
+      'PUT',
+      '/v1/webhooks/github-both',
+      webhookBody({ profile: 'github', secretRef: { name: 'github', key: 'value' }, start: { workflowType: 'weeklyReport', taskQueue }, signal: { enabled: true, workflowTypes: ['waitOnce'] } }),
+    );
+    assert.equal(both.status, 201, JSON.stringify(both.body));
+    const repo = `acme/both-actions-${randomUUID()}`;
+    const handle = await start('waitOnce', { webhook: 'github-both', options: { match: repoMatch(repo), timeout: '1 minute' } });
+    await registered(handle.workflowId);
+    const body = JSON.stringify(pushOf(repo));
+    const guid = randomUUID();
+    const headers = { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': guid, 'x-hub-signature-256': await octokitSign(SECRET, body) };
+    const res = await ingress.deliver(both.body.status.endpointPath, body, headers);
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    assert.equal(res.body.workflowId, `default/github-both/${guid}`);
+    assert.deepEqual(res.body.signaled.map((s: any) => s.workflowId), [handle.workflowId]);
+    assert.equal((await delivered(handle)).eventId, guid);
+    const repeat = await ingress.deliver(both.body.status.endpointPath, body, headers);
+    assert.equal(repeat.body.duplicate, true);
+    assert.equal(repeat.body.runId, res.body.runId);
+    assert.deepEqual(repeat.body.signaled, []);
+  });
+
   test('a webhook needs spec.start or spec.signal; workflowTypes limits who may wait', async () => {
     const none = await ingress.api('PUT', '/v1/webhooks/no-action', webhookBody({ profile: 'github', secretRef: { name: 'github', key: 'value' } }));
     assert.equal(none.status, 400);
