@@ -88,10 +88,10 @@ export function createWaitActivities(deps: WaitActivitiesDeps) {
       return { waitId: input.waitId, delivery };
     },
 
-    /** Removes the calling run's unclaimed waits (all of them when `waitIds` is absent). */
-    async tempohookRemoveWaits(input: { waitIds?: string[] }): Promise<{ removed: number }> {
+    /** Removes the calling run's unclaimed waits (all of them when `waitIds` is absent); names those a delivery already claimed. */
+    async tempohookRemoveWaits(input: { waitIds?: string[] }): Promise<{ removed: number; claimed: string[] }> {
       const run = runOf();
-      return { removed: await (await store()).waits.remove(run.workflowId, run.runId, input.waitIds) };
+      return (await store()).waits.remove(run.workflowId, run.runId, input.waitIds);
     },
   };
 }

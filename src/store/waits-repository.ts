@@ -85,8 +85,8 @@ export interface ClaimedWait {
 export interface WaitsRepository {
   /** Registers a wait (idempotent by id) and, with `since`, resolves it at once from the payload log; returns that delivery. */
   register(input: RegisterWaitRecord): Promise<{ delivery: WebhookDelivery | null }>;
-  /** Removes a run's waits that no delivery claimed (timeout, cancellation, close); returns how many. */
-  remove(workflowId: string, runId: string, waitIds?: string[]): Promise<number>;
+  /** Removes a run's waits that no delivery claimed (timeout, cancellation, close); returns how many, and which of `waitIds` a delivery had claimed. */
+  remove(workflowId: string, runId: string, waitIds?: string[]): Promise<{ removed: number; claimed: string[] }>;
   /** Logs a delivery's payload for later `since` look-ups. */
   recordPayload(input: { webhookId: string; delivery: WebhookDelivery; expiresAt: Date }): Promise<void>;
   /** The path sets a webhook's waits use. */
@@ -248,7 +248,10 @@ export function createWaitsRepository(db: Db): WaitsRepository {
       const result = waitIds
         ? await db.query(`DELETE FROM waits WHERE workflow_id = $1 AND run_id = $2 AND id = ANY($3::uuid[]) AND state IN ('open', 'stale')`, [workflowId, runId, ids])
         : await db.query(`DELETE FROM waits WHERE workflow_id = $1 AND run_id = $2 AND state IN ('open', 'stale')`, [workflowId, runId]);
-      return result.rowCount ?? 0;
+      const claimed = waitIds
+        ? await db.query<{ id: string }>(`SELECT id FROM waits WHERE workflow_id = $1 AND run_id = $2 AND id = ANY($3::uuid[]) AND state IN ('claimed', 'signaled')`, [workflowId, runId, ids])
+        : { rows: [] };
+      return { removed: result.rowCount ?? 0, claimed: claimed.rows.map((row) => row.id) };
     },
 
     async recordPayload({ webhookId, delivery, expiresAt }) {

@@ -78,6 +78,9 @@ interface PendingWait {
   delivery?: WebhookDelivery;
 }
 
+/** How long a timed-out wait that a delivery had claimed waits for that delivery's signal. */
+const CLAIMED_SIGNAL_GRACE_MS = 30_000;
+
 /** This run's waits, by wait id (module state is per workflow run in Temporal's sandbox). */
 const pending = new Map<string, PendingWait>();
 let detailsBeforeWaiting: string | undefined;
@@ -144,8 +147,9 @@ function refreshVisibility(): void {
   }
 }
 
-async function removeWaits(waitIds: string[]): Promise<void> {
-  await CancellationScope.nonCancellable(() => tempohookRemoveWaits({ waitIds }));
+/** Removes waits no delivery claimed; returns the ids a delivery had already claimed (their signal is on its way). */
+async function removeWaits(waitIds: string[]): Promise<string[]> {
+  return (await CancellationScope.nonCancellable(() => tempohookRemoveWaits({ waitIds }))).claimed;
 }
 
 /**
@@ -242,8 +246,9 @@ export async function waitForWebhook(webhookName: string, options: WaitForWebhoo
     if (timeout === undefined) await condition(arrived);
     else await condition(arrived, Math.max(1, started + timeout - Date.now()));
     if (!wait.delivery) {
-      await removeWaits([waitId]);
-      // A delivery signaled while the removal ran still wins.
+      // A delivery that claimed the wait before the timeout still wins: its signal is on its way.
+      const claimed = await removeWaits([waitId]);
+      if (!wait.delivery && claimed.includes(waitId)) await condition(arrived, CLAIMED_SIGNAL_GRACE_MS);
       if (!wait.delivery) return { timedOut: true, waitId, webhook: wait.info.webhook };
     }
     const delivery: WebhookDelivery = wait.delivery;

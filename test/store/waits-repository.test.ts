@@ -79,7 +79,7 @@ describeEachBackend('waits repository', (backend) => {
     assert.equal(page.items.length, 1);
     assert.ok(page.nextCursor);
     assert.ok((await store.waits.listOpen(webhookId, { limit: 500, after: page.nextCursor })).items.length >= 1);
-    assert.equal(await store.waits.remove(w.workflowId, w.runId, [w.id]), 1);
+    assert.deepEqual(await store.waits.remove(w.workflowId, w.runId, [w.id]), { removed: 1, claimed: [] });
     const purged = await store.waits.purge(new Date(Date.now() + 365 * 24 * 3600_000));
     assert.ok(purged.payloads >= 1);
   });

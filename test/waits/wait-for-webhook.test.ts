@@ -150,6 +150,20 @@ describe('waitForWebhook', () => {
     assert.deepEqual(await waitRows(handle.workflowId), []);
   });
 
+  test('a delivery that claimed the wait just before the timeout still resolves it', async () => {
+    const handle = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(`acme/edge-${randomUUID()}`), timeout: '3 seconds' } });
+    await registered(handle.workflowId);
+    const [row] = await waitRows(handle.workflowId);
+    // As an ingress does between its claim and its signal.
+    const deliveryId = randomUUID();
+    await store.db.query(`UPDATE waits SET state = 'claimed', delivery_id = $2, claimed_at = now() WHERE id = $1`, [row!.id, deliveryId]);
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    const delivery = { deliveryId, eventId: 'late', receivedAt: new Date().toISOString(), source: 'push', payload: { late: true }, headers: {} };
+    await handle.signal('tempohook.webhook', { waitId: row!.id, delivery });
+    const result = await delivered(handle);
+    assert.equal(result.deliveryId, deliveryId);
+  });
+
   test('since: "workflowStart" finds a delivery that arrived before the wait was registered; the default does not', async () => {
     const repo = `acme/early-${randomUUID()}`;
     const late = await start('waitOnce', { webhook: 'github-push', sleepFirst: '2 seconds', options: { match: repoMatch(repo), since: 'workflowStart', timeout: '1 minute' } });
