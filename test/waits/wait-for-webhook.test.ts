@@ -324,6 +324,8 @@ describe('waitForWebhook', () => {
     assert.equal(open[0]!.webhook, 'default/github-push');
     assert.deepEqual(open[0]!.match, repoMatch(repo));
     assert.ok(open[0]!.timeoutAt);
+    const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    assert.match(metadata.currentDetails ?? '', /Waiting for a webhook[\s\S]*default\/github-push[\s\S]*\$\.repository\.full_name/);
 
     const deadline = Date.now() + 10_000;
     let attribute: unknown;
