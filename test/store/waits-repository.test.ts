@@ -72,6 +72,52 @@ describeEachBackend('waits repository', (backend) => {
     assert.ok((await store.waits.pathSets(webhookId)).length >= 1);
   });
 
+  test('a delivery racing a registration with `since` reaches the wait exactly once: by claim or by look-up', async () => {
+    for (let i = 0; i < 25; i++) {
+      const repo = `race-${randomUUID()}`;
+      const w = wait({ '$.repo': repo }, { since: new Date(Date.now() - 60_000) });
+      const reserved = await store.deliveries.reserve({ webhookId, eventId: randomUUID(), sourceEvent: 'push', receivedAt: now(), windowSeconds: 60 });
+      const delivery = { deliveryId: reserved.delivery.id, eventId: reserved.delivery.eventId!, receivedAt: reserved.delivery.receivedAt.toISOString(), source: 'push', payload: { repo }, headers: {} };
+      const [claimed, registration] = await Promise.all([
+        (async () => {
+          await store.waits.recordPayload({ webhookId, delivery, expiresAt: new Date(Date.now() + 60_000) });
+          return claim(delivery, [w.compiled.matchKey]);
+        })(),
+        store.waits.register(w),
+      ]);
+      assert.equal(claimed.length + (registration.delivery ? 1 : 0), 1, `iteration ${i}: claimed ${claimed.length}, looked up ${registration.delivery?.deliveryId ?? 'nothing'}`);
+    }
+  });
+
+  test(
+    'a delivery arriving while a `since` registration is between its look-up and its commit is claimed once the registration commits',
+    { skip: backend.name === 'pglite' ? 'PGlite serves one connection: transactions cannot interleave' : false },
+    async () => {
+      const repo = `window-${randomUUID()}`;
+      const w = wait({ '$.repo': repo }, { since: new Date(Date.now() - 60_000) });
+      // Holds the registration inside its window: its INSERT waits on this uncommitted row with the same id.
+      const blocker = await store.db.connect();
+      try {
+        await blocker.query('BEGIN');
+        await blocker.query(
+          `INSERT INTO waits (id, webhook_id, temporal_namespace, workflow_id, run_id, workflow_type, match, path_set, match_key, created_at, updated_at)
+           VALUES ($1, $2, 'default', 'blocker', 'blocker', 't', '{}', 'x', 'x', now(), now())`,
+          [w.id, webhookId],
+        );
+        const registration = store.waits.register(w);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const delivery = await logDelivery({ repo });
+        const claimed = claim(delivery, [w.compiled.matchKey]);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await blocker.query('ROLLBACK');
+        assert.equal((await registration).delivery, null, 'the look-up ran before the payload was logged');
+        assert.equal((await claimed).length, 1, 'the delivery waited for the registration and claimed the wait');
+      } finally {
+        blocker.release();
+      }
+    },
+  );
+
   test('remove deletes only unclaimed waits; listOpen pages; purge drops expired payloads and stale waits', async () => {
     const w = wait({ '$.x': 1 });
     await store.waits.register(w);
