@@ -269,6 +269,7 @@ export function createWaitsRepository(db: Db): WaitsRepository {
 
     async claim(input) {
       if (input.matchKeys.length === 0) return [];
+      const cutoff = new Date(input.now.getTime() - CLAIM_TIMEOUT_MS);
       return withTransaction(db, async (client) => {
         await client.query(`SELECT pg_advisory_xact_lock_shared(${WEBHOOK_LOCK})`, [input.webhookId]);
         // FOR UPDATE: a concurrent claimer's commit is waited for and the row re-checked, so each wait is claimed once.
@@ -279,17 +280,19 @@ export function createWaitsRepository(db: Db): WaitsRepository {
              AND ($5::text[] IS NULL OR workflow_type = ANY($5::text[]))
            ORDER BY created_at, id
            FOR UPDATE`,
-          [input.webhookId, input.matchKeys, input.temporalNamespace, new Date(input.now.getTime() - CLAIM_TIMEOUT_MS), input.workflowTypes ?? null],
+          [input.webhookId, input.matchKeys, input.temporalNamespace, cutoff, input.workflowTypes ?? null],
         );
         const chosen = candidates.rows.filter((row) => input.accepts({ condition: row.condition, vars: row.vars }));
         if (chosen.length === 0) return [];
-        await client.query(`UPDATE waits SET state = 'claimed', delivery_id = $2, event_id = $3, claimed_at = $4, updated_at = $4 WHERE id = ANY($1::uuid[])`, [
-          chosen.map((row) => row.id),
-          input.deliveryId,
-          input.eventId,
-          input.now,
-        ]);
-        return chosen.map((row) => ({ id: row.id, workflowId: row.workflow_id, runId: row.run_id }));
+        // The state is checked again here too: a claim never takes a wait another delivery holds.
+        const updated = await client.query<{ id: string }>(
+          `UPDATE waits SET state = 'claimed', delivery_id = $2, event_id = $3, claimed_at = $4, updated_at = $4
+           WHERE id = ANY($1::uuid[]) AND (state = 'open' OR (state = 'claimed' AND claimed_at < $5))
+           RETURNING id`,
+          [chosen.map((row) => row.id), input.deliveryId, input.eventId, input.now, cutoff],
+        );
+        const taken = new Set(updated.rows.map((row) => row.id));
+        return chosen.filter((row) => taken.has(row.id)).map((row) => ({ id: row.id, workflowId: row.workflow_id, runId: row.run_id }));
       });
     },
 
