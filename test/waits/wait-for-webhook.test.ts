@@ -461,6 +461,17 @@ describe('waitForWebhook', () => {
     assert.deepEqual(repeat.body.signaled, []);
   });
 
+  test('a worker whose plugin has no database fails the wait at once, saying what to pass', async () => {
+    const bareQueue = uniqueTaskQueue('waits-no-store');
+    const bare = await createExampleWorker({ connection: temporal.nativeConnection, namespace: temporal.namespace, taskQueue: bareQueue, workflowBundle: temporal.workflowBundle });
+    await bare.runUntil(async () => {
+      const handle = await temporal.client.workflow.start('waitOnce', { taskQueue: bareQueue, workflowId: `wait-no-store-${randomUUID()}`, args: [{ webhook: 'github-push', options: { match: {} } }] });
+      const failure = await failureOf(handle);
+      assert.equal(failure.type, 'TempohookNotConfigured');
+      assert.match(failure.message, /databaseUrl/);
+    });
+  });
+
   test('a webhook needs spec.start or spec.signal; workflowTypes limits who may wait', async () => {
     const none = await ingress.api('PUT', '/v1/webhooks/no-action', webhookBody({ profile: 'github', secretRef: { name: 'github', key: 'value' } }));
     assert.equal(none.status, 400);
