@@ -11,6 +11,8 @@ import { startDevServer } from '../src/temporal/dev-server';
 import { benchIngressThroughput, type ThroughputResult } from './ingress-throughput';
 import { runConditionsBench } from './conditions';
 import { runVerifyBench } from './verify';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { benchWaits } from './waits';
 
 const DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -49,6 +51,22 @@ async function main() {
 
     console.log('\n# Custom conditions per delivery (ours vs the library call each wraps; the rate limit vs a bare round trip)');
     await runConditionsBench(store);
+    console.log('\n# Waits: a delivery matching 1 wait among many unrelated open waits (sequential, signal included)');
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    const nativeConnection = await NativeConnection.connect({ address });
+    cleanups.push(() => nativeConnection.close());
+    const waits = await benchWaits({ store, client: temporal.client, nativeConnection });
+    const base = waits.latency[0]!.result;
+    for (const { result } of waits.latency) {
+      console.log(`${row(result)}   ratio p50 ${(result.p50Ms / base.p50Ms).toFixed(2)}x  p99 ${(result.p99Ms / base.p99Ms).toFixed(2)}x`);
+    }
+    const r = waits.resume;
+    console.log(`\n# Waits: one delivery resuming ${r.workflows} waiting workflows`);
+    console.log(`  registration of ${r.workflows} waits (start → all open): ${(r.registerMs / 1000).toFixed(2)} s`);
+    console.log(`  delivery answered 202 (claim + ${r.workflows} signals):   ${(r.answerMs / 1000).toFixed(2)} s`);
+    console.log(`  all ${r.workflows} workflows completed:               ${(r.allResumedMs / 1000).toFixed(2)} s`);
+    console.log(`  bare handle.signal loop, 32 at once:     ${(r.bareSignalsMs / 1000).toFixed(2)} s to signal, ${(r.bareAllResumedMs / 1000).toFixed(2)} s to all completed`);
+    console.log(`  ratio ingress / bare: ${(r.answerMs / r.bareSignalsMs).toFixed(2)}x to signal, ${(r.allResumedMs / r.bareAllResumedMs).toFixed(2)}x to all completed`);
   } finally {
     for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => console.error('cleanup failed:', (err as Error).message));
   }

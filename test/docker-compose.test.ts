@@ -126,7 +126,7 @@ describe('docker-compose.yml', () => {
     assert.ok(dependsOn('temporal-ui').temporal);
   });
 
-  test('temporal-setup registers exactly tempohook\'s search attributes, as Keyword, against temporal', () => {
+  test('temporal-setup registers exactly tempohook\'s search attributes, with their types, against temporal', () => {
     assert.equal(env('temporal-setup').TEMPORAL_ADDRESS, 'temporal:7233');
     assert.ok(dependsOn('temporal-setup').temporal);
     const script = commandText('temporal-setup');
@@ -135,8 +135,8 @@ describe('docker-compose.yml', () => {
       created.map((c) => c.name).sort(),
       tempohookSearchAttributes.map((key) => key.name).sort(),
     );
-    for (const c of created) assert.equal(c.type, 'Keyword', c.name);
-    for (const key of tempohookSearchAttributes) assert.equal(key.type, 'KEYWORD');
+    const cliType = { KEYWORD: 'Keyword', KEYWORD_LIST: 'KeywordList' } as Record<string, string>;
+    for (const key of tempohookSearchAttributes) assert.equal(created.find((c) => c.name === key.name)?.type, cliType[key.type], key.name);
   });
 
   test('the Dockerfile builds the CLI on node:20-slim and runs bin/tempohook.js', () => {

@@ -141,7 +141,7 @@ describe('the shared test dev server', () => {
 
   test('has the Tempohook search attributes registered', async () => {
     const { customAttributes } = await temporal.connection.operatorService.listSearchAttributes({ namespace: temporal.namespace });
-    for (const key of tempohookSearchAttributes) assert.equal(customAttributes?.[key.name], KEYWORD, `${key.name} is a Keyword`);
+    for (const key of tempohookSearchAttributes) assert.equal(customAttributes?.[key.name], key.type === 'KEYWORD_LIST' ? KEYWORD_LIST : KEYWORD, `${key.name} is a ${key.type}`);
   });
 
   test('runs weeklyReport from the shared bundle on a Worker', async () => {

@@ -15,7 +15,8 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const config = temporalConfigFromEnv(env);
   const connection = await NativeConnection.connect(await nativeConnectionOptions(config));
   try {
-    const worker = await createExampleWorker({ connection, namespace: config.namespace, taskQueue: values['task-queue'] });
+    if (!env.DATABASE_URL) logger.warn('DATABASE_URL is not set: workflows calling waitForWebhook will fail until the worker can reach the ingress database');
+    const worker = await createExampleWorker({ connection, namespace: config.namespace, taskQueue: values['task-queue'], ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}) });
     logger.info('worker running', { taskQueue: values['task-queue'], address: config.address });
     // The worker stops itself on SIGINT/SIGTERM and drains in-flight tasks.
     await worker.run();

@@ -5,6 +5,8 @@
 import { log, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type { ExampleActivities } from './activities';
 import type { WebhookStartInput } from '../workflows/definitions';
+import type { Duration } from '@temporalio/common';
+import { waitForWebhook, type WaitForWebhookResult } from '../workflows/wait-for-webhook';
 
 const { summarizeWebhookPayload } = proxyActivities<ExampleActivities>({
   startToCloseTimeout: '30 seconds',
@@ -36,4 +38,9 @@ export async function weeklyReport(input: WebhookStartInput): Promise<WeeklyRepo
     summary,
     mapped,
   };
+}
+
+/** Waits (up to `timeout`, default 1 hour) for a push to `repository` on the example `github-push` webhook. */
+export async function awaitGithubPush(input: { repository: string; timeout?: Duration }): Promise<WaitForWebhookResult> {
+  return waitForWebhook('github-push', { match: { '$.repository.full_name': input.repository }, timeout: input.timeout ?? '1 hour', since: 'workflowStart' });
 }

@@ -1,6 +1,7 @@
 /**
  * `POST /v1/webhook-deliveries/{endpointId}`: resolve → raw body → verify → handshake →
- * event id → dedup reserve → start → record. A 202 means Temporal durably accepted the start;
+ * event id → dedup reserve → start and/or signal waiting runs (spec.signal, src/waits) → record.
+ * A 202 means Temporal durably accepted the start and the signals;
  * when Temporal or the store is unreachable the answer is 503 with Retry-After and the dedup
  * reservation is released, so the provider's retry succeeds later.
  */
@@ -26,6 +27,8 @@ import { sendError } from './http-errors';
 import { parsePayload } from './payload';
 import { resolveSecrets } from './secret-resolver';
 import { startWebhookWorkflow } from './workflow-starter';
+import { visibleHeaders } from '../waits/match';
+import { signalMatchingWaits, type SignalWaitsOutcome } from '../waits/signal-waits';
 
 export interface DeliveryHandlerDeps {
   store: Store;
@@ -327,8 +330,8 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
       headers,
       normalized,
     };
-    const start = spec.start!;
-    const rendered = renderIdentifier(start.workflowId ?? DEFAULT_WORKFLOW_ID_TEMPLATE, context);
+    const start = spec.start;
+    const rendered = renderIdentifier(start?.workflowId ?? DEFAULT_WORKFLOW_ID_TEMPLATE, context);
     const workflowId = rendered.value;
     const deliveryId = reservation.delivery.id;
     // Only the key holder may free the key; a delivery that found it held just records itself.
@@ -346,8 +349,58 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
     };
 
     if (rendered.unresolved.length > 0) {
-      const detail = `workflow id template ${start.workflowId} left {${rendered.unresolved.join('}, {')}} empty for event ${eventId}`;
+      const detail = `workflow id template ${start?.workflowId} left {${rendered.unresolved.join('}, {')}} empty for event ${eventId}`;
       return refuseStart(400, 'webhook_task_creation_failed', 'webhook task creation failed', detail);
+    }
+
+    // spec.signal: resume the runs waiting on a matching delivery (waitForWebhook). A 503 releases the
+    // key; claims already signaled stay signaled, so the provider's retry resumes only the rest.
+    const signalSpec = spec.signal?.enabled ? spec.signal : undefined;
+    const signalWaits = async (): Promise<SignalWaitsOutcome | 'store_unavailable'> => {
+      try {
+        return await signalMatchingWaits({
+          store: deps.store,
+          client: deps.client,
+          logger: log,
+          temporalTimeoutMs: deps.temporalTimeoutMs,
+          webhook: { id: record.id, name: record.name },
+          signal: signalSpec!,
+          delivery: { deliveryId, eventId, receivedAt: context.receivedAt, source, payload, headers: visibleHeaders(headers) },
+          now: now(),
+        });
+      } catch (err) {
+        log.error('store unavailable while matching waits', { webhook: record.name, deliveryId, error: (err as Error).message });
+        return 'store_unavailable';
+      }
+    };
+    /** Answers 503 for a failed signal phase; undefined when it went through. */
+    const signalFailed = async (outcome: SignalWaitsOutcome | 'store_unavailable') => {
+      if (outcome === 'store_unavailable') {
+        await giveUp(503, 'store unavailable while matching waits');
+        return sendError(res, 503, 'store_unavailable', 'The delivery store is unavailable; retry later.', { headers: retryAfter });
+      }
+      if (outcome.kind === 'unavailable') {
+        log.error('Temporal unavailable while signaling waits; delivery released for retry', { webhook: record.name, deliveryId, error: outcome.detail });
+        await giveUp(503, 'Temporal unavailable: ' + outcome.detail);
+        return sendError(res, 503, 'temporal_unavailable', 'Temporal is unavailable; retry later.', { headers: retryAfter });
+      }
+      return undefined;
+    };
+
+    if (!start) {
+      // Signal-only: the reservation is the dedup layer. A repeat of a delivery that finished
+      // resumes nothing; one still in flight (or crashed) goes on, and the claims decide.
+      if (original && original.outcome !== 'pending' && original.outcome !== 'failed') {
+        await Promise.all([finish(deliveryId, { outcome: 'duplicate', httpStatus: 202, reason: `duplicate of delivery ${original.id}` }), markAccepted(record.id, receivedAt)]);
+        return res.status(202).json({ accepted: true, duplicate: true, deliveryId, originalDeliveryId: original.id, signaled: [] });
+      }
+      const outcome = await signalWaits();
+      if (outcome === 'store_unavailable' || outcome.kind === 'unavailable') return signalFailed(outcome);
+      await Promise.all([
+        finish(deliveryId, { outcome: 'signaled', httpStatus: 202, reason: `signaled ${outcome.signaled.length} waiting run${outcome.signaled.length === 1 ? '' : 's'}` }),
+        markAccepted(record.id, receivedAt),
+      ]);
+      return res.status(202).json({ accepted: true, duplicate: false, deliveryId, ...(original ? { originalDeliveryId: original.id } : {}), signaled: outcome.signaled });
     }
 
     // Layer 1 answers a repeat at once only when the original run is known to exist. A key held by
@@ -365,6 +418,7 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
         originalDeliveryId: original.id,
         workflowId: original.workflowId ?? workflowId,
         runId: original.runId,
+        ...(signalSpec ? { signaled: [] } : {}),
       });
     }
 
@@ -424,11 +478,21 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
       case 'started':
       case 'already_started': {
         const duplicate = outcome.kind === 'already_started';
+        const signaled = signalSpec ? await signalWaits() : undefined;
+        if (signaled && (signaled === 'store_unavailable' || signaled.kind === 'unavailable')) return signalFailed(signaled);
         await Promise.all([
           finish(deliveryId, { outcome: duplicate ? 'duplicate' : 'started', httpStatus: 202, workflowId: outcome.workflowId, runId: outcome.runId, reason: duplicate ? 'a run with this workflow id already exists' : null }),
           markAccepted(record.id, receivedAt),
         ]);
-        return res.status(202).json({ accepted: true, duplicate, deliveryId, ...(original ? { originalDeliveryId: original.id } : {}), workflowId: outcome.workflowId, runId: outcome.runId });
+        return res.status(202).json({
+          accepted: true,
+          duplicate,
+          deliveryId,
+          ...(original ? { originalDeliveryId: original.id } : {}),
+          workflowId: outcome.workflowId,
+          runId: outcome.runId,
+          ...(signaled ? { signaled: signaled.signaled } : {}),
+        });
       }
       case 'unavailable': {
         log.error('Temporal unavailable; delivery released for retry', { webhook: record.name, deliveryId, error: outcome.detail });

@@ -14,6 +14,7 @@ import {
   webhookResource,
 } from '../resources/schemas';
 import type { DeliveryRecord, SecretRecord, Store, WebhookRecord } from '../store/types';
+import type { WaitRecord } from '../store/waits-repository';
 import { conditionOnlyProfiles, profiles, type Profile } from '../verify';
 import { TempohookError } from '../errors';
 import { sendError } from './http-errors';
@@ -84,6 +85,21 @@ export function presentDelivery(record: DeliveryRecord) {
     workflowId: record.workflowId,
     runId: record.runId,
     duplicateOf: record.duplicateOf,
+  };
+}
+
+export function presentWait(record: WaitRecord) {
+  return {
+    waitId: record.id,
+    workflowId: record.workflowId,
+    runId: record.runId,
+    workflowType: record.workflowType,
+    temporalNamespace: record.temporalNamespace,
+    match: record.match,
+    if: record.condition,
+    state: record.state,
+    createdAt: record.createdAt.toISOString(),
+    timeoutAt: record.timeoutAt?.toISOString() ?? null,
   };
 }
 
@@ -240,6 +256,18 @@ export function createManagementRouter(deps: ManagementDeps): express.Router {
       const cursor = typeof req.query.cursor === 'string' ? req.query.cursor : undefined;
       const page = await store.deliveries.list(record.id, { limit, ...(cursor ? { cursor } : {}) });
       res.json({ items: page.items.map(presentDelivery), nextCursor: page.nextCursor });
+    }),
+  );
+
+  router.get(
+    '/v1/webhooks/:name/waits',
+    route(async (req, res) => {
+      const record = await store.webhooks.get(namespaceOf(req), nameOf(req));
+      if (!record) return sendError(res, 404, 'not_found', `Webhook ${nameOf(req)} not found in namespace ${namespaceOf(req)}.`);
+      const limit = Math.min(Math.max(Math.floor(Number(req.query.limit ?? 50)) || 50, 1), MAX_PAGE);
+      const cursor = typeof req.query.cursor === 'string' ? req.query.cursor : undefined;
+      const page = await store.waits.listOpen(record.id, { limit, ...(cursor ? { after: cursor } : {}) });
+      res.json({ items: page.items.map(presentWait), nextCursor: page.nextCursor });
     }),
   );
 

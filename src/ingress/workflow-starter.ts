@@ -25,16 +25,16 @@ export type WorkflowStartOutcome =
   | { kind: 'rejected'; detail: string };
 
 /** gRPC codes that mean "this request can never succeed as configured". */
-const PERMANENT_GRPC_CODES = new Set([3 /* INVALID_ARGUMENT */, 5 /* NOT_FOUND */, 7 /* PERMISSION_DENIED */, 9 /* FAILED_PRECONDITION */, 11 /* OUT_OF_RANGE */, 12 /* UNIMPLEMENTED */, 16 /* UNAUTHENTICATED */]);
+export const PERMANENT_GRPC_CODES = new Set([3 /* INVALID_ARGUMENT */, 5 /* NOT_FOUND */, 7 /* PERMISSION_DENIED */, 9 /* FAILED_PRECONDITION */, 11 /* OUT_OF_RANGE */, 12 /* UNIMPLEMENTED */, 16 /* UNAUTHENTICATED */]);
 
-function grpcCode(err: unknown): number | undefined {
+export function grpcCode(err: unknown): number | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     if (isGrpcServiceError(e)) return e.code;
   }
   return undefined;
 }
 
-function describe(err: unknown): string {
+export function describeTemporalError(err: unknown): string {
   // The SDK wraps the server's answer ("Failed to start Workflow"); the cause says why.
   const messages: string[] = [];
   for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
@@ -67,8 +67,8 @@ export async function startWebhookWorkflow(client: Client, request: WorkflowStar
       return { kind: 'already_started', workflowId: request.workflowId, runId: await currentRunId(client, request.workflowId, timeoutMs) };
     }
     const code = grpcCode(err);
-    if (code !== undefined && PERMANENT_GRPC_CODES.has(code)) return { kind: 'rejected', detail: describe(err) };
-    return { kind: 'unavailable', detail: describe(err) };
+    if (code !== undefined && PERMANENT_GRPC_CODES.has(code)) return { kind: 'rejected', detail: describeTemporalError(err) };
+    return { kind: 'unavailable', detail: describeTemporalError(err) };
   }
 }
 

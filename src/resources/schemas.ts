@@ -57,6 +57,20 @@ export const webhookStartSpec = z
   })
   .strict();
 
+/** Delivers verified deliveries to workflows waiting on this webhook (`waitForWebhook`). */
+export const webhookSignalSpec = z
+  .object({
+    enabled: z.boolean(),
+    /** Only runs of these workflow types are signaled (and may wait on this webhook); default any. */
+    workflowTypes: z.array(z.string().min(1).max(255)).min(1).max(100).optional(),
+    /** How long delivered payloads are kept for `since` look-ups; default 24h. */
+    payloadRetention: duration.optional(),
+  })
+  .strict();
+
+/** Default of spec.signal.payloadRetention, in seconds. */
+export const DEFAULT_PAYLOAD_RETENTION_SECONDS = 24 * 3600;
+
 export const webhookSpec = z
   .object({
     profile: z.string().refine((p) => webhookProfileNames.includes(p), {
@@ -76,6 +90,7 @@ export const webhookSpec = z
     /** Checks on top of the profile's signature (all must hold); a delivery failing one is a 401. */
     conditions: conditionsSpec.optional(),
     start: webhookStartSpec.optional(),
+    signal: webhookSignalSpec.optional(),
   })
   .strict()
   .refine((spec) => spec.profile === 'custom' || spec.secretRef !== undefined, { message: `profile needs spec.secretRef (only profile "custom" may omit it)`, path: ['secretRef'] })
@@ -83,10 +98,14 @@ export const webhookSpec = z
     message: 'profile "custom" verifies no signature itself: list at least one static-token, hmac, jwt or headers condition in spec.conditions',
     path: ['conditions'],
   })
-  .refine((spec) => spec.start !== undefined, { message: 'a webhook needs an action: set spec.start', path: ['start'] });
+  .refine((spec) => spec.start !== undefined || spec.signal?.enabled === true, {
+    message: 'a webhook needs an action: set spec.start (start a run), spec.signal: {enabled: true} (resume waiting runs), or both',
+    path: ['start'],
+  });
 
 export type WebhookSpec = z.infer<typeof webhookSpec>;
 export type WebhookStartSpec = z.infer<typeof webhookStartSpec>;
+export type WebhookSignalSpec = z.infer<typeof webhookSignalSpec>;
 
 export const webhookResource = z
   .object({

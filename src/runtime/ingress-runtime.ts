@@ -5,6 +5,7 @@ import { createApp } from '../ingress/app';
 import { listen, type RunningServer } from '../ingress/server';
 import type { Logger } from '../logger';
 import type { Store } from '../store/types';
+import { sweepWaits } from '../waits/sweeper';
 
 /** Expired dedup keys and rate-limit windows are purged this often; history rows stay. */
 const PURGE_INTERVAL_MS = 10 * 60 * 1000;
@@ -28,6 +29,10 @@ export async function startIngress(input: { env: Env; store: Store; client: Clie
       (err: unknown) => logger.warn('dedup purge failed', { error: (err as Error).message }),
     );
     store.rateLimits.purgeExpired().catch((err: unknown) => logger.warn('rate-limit purge failed', { error: (err as Error).message }));
+    sweepWaits({ store, client: input.client, logger }).then(
+      (swept) => logger.debug('swept waits', { ...swept }),
+      (err: unknown) => logger.warn('wait sweep failed', { error: (err as Error).message }),
+    );
   }, PURGE_INTERVAL_MS);
   purge.unref();
   return {

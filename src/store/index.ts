@@ -11,6 +11,7 @@ import { createSecretCipher } from './secret-cipher';
 import { createSecretsRepository } from './secrets-repository';
 import type { Store } from './types';
 import { createWebhooksRepository } from './webhooks-repository';
+import { createWaitsRepository } from './waits-repository';
 import type { Logger } from '../logger';
 
 export * from './types';
@@ -22,6 +23,7 @@ export { createWebhooksRepository, newEndpointId } from './webhooks-repository';
 export { createDeliveriesRepository, MAX_PAGE_SIZE } from './deliveries-repository';
 export { createRateLimitsRepository } from './rate-limits-repository';
 export { parseSecretKey } from './secret-cipher';
+export { createWaitsRepository, CLAIM_TIMEOUT_MS, type WaitsRepository, type WaitRecord, type ClaimedWait } from './waits-repository';
 
 export interface CreateStoreOptions {
   /** `postgres://…`; the URL of `startEmbeddedPostgres()` works too. */
@@ -67,6 +69,7 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
     webhooks: createWebhooksRepository(db),
     deliveries: createDeliveriesRepository(db),
     rateLimits: createRateLimitsRepository(db),
+    waits: createWaitsRepository(db),
     async ping(timeoutMs = 2_000) {
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<boolean>((resolve) => {

@@ -4,6 +4,7 @@
  * our PGlite wire server (src/store/pglite-wire-server.ts). Not-found is `null`, never an exception.
  */
 import type { Pool } from 'pg';
+import type { WaitsRepository } from './waits-repository';
 
 export type Db = Pool;
 
@@ -66,6 +67,8 @@ export const DeliveryOutcome = {
   failed: 'failed',
   ignored: 'ignored',
   challenge: 'challenge',
+  /** Signal-only webhook: the delivery was offered to the waiting workflows (`signaled` lists them). */
+  signaled: 'signaled',
 } as const;
 export type DeliveryOutcome = (typeof DeliveryOutcome)[keyof typeof DeliveryOutcome];
 
@@ -134,6 +137,7 @@ export interface Store {
   webhooks: WebhooksRepository;
   deliveries: DeliveriesRepository;
   rateLimits: RateLimitsRepository;
+  waits: WaitsRepository;
   /** True when a trivial query answers within the timeout. */
   ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;

@@ -2,6 +2,7 @@
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createExampleActivities } from '../examples/activities';
 import { EXAMPLES_TASK_QUEUE } from '../workflows/definitions';
+import type { Store } from '../store/types';
 import { TempohookPlugin } from './plugin';
 
 export async function createExampleWorker(options: {
@@ -10,12 +11,15 @@ export async function createExampleWorker(options: {
   taskQueue?: string;
   /** A prebuilt bundle (tests); otherwise the worker bundles the example workflows itself. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** The ingress's database, for waitForWebhook: an open store, or its URL. */
+  store?: Store;
+  databaseUrl?: string;
 }): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? EXAMPLES_TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../examples/workflows') }),
-    plugins: [new TempohookPlugin({ activities: createExampleActivities() })],
+    plugins: [new TempohookPlugin({ activities: createExampleActivities(), ...(options.store ? { store: options.store } : {}), ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}) })],
   });
 }

@@ -3,3 +3,4 @@
  * workflows; never from the package root (it pulls in Node-only modules).
  */
 export * from './definitions';
+export { waitForWebhook, type WaitForWebhookOptions, type WaitForWebhookResult, type WebhookWaitDelivered, type WebhookWaitTimedOut } from './wait-for-webhook';
