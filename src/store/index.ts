@@ -10,6 +10,8 @@ import { createSecretCipher } from './secret-cipher';
 import { createSecretsRepository } from './secrets-repository';
 import type { Store } from './types';
 import { createWebhooksRepository } from './webhooks-repository';
+import { createSubscriptionsRepository } from './subscriptions-repository';
+import { createNotificationDeliveriesRepository } from './notification-deliveries-repository';
 import type { Logger } from '../logger';
 
 export * from './types';
@@ -20,6 +22,8 @@ export { createSecretsRepository, type SecretsRepositoryOptions } from './secret
 export { createWebhooksRepository, newEndpointId } from './webhooks-repository';
 export { createDeliveriesRepository, MAX_PAGE_SIZE } from './deliveries-repository';
 export { parseSecretKey } from './secret-cipher';
+export { createSubscriptionsRepository, subscriptionKey } from './subscriptions-repository';
+export { createNotificationDeliveriesRepository } from './notification-deliveries-repository';
 
 export interface CreateStoreOptions {
   /** `postgres://…`; the URL of `startEmbeddedPostgres()` works too. */
@@ -64,6 +68,8 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
     secrets: createSecretsRepository(db, { encryptionKey: options.encryptionKey }),
     webhooks: createWebhooksRepository(db),
     deliveries: createDeliveriesRepository(db),
+    subscriptions: createSubscriptionsRepository(db),
+    notificationDeliveries: createNotificationDeliveriesRepository(db),
     async ping(timeoutMs = 2_000) {
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<boolean>((resolve) => {

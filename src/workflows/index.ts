@@ -3,3 +3,5 @@
  * workflows; never from the package root (it pulls in Node-only modules).
  */
 export * from './definitions';
+export { emitEvent } from './notifications';
+export * from './notification-definitions';

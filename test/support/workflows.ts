@@ -3,3 +3,4 @@
  * tests' workers run. Workflow code: sandboxed, so re-export workflow modules only.
  */
 export * from '../../src/examples/workflows';
+export * from './notification-workflows';
