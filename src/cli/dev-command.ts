@@ -74,7 +74,7 @@ export async function devCommand(_argv: string[]): Promise<number> {
 
     const workerConnection = await NativeConnection.connect(await nativeConnectionOptions(config));
     cleanup.push('worker connection', () => workerConnection.close());
-    const worker = await createExampleWorker({ connection: workerConnection, namespace: config.namespace });
+    const worker = await createExampleWorker({ connection: workerConnection, namespace: config.namespace, store });
     const workerRun = worker.run();
     cleanup.push('example worker', async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();

@@ -2,6 +2,7 @@
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createExampleActivities } from '../examples/activities';
 import { EXAMPLES_TASK_QUEUE } from '../workflows/definitions';
+import type { Store } from '../store/types';
 import { TempohookPlugin } from './plugin';
 
 export async function createExampleWorker(options: {
@@ -10,12 +11,14 @@ export async function createExampleWorker(options: {
   taskQueue?: string;
   /** A prebuilt bundle (tests); otherwise the worker bundles the example workflows itself. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Subscriptions and the delivery log: lifecycle notifications are on when given. */
+  store?: Store;
 }): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? EXAMPLES_TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../examples/workflows') }),
-    plugins: [new TempohookPlugin({ activities: createExampleActivities() })],
+    plugins: [new TempohookPlugin({ activities: createExampleActivities(), ...(options.store ? { store: options.store } : {}) })],
   });
 }
