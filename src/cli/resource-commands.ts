@@ -549,7 +549,7 @@ async function printSubscriptions(ctx: CliContext, api: ApiClient, name: string 
     ctx.stderr(`No subscriptions found${namespace ? ` in namespace ${namespace}` : ''}.\n`);
     return 0;
   }
-  const scopeText = (scope: unknown) => (typeof scope === 'object' && scope !== null ? `workflowType=${(scope as { workflowType: string }).workflowType}` : String(scope ?? 'global'));
+  const scopeText = (scope: unknown) => (typeof scope === 'object' && scope !== null ? `workflowType=${(scope as { workflowType: string }).workflowType}` : typeof scope === 'string' ? scope : 'global');
   ctx.stdout(
     formatTable(
       ['NAME', 'NAMESPACE', 'URL', 'EVENTS', 'SCOPE', 'STATE', 'FAILURES', 'LAST-DELIVERY'],
