@@ -9,7 +9,9 @@ import { resolveTemporalCli } from '../src/temporal/cli-binary';
 import { connectTemporal } from '../src/temporal/connection';
 import { startDevServer } from '../src/temporal/dev-server';
 import { benchIngressThroughput, type ThroughputResult } from './ingress-throughput';
+import { benchNotifications } from './notify';
 import { runVerifyBench } from './verify';
+import { NativeConnection } from '@temporalio/worker';
 
 const DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -42,6 +44,18 @@ async function main() {
     console.log(row(baseline));
     console.log(row(ingress));
     console.log(`  ratio ingress / bare start: ${(ingress.perSecond / baseline.perSecond).toFixed(2)}x throughput, ${(ingress.p50Ms / baseline.p50Ms).toFixed(2)}x p50 latency`);
+
+    const notifyRuns = Number(process.env.BENCH_NOTIFY_RUNS ?? 300);
+    console.log(`\n# Lifecycle notifications: ${notifyRuns} runs of a 3-activity workflow, ${CONCURRENCY} concurrent, one worker; receiver on 127.0.0.1`);
+    const nativeConnection = await NativeConnection.connect({ address });
+    cleanups.push(() => nativeConnection.close());
+    const notify = await benchNotifications({ store, client: temporal.client, connection: nativeConnection, namespace: 'default', count: notifyRuns, concurrency: CONCURRENCY });
+    console.log(row(notify.off));
+    console.log(row(notify.on));
+    console.log(`  ratio on / off: ${(notify.on.perSecond / notify.off.perSecond).toFixed(2)}x throughput; every event (5 per run) delivered ${notify.drainSeconds.toFixed(1)} s after the last run completed`);
+    console.log(row(notify.offLatency));
+    console.log(row(notify.down));
+    console.log(`  added completion latency with the receiver down: p50 ${(notify.down.p50Ms - notify.offLatency.p50Ms).toFixed(1)} ms, p99 ${(notify.down.p99Ms - notify.offLatency.p99Ms).toFixed(1)} ms (${(notify.down.p50Ms / notify.offLatency.p50Ms).toFixed(2)}x p50)`);
 
     console.log('\n# Verification cost per delivery (ours vs the providers\' own libraries)');
     await runVerifyBench();
