@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { TempohookError } from '../errors';
 
 const WRAPPER_PREFIX = 'tempohook-workflows-';
 
@@ -31,11 +32,19 @@ export function withTempohookWorkflows(workflowsPath: string | undefined, dir = 
     current = undefined;
   }
   if (current !== source) {
-    mkdirSync(dir, { recursive: true });
-    // Written whole then renamed: parallel workers may generate the same file at once.
-    const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
-    writeFileSync(temp, source);
-    renameSync(temp, file);
+    try {
+      mkdirSync(dir, { recursive: true });
+      // Written whole then renamed: parallel workers may generate the same file at once.
+      const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
+      writeFileSync(temp, source);
+      renameSync(temp, file);
+    } catch (err) {
+      throw new TempohookError(
+        'generated_dir_not_writable',
+        `TempohookPlugin could not write its workflows entry module to ${dir} (${(err as Error).message}); make that directory writable by the worker (the Dockerfile creates it for user node).`,
+        500,
+      );
+    }
   }
   return file;
 }
