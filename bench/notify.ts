@@ -42,8 +42,10 @@ export interface NotifyBenchResult {
   on: ThroughputResult;
   down: ThroughputResult;
   offLatency: ThroughputResult;
-  /** Seconds after the last run completed until the receiver had every event. */
+  /** Seconds after the last run completed until the receiver had every event (or gave up at 120 s). */
   drainSeconds: number;
+  delivered: number;
+  expected: number;
 }
 
 export async function benchNotifications(input: { store: Store; client: Client; connection: NativeConnection; namespace: string; count: number; concurrency: number }): Promise<NotifyBenchResult> {
@@ -74,6 +76,7 @@ export async function benchNotifications(input: { store: Store; client: Client; 
   const finished = performance.now();
   while (receiver.received() < expected && performance.now() - finished < 120_000) await new Promise((r) => setTimeout(r, 50));
   const drainSeconds = (performance.now() - finished) / 1000;
+  const delivered = receiver.received();
   await store.subscriptions.delete('default', 'bench-all');
   await receiver.close();
 
@@ -83,5 +86,5 @@ export async function benchNotifications(input: { store: Store; client: Client; 
   await store.subscriptions.apply('default', 'bench-down', { url: await closedPortUrl(), events: ['*'] });
   const down = await measure('on, receiver down, one at a time', [plugin], withPlugin.code, latencyRuns, 1);
   await store.subscriptions.delete('default', 'bench-down');
-  return { off, on, down, offLatency, drainSeconds };
+  return { off, on, down, offLatency, drainSeconds, delivered, expected };
 }

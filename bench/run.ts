@@ -11,13 +11,26 @@ import { startDevServer } from '../src/temporal/dev-server';
 import { benchIngressThroughput, type ThroughputResult } from './ingress-throughput';
 import { benchNotifications } from './notify';
 import { runVerifyBench } from './verify';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 
 const DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 
 function row(r: ThroughputResult): string {
   return `  ${r.label.padEnd(36)} ${r.perSecond.toFixed(0).padStart(7)}/s   p50 ${r.p50Ms.toFixed(1).padStart(6)} ms   p99 ${r.p99Ms.toFixed(1).padStart(6)} ms   ${r.count} in ${r.seconds.toFixed(2)} s${r.failures ? `   FAILURES ${r.failures}` : ''}`;
+}
+
+async function printNotifyBench(input: Pick<Parameters<typeof benchNotifications>[0], 'store' | 'client' | 'connection'>): Promise<void> {
+  const runs = Number(process.env.BENCH_NOTIFY_RUNS ?? 300);
+  console.log(`\n# Lifecycle notifications: ${runs} runs of a 3-activity workflow, ${CONCURRENCY} concurrent, one worker; receiver on 127.0.0.1`);
+  const notify = await benchNotifications({ ...input, namespace: 'default', count: runs, concurrency: CONCURRENCY });
+  console.log(row(notify.off));
+  console.log(row(notify.on));
+  console.log(`  ratio on / off: ${(notify.on.perSecond / notify.off.perSecond).toFixed(2)}x throughput; ${notify.delivered}/${notify.expected} events (5 per run) delivered ${notify.drainSeconds.toFixed(1)} s after the last run completed`);
+  console.log(row(notify.offLatency));
+  console.log(row(notify.down));
+  const added = (p: 'p50Ms' | 'p99Ms') => (notify.down[p] - notify.offLatency[p]).toFixed(1);
+  console.log(`  added completion latency with the receiver down: p50 ${added('p50Ms')} ms, p99 ${added('p99Ms')} ms (${(notify.down.p50Ms / notify.offLatency.p50Ms).toFixed(2)}x p50)`);
 }
 
 async function main() {
@@ -39,26 +52,24 @@ async function main() {
       await store.close();
     });
 
-    console.log(`\n# Ingress throughput: ${DELIVERIES} deliveries, ${CONCURRENCY} concurrent senders, generic profile, ~0.5 KiB bodies`);
-    const { baseline, ingress } = await benchIngressThroughput({ store, client: temporal.client, count: DELIVERIES, concurrency: CONCURRENCY });
-    console.log(row(baseline));
-    console.log(row(ingress));
-    console.log(`  ratio ingress / bare start: ${(ingress.perSecond / baseline.perSecond).toFixed(2)}x throughput, ${(ingress.p50Ms / baseline.p50Ms).toFixed(2)}x p50 latency`);
-
-    const notifyRuns = Number(process.env.BENCH_NOTIFY_RUNS ?? 300);
-    console.log(`\n# Lifecycle notifications: ${notifyRuns} runs of a 3-activity workflow, ${CONCURRENCY} concurrent, one worker; receiver on 127.0.0.1`);
-    const nativeConnection = await NativeConnection.connect({ address });
-    cleanups.push(() => nativeConnection.close());
-    const notify = await benchNotifications({ store, client: temporal.client, connection: nativeConnection, namespace: 'default', count: notifyRuns, concurrency: CONCURRENCY });
-    console.log(row(notify.off));
-    console.log(row(notify.on));
-    console.log(`  ratio on / off: ${(notify.on.perSecond / notify.off.perSecond).toFixed(2)}x throughput; every event (5 per run) delivered ${notify.drainSeconds.toFixed(1)} s after the last run completed`);
-    console.log(row(notify.offLatency));
-    console.log(row(notify.down));
-    console.log(`  added completion latency with the receiver down: p50 ${(notify.down.p50Ms - notify.offLatency.p50Ms).toFixed(1)} ms, p99 ${(notify.down.p99Ms - notify.offLatency.p99Ms).toFixed(1)} ms (${(notify.down.p50Ms / notify.offLatency.p50Ms).toFixed(2)}x p50)`);
-
-    console.log('\n# Verification cost per delivery (ours vs the providers\' own libraries)');
-    await runVerifyBench();
+    const only = process.env.BENCH_ONLY; // ingress, notify or verify: run just that one
+    if (!only || only === 'ingress') {
+      console.log(`\n# Ingress throughput: ${DELIVERIES} deliveries, ${CONCURRENCY} concurrent senders, generic profile, ~0.5 KiB bodies`);
+      const { baseline, ingress } = await benchIngressThroughput({ store, client: temporal.client, count: DELIVERIES, concurrency: CONCURRENCY });
+      console.log(row(baseline));
+      console.log(row(ingress));
+      console.log(`  ratio ingress / bare start: ${(ingress.perSecond / baseline.perSecond).toFixed(2)}x throughput, ${(ingress.p50Ms / baseline.p50Ms).toFixed(2)}x p50 latency`);
+    }
+    if (!only || only === 'notify') {
+      Runtime.install({ logger: new DefaultLogger('WARN') }); // worker lifecycle lines would bury the figures
+      const nativeConnection = await NativeConnection.connect({ address });
+      cleanups.push(() => nativeConnection.close());
+      await printNotifyBench({ store, client: temporal.client, connection: nativeConnection });
+    }
+    if (!only || only === 'verify') {
+      console.log("\n# Verification cost per delivery (ours vs the providers' own libraries)");
+      await runVerifyBench();
+    }
   } finally {
     for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => console.error('cleanup failed:', (err as Error).message));
   }

@@ -95,7 +95,7 @@ export function createNotificationActivities(deps: NotificationActivityDeps): No
       if (!sub.spec.enabled || status?.disabledAt) throw ApplicationFailure.nonRetryable(`subscription ${sub.key} is disabled`, 'SubscriptionDisabled');
 
       await store.notificationDeliveries.ensure({ id: input.deliveryId, subscriptionKey: sub.key, envelope: input.envelope as unknown as { id: string; type: string } & Record<string, unknown> });
-      const attempt = activityInfo().attempt;
+      const attempt = activityInfo().attempt + (input.attemptOffset ?? 0);
       const startedAt = new Date();
       try {
         const answer = await sendNotification({ store, guard, ...(deps.env ? { env: deps.env } : {}) }, sub, input.envelope);
@@ -114,7 +114,8 @@ export function createNotificationActivities(deps: NotificationActivityDeps): No
         throw ApplicationFailure.create({
           message: error!,
           type: 'ReceiverUnavailable',
-          ...(answer.retryAfterMs !== undefined ? { nextRetryDelay: Math.min(answer.retryAfterMs, 24 * 3600_000) } : {}),
+          // nextRetryDelay steers Temporal's retry; the details carry it to the workflow after the local first attempt.
+          ...(answer.retryAfterMs !== undefined ? { nextRetryDelay: Math.min(answer.retryAfterMs, 24 * 3600_000), details: [{ retryAfterMs: Math.min(answer.retryAfterMs, 24 * 3600_000) }] } : {}),
         });
       } catch (err) {
         if (err instanceof ApplicationFailure) throw err;

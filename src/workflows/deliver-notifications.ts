@@ -1,12 +1,14 @@
 /**
- * `tempohookDeliverEvent`: delivers one event to each of its subscriptions as an independent,
- * retried activity (the subscription's own timeout and retry policy), then records a final
- * failure for those that never succeeded. Started per event by the dispatch activity, with the
- * event id in its workflow id, so it outlives the run that caused it and starts once.
- * `TempohookPlugin` adds it to the worker's workflows. Workflow-safe.
+ * `tempohookDeliverEvent`: delivers one event to each of its subscriptions independently, then
+ * records a final failure for those that never succeeded. Started per event by the dispatch
+ * activity, with the event id in its workflow id, so it outlives the run that caused it and
+ * starts once. The first attempt is a local activity (no activity-task round trip: most
+ * receivers answer at once); retries are a regular activity under the subscription's own
+ * timeout and retry policy, resumed by another worker if this one dies.
+ * `TempohookPlugin` adds this workflow to the worker's workflows. Workflow-safe.
  */
-import { proxyActivities, uuid4 } from '@temporalio/workflow';
-import type { DeliverEventInput, DeliverEventResult, DeliveryTarget, NotificationActivities } from './notification-definitions';
+import { ApplicationFailure, proxyActivities, proxyLocalActivities, sleep, uuid4 } from '@temporalio/workflow';
+import type { DeliverEventInput, DeliverEventResult, DeliverNotificationInput, DeliveryTarget, NotificationActivities } from './notification-definitions';
 
 const { tempohookFinishNotification } = proxyActivities<NotificationActivities>({
   startToCloseTimeout: '30 seconds',
@@ -14,12 +16,19 @@ const { tempohookFinishNotification } = proxyActivities<NotificationActivities>(
   summary: 'record the final failure',
 });
 
-function deliveryActivity(target: DeliveryTarget) {
+function firstAttempt(target: DeliveryTarget) {
+  return proxyLocalActivities<NotificationActivities>({
+    startToCloseTimeout: target.timeoutMs + 5_000,
+    retry: { maximumAttempts: 1 },
+  }).tempohookDeliverNotification;
+}
+
+function retries(target: DeliveryTarget) {
   return proxyActivities<NotificationActivities>({
     // The HTTP timeout is enforced inside; this bounds a worker that died mid-attempt.
     startToCloseTimeout: target.timeoutMs + 5_000,
     retry: {
-      maximumAttempts: target.retry.maximumAttempts,
+      maximumAttempts: target.retry.maximumAttempts - 1,
       initialInterval: target.retry.initialIntervalMs,
       backoffCoefficient: target.retry.backoffCoefficient,
       maximumInterval: target.retry.maximumIntervalMs,
@@ -28,9 +37,32 @@ function deliveryActivity(target: DeliveryTarget) {
   }).tempohookDeliverNotification;
 }
 
+function applicationFailure(err: unknown): ApplicationFailure | undefined {
+  const cause = (err as Error)?.cause;
+  return cause instanceof ApplicationFailure ? cause : err instanceof ApplicationFailure ? err : undefined;
+}
+
 function finalError(err: unknown): string {
-  const cause = (err as Error)?.cause as Error | undefined;
-  return String(cause?.message ?? (err as Error)?.message ?? err);
+  return String(applicationFailure(err)?.message ?? (err as Error)?.message ?? err);
+}
+
+/** The receiver's Retry-After, which the delivery activity puts in its failure's details. */
+function retryAfterMs(failure: ApplicationFailure | undefined): number | undefined {
+  const value = (failure?.details?.[0] as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  return typeof value === 'number' ? value : undefined;
+}
+
+async function deliver(target: DeliveryTarget, input: DeliverNotificationInput): Promise<void> {
+  try {
+    await firstAttempt(target)(input);
+    return;
+  } catch (err) {
+    const failure = applicationFailure(err);
+    if (failure?.nonRetryable || target.retry.maximumAttempts <= 1) throw err;
+    // The receiver's Retry-After when it sent one, else the policy's first interval.
+    await sleep(retryAfterMs(failure) ?? target.retry.initialIntervalMs);
+  }
+  await retries(target)({ ...input, attemptOffset: 1 });
 }
 
 export async function tempohookDeliverEvent(input: DeliverEventInput): Promise<DeliverEventResult> {
@@ -40,7 +72,7 @@ export async function tempohookDeliverEvent(input: DeliverEventInput): Promise<D
       const deliveryId = target.deliveryId ?? uuid4();
       const { subscriptionKey } = target;
       try {
-        await deliveryActivity(target)({ deliveryId, subscriptionKey, envelope });
+        await deliver(target, { deliveryId, subscriptionKey, envelope });
         return { subscriptionKey, deliveryId, delivered: true };
       } catch (err) {
         const error = finalError(err);

@@ -76,6 +76,8 @@ export interface DeliverNotificationInput {
   deliveryId: string;
   subscriptionKey: string;
   envelope: NotificationEnvelope;
+  /** Attempts made before this activity's first (the local first attempt). */
+  attemptOffset?: number;
 }
 
 export interface FinishNotificationInput {
