@@ -135,8 +135,8 @@ export function createNotificationActivities(deps: NotificationActivityDeps): No
       const store = await requireStore();
       await store.notificationDeliveries.finish(input.deliveryId, 'failed', input.error);
       const sub = await createSubscriptionSource(store, deps.settings).get(input.subscriptionKey);
-      // Deliveries stopped because the subscription is gone or already disabled do not count.
-      if (!sub || (await store.subscriptions.status(sub.key))?.disabledAt) return;
+      // Deliveries stopped because the subscription is gone, paused or already disabled do not count.
+      if (!sub || !sub.spec.enabled || (await store.subscriptions.status(sub.key))?.disabledAt) return;
       const disableAfter = sub.spec.disableAfterFailures ?? DEFAULT_DISABLE_AFTER_FAILURES;
       const status = await store.subscriptions.recordFinalFailure(input.subscriptionKey, input.error, disableAfter, new Date());
       if (status.disabledAt) deps.logger?.warn('subscription disabled after consecutive failed deliveries', { subscription: input.subscriptionKey, failures: status.consecutiveFailures });
