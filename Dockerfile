@@ -11,6 +11,8 @@ ENV NODE_ENV=production
 WORKDIR /app
 # The whole pruned tree: dist/, bin/, node_modules/ and the SQL migrations under src/store/.
 COPY --from=build /app /app
+# TempohookPlugin generates the worker's workflows entry (yours + its delivery workflow) here.
+RUN mkdir -p /app/.tempohook-generated && chown node:node /app/.tempohook-generated
 USER node
 EXPOSE 8080
 ENTRYPOINT ["node", "bin/tempohook.js"]

@@ -9,7 +9,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { TempohookError } from '../errors';
-import { DEFAULT_NAMESPACE, resourceName, secretResource, webhookResource } from '../resources/schemas';
+import { DEFAULT_NAMESPACE, resourceName, secretResource, subscriptionResource, webhookResource } from '../resources/schemas';
 import { createApiClient, createCliContext, runReported, type ApiClient, type CliContext } from './api-client';
 import { formatTable } from './table';
 
@@ -122,7 +122,7 @@ function endpointUrl(api: ApiClient, webhook: WebhookView): string {
 
 const APPLY_USAGE = `Usage: tempohook apply -f FILE [-f FILE…] [-n NAMESPACE] [--dry-run]
 
-Creates or updates the Secrets and Webhooks described in YAML (or JSON) files: one or many
+Creates or updates the Secrets, Webhooks and Subscriptions described in YAML (or JSON) files: one or many
 documents separated by "---". "-f -" reads standard input; a directory applies its *.yaml,
 *.yml and *.json files. Secrets are applied before Webhooks. Every document is validated
 first: if one is invalid, nothing is sent.
@@ -144,7 +144,11 @@ interface SourceDocument {
   value: unknown;
 }
 
-const RESOURCE_KINDS = { Secret: { schema: secretResource, plural: 'secrets' }, Webhook: { schema: webhookResource, plural: 'webhooks' } } as const;
+const RESOURCE_KINDS = {
+  Secret: { schema: secretResource, plural: 'secrets' },
+  Webhook: { schema: webhookResource, plural: 'webhooks' },
+  Subscription: { schema: subscriptionResource, plural: 'subscriptions' },
+} as const;
 type ResourceKind = keyof typeof RESOURCE_KINDS;
 
 interface PreparedResource {
@@ -258,8 +262,8 @@ function prepareDocument(doc: SourceDocument, env: NodeJS.ProcessEnv, flagNamesp
     throw err;
   }
   const kind = value.kind;
-  if (kind !== 'Secret' && kind !== 'Webhook') {
-    return [`${at('.kind')}: ${kind === undefined ? 'missing' : `${JSON.stringify(kind)} is not supported`}; use Secret or Webhook`];
+  if (kind !== 'Secret' && kind !== 'Webhook' && kind !== 'Subscription') {
+    return [`${at('.kind')}: ${kind === undefined ? 'missing' : `${JSON.stringify(kind)} is not supported`}; use Secret, Webhook or Subscription`];
   }
   const { status: _status, ...rest } = value;
   const metadata = rest.metadata && typeof rest.metadata === 'object' && !Array.isArray(rest.metadata) ? { ...(rest.metadata as Record<string, unknown>) } : rest.metadata;
@@ -306,8 +310,8 @@ export async function loadResources(ctx: CliContext, files: string[], flagNamesp
     const more = problems.length > shown.length ? `\n  … and ${problems.length - shown.length} more` : '';
     throw new TempohookError('invalid_resource', `nothing was applied; fix ${problems.length === 1 ? 'this' : 'these'} first:\n  ${shown.join('\n  ')}${more}`, 400);
   }
-  // Webhooks reference Secrets, so Secrets go first; otherwise file order.
-  return [...resources.filter((r) => r.kind === 'Secret'), ...resources.filter((r) => r.kind === 'Webhook')];
+  // Webhooks and Subscriptions reference Secrets, so Secrets go first; otherwise file order.
+  return [...resources.filter((r) => r.kind === 'Secret'), ...resources.filter((r) => r.kind !== 'Secret')];
 }
 
 const APPLY_OPTIONS = {
@@ -360,6 +364,8 @@ const GET_USAGE = `Usage:
   tempohook get secret NAME [-n NS] [-o …]
   tempohook get deliveries NAME [-n NS] [--limit N] [--cursor C] [-o …]
                                                            a webhook's deliveries, newest first
+  tempohook get subscriptions [-n NS] [-o …]               outbound subscriptions and their state
+  tempohook get subscription NAME [-n NS] [-o …]
 
 Options:
   -n, --namespace NS     namespace (default "default" for one resource; all namespaces for a list)
@@ -376,7 +382,7 @@ const GET_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type GetTarget = 'webhook' | 'secret' | 'deliveries';
+type GetTarget = 'webhook' | 'secret' | 'deliveries' | 'subscription';
 const GET_TARGETS: Record<string, GetTarget> = {
   webhook: 'webhook',
   webhooks: 'webhook',
@@ -385,6 +391,9 @@ const GET_TARGETS: Record<string, GetTarget> = {
   secrets: 'secret',
   deliveries: 'deliveries',
   delivery: 'deliveries',
+  subscription: 'subscription',
+  subscriptions: 'subscription',
+  sub: 'subscription',
 };
 
 function secretRefText(ref: unknown): string | undefined {
@@ -484,6 +493,8 @@ export async function getCommand(argv: string[], ctx: CliContext = createCliCont
       return 0;
     }
 
+    if (target === 'subscription') return printSubscriptions(ctx, api, name, namespace, format);
+
     const plural = target === 'webhook' ? 'webhooks' : 'secrets';
     if (name) {
       const { body } = await api.request<WebhookView | SecretView>('GET', `/v1/${plural}/${encodeURIComponent(name)}`, { query: { namespace: namespace ?? DEFAULT_NAMESPACE } });
@@ -520,10 +531,39 @@ export async function getCommand(argv: string[], ctx: CliContext = createCliCont
   });
 }
 
+interface SubscriptionView {
+  metadata: { name: string; namespace: string };
+  spec: { url: string; events?: string[]; scope?: unknown };
+  status: { state: string; lastDeliveryAt: string | null; consecutiveFailures: number; disabledReason: string | null };
+}
+
+/** `get subscriptions` (a table) and `get subscription NAME` (the resource as YAML, status included). */
+async function printSubscriptions(ctx: CliContext, api: ApiClient, name: string | undefined, namespace: string | undefined, format: OutputFormat): Promise<number> {
+  if (name) {
+    const { body } = await api.request<SubscriptionView>('GET', `/v1/subscriptions/${encodeURIComponent(name)}`, { query: { namespace: namespace ?? DEFAULT_NAMESPACE } });
+    return printStructured(ctx, body, format === 'json' ? 'json' : 'yaml');
+  }
+  const { body } = await api.request<{ items: SubscriptionView[] }>('GET', '/v1/subscriptions', { query: { namespace } });
+  if (format !== 'table') return printStructured(ctx, body, format);
+  if (body.items.length === 0) {
+    ctx.stderr(`No subscriptions found${namespace ? ` in namespace ${namespace}` : ''}.\n`);
+    return 0;
+  }
+  const scopeText = (scope: unknown) => (typeof scope === 'object' && scope !== null ? `workflowType=${(scope as { workflowType: string }).workflowType}` : typeof scope === 'string' ? scope : 'global');
+  ctx.stdout(
+    formatTable(
+      ['NAME', 'NAMESPACE', 'URL', 'EVENTS', 'SCOPE', 'STATE', 'FAILURES', 'LAST-DELIVERY'],
+      body.items.map((s) => [s.metadata.name, s.metadata.namespace, s.spec.url, (s.spec.events ?? ['*']).join(','), scopeText(s.spec.scope), s.status.state, s.status.consecutiveFailures, shortTime(s.status.lastDeliveryAt) ?? 'never']),
+      { maxWidths: { URL: 80, EVENTS: 40 } },
+    ),
+  );
+  return 0;
+}
+
 // ---------------------------------------------------------------------------------------------
 // delete
 
-const DELETE_USAGE = `Usage: tempohook delete webhook|secret NAME [NAME…] [-n NAMESPACE]
+const DELETE_USAGE = `Usage: tempohook delete webhook|secret|subscription NAME [NAME…] [-n NAMESPACE]
 
 Deletes webhooks (their endpoints stop answering at once) or secrets (webhooks that reference
 them then reject deliveries until the secret is applied again).
@@ -547,7 +587,9 @@ export async function deleteCommand(argv: string[], ctx: CliContext = createCliC
     }
     const [what, ...names] = positionals;
     const target = what ? GET_TARGETS[what] : undefined;
-    if (target !== 'webhook' && target !== 'secret') throw new TempohookError('usage', `${what ? `cannot delete "${what}"` : 'delete what?'}: use delete webhook NAME or delete secret NAME (see \`tempohook delete --help\`)`, 400);
+    if (target !== 'webhook' && target !== 'secret' && target !== 'subscription') {
+      throw new TempohookError('usage', `${what ? `cannot delete "${what}"` : 'delete what?'}: use delete webhook NAME, delete secret NAME or delete subscription NAME (see \`tempohook delete --help\`)`, 400);
+    }
     if (names.length === 0) throw new TempohookError('usage', `delete ${target} needs a NAME.`, 400);
     const namespace = namespaceFlag(values.namespace) ?? DEFAULT_NAMESPACE;
     const api = await createApiClient(ctx);

@@ -10,6 +10,8 @@ import { requireAdminToken } from './admin-auth';
 import { createDeliveryRouter } from './delivery-handler';
 import { sendError } from './http-errors';
 import { createManagementRouter } from './management-routes';
+import { createSubscriptionRouter } from './subscription-routes';
+import { createOutboundGuard } from '../outbound/outbound-guard';
 
 export interface AppDeps {
   store: Store;
@@ -21,6 +23,8 @@ export interface AppDeps {
   temporalTimeoutMs?: number;
   publicUrl?: string;
   now?: () => Date;
+  /** TEMPOHOOK_OUTBOUND_ALLOW, for `POST /v1/subscriptions/{name}/test`. */
+  outboundAllow?: string;
 }
 
 /** True when Temporal answers a cheap call before the deadline. */
@@ -59,6 +63,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.locals.drainDeliveries = (timeoutMs: number) => deliveries.drain(timeoutMs);
   app.use(deliveries);
   app.use('/v1', requireAdminToken(deps.adminToken));
+  app.use(createSubscriptionRouter({ store: deps.store, client: deps.client, logger: deps.logger.child({ component: 'api' }), guard: createOutboundGuard(deps.outboundAllow) }));
   app.use(createManagementRouter({ store: deps.store, logger: deps.logger.child({ component: 'api' }), ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) }));
 
   app.use((_req, res) => sendError(res, 404, 'not_found', 'No such route. The API lives under /v1/; see the README.'));

@@ -103,7 +103,7 @@ export function presentWait(record: WaitRecord) {
   };
 }
 
-class BadRequest extends Error {
+export class BadRequest extends Error {
   constructor(
     readonly code: string,
     message: string,
@@ -113,7 +113,7 @@ class BadRequest extends Error {
   }
 }
 
-function namespaceOf(req: Request, bodyNamespace?: string): string {
+export function namespaceOf(req: Request, bodyNamespace?: string): string {
   const query = typeof req.query.namespace === 'string' ? req.query.namespace : undefined;
   if (query && bodyNamespace && query !== bodyNamespace) {
     throw new BadRequest('namespace_mismatch', `metadata.namespace "${bodyNamespace}" differs from ?namespace=${query}; make them equal or drop one.`);
@@ -123,14 +123,14 @@ function namespaceOf(req: Request, bodyNamespace?: string): string {
   return namespace;
 }
 
-function nameOf(req: Request): string {
+export function nameOf(req: Request): string {
   const name = String(req.params.name);
   if (!resourceName.safeParse(name).success) throw new BadRequest('invalid_name', `"${name}" is not a valid name (lower-case letters, digits, "-", at most 63).`);
   return name;
 }
 
 /** Parses a resource body; the path names the resource, so metadata.name may be omitted but must match. */
-function parseResource<S extends z.ZodType>(schema: S, req: Request, kind: string): { resource: z.infer<S>; namespace: string; name: string } {
+export function parseResource<S extends z.ZodType>(schema: S, req: Request, kind: string): { resource: z.infer<S>; namespace: string; name: string } {
   const name = nameOf(req);
   const body = (req.body ?? {}) as Record<string, unknown>;
   if (typeof body !== 'object' || Array.isArray(body)) throw new BadRequest('invalid_resource', `The body must be a ${kind} resource object.`);
@@ -147,23 +147,34 @@ function parseResource<S extends z.ZodType>(schema: S, req: Request, kind: strin
   return { resource: parsed.data, namespace: namespaceOf(req, metadata.namespace as string | undefined), name };
 }
 
-export function createManagementRouter(deps: ManagementDeps): express.Router {
-  const { store } = deps;
-  const router = express.Router();
-  router.use(express.json({ limit: '1mb' }));
-
-  const route =
-    (fn: (req: Request, res: Response) => Promise<void>) =>
+/** Wraps a management handler: client mistakes become 4xx, anything else a 503 without internals. */
+export function managementRoute(logger: Logger) {
+  return (fn: (req: Request, res: Response) => Promise<void>) =>
     async (req: Request, res: Response): Promise<void> => {
       try {
         await fn(req, res);
       } catch (err) {
         if (err instanceof BadRequest) return sendError(res, 400, err.code, err.message, { details: err.details });
         if (err instanceof TempohookError && err.status < 500) return sendError(res, err.status, err.code, err.message);
-        deps.logger.error('management API failure', { path: req.path, method: req.method, error: (err as Error).message });
+        logger.error('management API failure', { path: req.path, method: req.method, error: (err as Error).message });
         sendError(res, 503, 'store_unavailable', 'The store did not answer; retry later.', { headers: { 'Retry-After': '5' } });
       }
     };
+}
+
+/** `?limit=` clamped to 1..200 (default 50) and `?cursor=`. */
+export function pageOf(req: Request): { limit: number; cursor?: string } {
+  const limit = Math.min(Math.max(Math.floor(Number(req.query.limit ?? 50)) || 50, 1), MAX_PAGE);
+  const cursor = typeof req.query.cursor === 'string' ? req.query.cursor : undefined;
+  return { limit, ...(cursor ? { cursor } : {}) };
+}
+
+export function createManagementRouter(deps: ManagementDeps): express.Router {
+  const { store } = deps;
+  const router = express.Router();
+  router.use(express.json({ limit: '1mb' }));
+
+  const route = managementRoute(deps.logger);
 
   router.get('/v1/profiles', (_req, res) => {
     const describe = (p: Profile, signs: boolean) => ({
@@ -252,9 +263,7 @@ export function createManagementRouter(deps: ManagementDeps): express.Router {
     route(async (req, res) => {
       const record = await store.webhooks.get(namespaceOf(req), nameOf(req));
       if (!record) return sendError(res, 404, 'not_found', `Webhook ${nameOf(req)} not found in namespace ${namespaceOf(req)}.`);
-      const limit = Math.min(Math.max(Math.floor(Number(req.query.limit ?? 50)) || 50, 1), MAX_PAGE);
-      const cursor = typeof req.query.cursor === 'string' ? req.query.cursor : undefined;
-      const page = await store.deliveries.list(record.id, { limit, ...(cursor ? { cursor } : {}) });
+      const page = await store.deliveries.list(record.id, pageOf(req));
       res.json({ items: page.items.map(presentDelivery), nextCursor: page.nextCursor });
     }),
   );

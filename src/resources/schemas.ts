@@ -149,3 +149,5 @@ export function describeZodError(error: z.ZodError): { message: string; issues: 
   }));
   return { message: issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues };
 }
+
+export { subscriptionResource, subscriptionSpec, type SubscriptionSpec } from './subscription-schema';

@@ -21,6 +21,7 @@ export async function startIngress(input: { env: Env; store: Store; client: Clie
     retryAfterSeconds: env.TEMPOHOOK_RETRY_AFTER_SECONDS,
     temporalTimeoutMs: env.TEMPOHOOK_TEMPORAL_TIMEOUT_MS,
     ...(env.TEMPOHOOK_PUBLIC_URL ? { publicUrl: env.TEMPOHOOK_PUBLIC_URL } : {}),
+    ...(env.TEMPOHOOK_OUTBOUND_ALLOW ? { outboundAllow: env.TEMPOHOOK_OUTBOUND_ALLOW } : {}),
   });
   const server = await listen(app, env.PORT, env.HOST);
   const purge = setInterval(() => {

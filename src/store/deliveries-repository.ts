@@ -164,16 +164,16 @@ export function createDeliveriesRepository(db: Db): DeliveriesRepository {
 // The exact stored instant (microseconds, UTC): a JS Date would round it to milliseconds.
 const CURSOR_AT = `to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
 
-interface Cursor {
+export interface Cursor {
   receivedAt: string;
   id: string;
 }
 
-function encodeCursor(cursor: Cursor): string {
+export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify([cursor.receivedAt, cursor.id]), 'utf8').toString('base64url');
 }
 
-function decodeCursor(text: string): Cursor {
+export function decodeCursor(text: string): Cursor {
   try {
     const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
     if (Array.isArray(value) && value.length === 2) {

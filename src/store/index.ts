@@ -12,6 +12,8 @@ import { createSecretsRepository } from './secrets-repository';
 import type { Store } from './types';
 import { createWebhooksRepository } from './webhooks-repository';
 import { createWaitsRepository } from './waits-repository';
+import { createSubscriptionsRepository } from './subscriptions-repository';
+import { createNotificationDeliveriesRepository } from './notification-deliveries-repository';
 import type { Logger } from '../logger';
 
 export * from './types';
@@ -24,6 +26,8 @@ export { createDeliveriesRepository, MAX_PAGE_SIZE } from './deliveries-reposito
 export { createRateLimitsRepository } from './rate-limits-repository';
 export { parseSecretKey } from './secret-cipher';
 export { createWaitsRepository, CLAIM_TIMEOUT_MS, type WaitsRepository, type WaitRecord, type ClaimedWait } from './waits-repository';
+export { createSubscriptionsRepository, subscriptionKey } from './subscriptions-repository';
+export { createNotificationDeliveriesRepository } from './notification-deliveries-repository';
 
 export interface CreateStoreOptions {
   /** `postgres://…`; the URL of `startEmbeddedPostgres()` works too. */
@@ -70,6 +74,8 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
     deliveries: createDeliveriesRepository(db),
     rateLimits: createRateLimitsRepository(db),
     waits: createWaitsRepository(db),
+    subscriptions: createSubscriptionsRepository(db),
+    notificationDeliveries: createNotificationDeliveriesRepository(db),
     async ping(timeoutMs = 2_000) {
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<boolean>((resolve) => {

@@ -138,7 +138,88 @@ export interface Store {
   deliveries: DeliveriesRepository;
   rateLimits: RateLimitsRepository;
   waits: WaitsRepository;
+  subscriptions: SubscriptionsRepository;
+  notificationDeliveries: NotificationDeliveriesRepository;
   /** True when a trivial query answers within the timeout. */
   ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** A `Subscription` resource (outbound notifications) as applied through the API. */
+export interface SubscriptionRecord {
+  namespace: string;
+  name: string;
+  /** The spec as applied (JSON); parse it with `subscriptionSpec` where it is used. */
+  spec: Record<string, unknown>;
+  generation: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Delivery state of one subscription, keyed `<namespace>/<name>` (API) or `settings/<name>` (settings file). */
+export interface SubscriptionStatusRecord {
+  key: string;
+  consecutiveFailures: number;
+  disabledAt: Date | null;
+  disabledReason: string | null;
+  lastDeliveryAt: Date | null;
+  lastStatus: string | null;
+  lastError: string | null;
+  deliveriesSucceeded: number;
+  deliveriesFailed: number;
+}
+
+export interface SubscriptionsRepository {
+  /** Inserts or replaces the spec; re-applying re-enables a subscription disabled by failures. */
+  apply(namespace: string, name: string, spec: Record<string, unknown>): Promise<{ subscription: SubscriptionRecord; created: boolean }>;
+  get(namespace: string, name: string): Promise<SubscriptionRecord | null>;
+  list(namespace?: string): Promise<SubscriptionRecord[]>;
+  delete(namespace: string, name: string): Promise<boolean>;
+  status(key: string): Promise<SubscriptionStatusRecord | null>;
+  /** Keys of the subscriptions disabled by failures. */
+  disabledKeys(): Promise<Set<string>>;
+  /** A delivery succeeded: the consecutive-failure count starts again at 0. */
+  recordSuccess(key: string, httpStatus: number | null, at: Date): Promise<void>;
+  /** A delivery failed for good: counts it, and disables the subscription at `disableAfter` in a row. Returns the new status. */
+  recordFinalFailure(key: string, error: string, disableAfter: number, at: Date): Promise<SubscriptionStatusRecord>;
+}
+
+export const NotificationDeliveryStatus = { pending: 'pending', succeeded: 'succeeded', failed: 'failed' } as const;
+export type NotificationDeliveryStatus = (typeof NotificationDeliveryStatus)[keyof typeof NotificationDeliveryStatus];
+
+export interface NotificationAttemptRecord {
+  attempt: number;
+  startedAt: Date;
+  durationMs: number;
+  httpStatus: number | null;
+  /** The receiver's answer, truncated. */
+  responseBody: string | null;
+  error: string | null;
+}
+
+export interface NotificationDeliveryRecord {
+  id: string;
+  subscriptionKey: string;
+  eventId: string;
+  eventType: string;
+  envelope: Record<string, unknown>;
+  status: NotificationDeliveryStatus;
+  attempts: number;
+  lastHttpStatus: number | null;
+  lastError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface NotificationDeliveriesRepository {
+  /** Creates the delivery row once (later calls with the same id leave it as is). */
+  ensure(input: { id: string; subscriptionKey: string; envelope: { id: string; type: string } & Record<string, unknown> }): Promise<void>;
+  /** Records one attempt and updates the delivery's counters and status. */
+  recordAttempt(id: string, attempt: NotificationAttemptRecord, status: NotificationDeliveryStatus): Promise<void>;
+  /** Sets the final status without an attempt (retries exhausted, subscription gone or disabled). */
+  finish(id: string, status: NotificationDeliveryStatus, error: string | null): Promise<void>;
+  get(id: string): Promise<NotificationDeliveryRecord | null>;
+  attempts(id: string): Promise<NotificationAttemptRecord[]>;
+  /** Newest first; `cursor` is the previous page's `nextCursor`. */
+  list(subscriptionKey: string, page: { limit: number; cursor?: string }): Promise<{ items: NotificationDeliveryRecord[]; nextCursor: string | null }>;
 }

@@ -11,7 +11,7 @@ export async function createExampleWorker(options: {
   taskQueue?: string;
   /** A prebuilt bundle (tests); otherwise the worker bundles the example workflows itself. */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  /** The ingress's database, for waitForWebhook: an open store, or its URL. */
+  /** The ingress's database, for waitForWebhook and notifications: an open store, or its URL. */
   store?: Store;
   databaseUrl?: string;
 }): Promise<Worker> {

@@ -5,28 +5,40 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { createStore } from '../store';
+import type { Logger } from '../logger';
 import type { Store } from '../store/types';
 
 export interface PluginStoreOptions {
   databaseUrl?: string;
   store?: Store;
+  logger?: Logger;
 }
 
-export function createPluginStore(options: PluginStoreOptions): { get(): Promise<Store>; close(): Promise<void> } {
+export interface PluginStore {
+  /** The store; rejects non-retryably when the plugin was given no database. */
+  get(): Promise<Store>;
+  /** The store, or undefined when the plugin was given no database (features that are optional). */
+  getIfConfigured(): Promise<Store | undefined>;
+  close(): Promise<void>;
+}
+
+export function createPluginStore(options: PluginStoreOptions): PluginStore {
   let opened: Promise<Store> | undefined;
+  const getIfConfigured = (): Promise<Store | undefined> => {
+    if (options.store) return Promise.resolve(options.store);
+    if (!options.databaseUrl) return Promise.resolve(undefined);
+    opened ??= createStore({ databaseUrl: options.databaseUrl, ...(options.logger ? { logger: options.logger } : {}) }).catch((err: unknown) => {
+      opened = undefined;
+      throw err;
+    });
+    return opened;
+  };
   return {
-    get() {
-      if (options.store) return Promise.resolve(options.store);
-      if (!options.databaseUrl) {
-        return Promise.reject(
-          ApplicationFailure.nonRetryable('waitForWebhook needs the worker to reach the ingress database: pass new TempohookPlugin({ databaseUrl }) (or { store })', 'TempohookNotConfigured'),
-        );
-      }
-      opened ??= createStore({ databaseUrl: options.databaseUrl }).catch((err: unknown) => {
-        opened = undefined;
-        throw err;
-      });
-      return opened;
+    getIfConfigured,
+    async get() {
+      const store = await getIfConfigured();
+      if (store) return store;
+      throw ApplicationFailure.nonRetryable('waitForWebhook needs the worker to reach the ingress database: pass new TempohookPlugin({ databaseUrl }) (or { store })', 'TempohookNotConfigured');
     },
     async close() {
       const store = await opened?.catch(() => undefined);

@@ -4,3 +4,5 @@
  */
 export * from './definitions';
 export { waitForWebhook, type WaitForWebhookOptions, type WaitForWebhookResult, type WebhookWaitDelivered, type WebhookWaitTimedOut } from './wait-for-webhook';
+export { emitEvent } from './notifications';
+export * from './notification-definitions';

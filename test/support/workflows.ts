@@ -4,3 +4,4 @@
  */
 export * from '../../src/examples/workflows';
 export * from './wait-workflows';
+export * from './notification-workflows';

@@ -1,0 +1,174 @@
+/**
+ * `/v1/subscriptions`: Subscription resources (outbound notifications), their delivery log,
+ * a signed test event, and redelivery. Secret references go in; secret values never come out.
+ */
+import { randomUUID } from 'node:crypto';
+import express, { type Request } from 'express';
+import type { Client } from '@temporalio/client';
+import { deliverEventWorkflowId, startDeliverEvent } from '../activities/notifications';
+import type { Logger } from '../logger';
+import { OutboundRefusedError, type OutboundGuard } from '../outbound/outbound-guard';
+import { classifyStatus, sendNotification } from '../outbound/send-notification';
+import { deliveryTarget, fromRecord } from '../outbound/subscriptions';
+import { API_VERSION } from '../resources/schemas';
+import { subscriptionResource } from '../resources/subscription-schema';
+import { subscriptionKey } from '../store/subscriptions-repository';
+import type { NotificationAttemptRecord, NotificationDeliveryRecord, Store, SubscriptionRecord, SubscriptionStatusRecord } from '../store/types';
+import { NotificationEventType, type NotificationEnvelope } from '../workflows/notification-definitions';
+import { sendError } from './http-errors';
+import { managementRoute, nameOf, namespaceOf, pageOf, parseResource } from './management-routes';
+
+export interface SubscriptionRoutesDeps {
+  store: Store;
+  client: Client;
+  logger: Logger;
+  guard: OutboundGuard;
+}
+
+export function presentSubscription(record: SubscriptionRecord, status: SubscriptionStatusRecord | null) {
+  const enabled = record.spec.enabled !== false;
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Subscription',
+    metadata: { name: record.name, namespace: record.namespace, generation: record.generation, createdAt: record.createdAt.toISOString(), updatedAt: record.updatedAt.toISOString() },
+    spec: record.spec,
+    status: {
+      state: !enabled ? 'paused' : status?.disabledAt ? 'disabled' : 'active',
+      disabledAt: status?.disabledAt?.toISOString() ?? null,
+      disabledReason: status?.disabledReason ?? null,
+      consecutiveFailures: status?.consecutiveFailures ?? 0,
+      lastDeliveryAt: status?.lastDeliveryAt?.toISOString() ?? null,
+      lastStatus: status?.lastStatus ?? null,
+      lastError: status?.lastError ?? null,
+      deliveriesSucceeded: status?.deliveriesSucceeded ?? 0,
+      deliveriesFailed: status?.deliveriesFailed ?? 0,
+    },
+  };
+}
+
+function presentAttempt(a: NotificationAttemptRecord) {
+  return { attempt: a.attempt, startedAt: a.startedAt.toISOString(), durationMs: a.durationMs, httpStatus: a.httpStatus, responseBody: a.responseBody, error: a.error };
+}
+
+function presentDelivery(d: NotificationDeliveryRecord, attempts: NotificationAttemptRecord[]) {
+  return {
+    id: d.id,
+    eventId: d.eventId,
+    eventType: d.eventType,
+    status: d.status,
+    attempts: d.attempts,
+    lastHttpStatus: d.lastHttpStatus,
+    lastError: d.lastError,
+    createdAt: d.createdAt.toISOString(),
+    updatedAt: d.updatedAt.toISOString(),
+    workflow: (d.envelope as Partial<NotificationEnvelope>).workflow ?? null,
+    attemptLog: attempts.map(presentAttempt),
+  };
+}
+
+export function createSubscriptionRouter(deps: SubscriptionRoutesDeps): express.Router {
+  const { store } = deps;
+  const router = express.Router();
+  router.use('/v1/subscriptions', express.json({ limit: '1mb' }));
+  const route = managementRoute(deps.logger);
+
+  const load = async (req: Request) => {
+    const namespace = namespaceOf(req);
+    const name = nameOf(req);
+    const record = await store.subscriptions.get(namespace, name);
+    return { namespace, name, record, key: subscriptionKey(namespace, name) };
+  };
+  const notFound = (res: express.Response, namespace: string, name: string) => sendError(res, 404, 'not_found', `Subscription ${name} not found in namespace ${namespace}.`);
+
+  router.put(
+    '/v1/subscriptions/:name',
+    route(async (req, res) => {
+      const { namespace, name } = parseResource(subscriptionResource, req, 'Subscription');
+      const { subscription, created } = await store.subscriptions.apply(namespace, name, (req.body as { spec: Record<string, unknown> }).spec);
+      deps.logger.info('subscription applied', { namespace, name, created, generation: subscription.generation });
+      res.status(created ? 201 : 200).json(presentSubscription(subscription, await store.subscriptions.status(subscriptionKey(namespace, name))));
+    }),
+  );
+  router.get(
+    '/v1/subscriptions',
+    route(async (req, res) => {
+      const namespace = typeof req.query.namespace === 'string' ? namespaceOf(req) : undefined;
+      const records = await store.subscriptions.list(namespace);
+      const items = await Promise.all(records.map(async (r) => presentSubscription(r, await store.subscriptions.status(subscriptionKey(r.namespace, r.name)))));
+      res.json({ items });
+    }),
+  );
+  router.get(
+    '/v1/subscriptions/:name',
+    route(async (req, res) => {
+      const { namespace, name, record, key } = await load(req);
+      if (!record) return notFound(res, namespace, name);
+      res.json(presentSubscription(record, await store.subscriptions.status(key)));
+    }),
+  );
+  router.delete(
+    '/v1/subscriptions/:name',
+    route(async (req, res) => {
+      const namespace = namespaceOf(req);
+      const name = nameOf(req);
+      if (!(await store.subscriptions.delete(namespace, name))) return notFound(res, namespace, name);
+      res.json({ deleted: true });
+    }),
+  );
+  router.get(
+    '/v1/subscriptions/:name/deliveries',
+    route(async (req, res) => {
+      const { namespace, name, record, key } = await load(req);
+      if (!record) return notFound(res, namespace, name);
+      const page = await store.notificationDeliveries.list(key, pageOf(req));
+      const items = await Promise.all(page.items.map(async (d) => presentDelivery(d, await store.notificationDeliveries.attempts(d.id))));
+      res.json({ items, nextCursor: page.nextCursor });
+    }),
+  );
+  router.post(
+    '/v1/subscriptions/:name/test',
+    route(async (req, res) => {
+      const { namespace, name, record, key } = await load(req);
+      if (!record) return notFound(res, namespace, name);
+      const envelope: NotificationEnvelope = {
+        id: `evt_test_${randomUUID()}`,
+        type: NotificationEventType.test,
+        timestamp: new Date().toISOString(),
+        workflow: null,
+        data: { subscription: key },
+      };
+      const deliveryId = randomUUID();
+      await store.notificationDeliveries.ensure({ id: deliveryId, subscriptionKey: key, envelope: envelope as unknown as { id: string; type: string } & Record<string, unknown> });
+      const startedAt = new Date();
+      try {
+        const answer = await sendNotification({ store, guard: deps.guard }, fromRecord(record), envelope);
+        const delivered = classifyStatus(answer.httpStatus) === 'succeeded';
+        const error = delivered ? null : `receiver answered HTTP ${answer.httpStatus}`;
+        await store.notificationDeliveries.recordAttempt(deliveryId, { attempt: 1, startedAt, durationMs: answer.durationMs, httpStatus: answer.httpStatus, responseBody: answer.responseBody, error }, delivered ? 'succeeded' : 'failed');
+        res.json({ delivered, deliveryId, eventId: envelope.id, httpStatus: answer.httpStatus, responseBody: answer.responseBody, durationMs: Math.round(answer.durationMs) });
+      } catch (err) {
+        const message = (err as Error).message;
+        await store.notificationDeliveries.recordAttempt(deliveryId, { attempt: 1, startedAt, durationMs: Date.now() - startedAt.getTime(), httpStatus: null, responseBody: null, error: message }, 'failed');
+        const code = err instanceof OutboundRefusedError ? 'outbound_address_refused' : 'receiver_unreachable';
+        sendError(res, 502, code, `The test event was not delivered: ${message}`, { details: { deliveryId, eventId: envelope.id } });
+      }
+    }),
+  );
+  router.post(
+    '/v1/subscriptions/:name/deliveries/:id/redeliver',
+    route(async (req, res) => {
+      const { namespace, name, record, key } = await load(req);
+      if (!record) return notFound(res, namespace, name);
+      const original = await store.notificationDeliveries.get(String(req.params.id));
+      if (!original || original.subscriptionKey !== key) return sendError(res, 404, 'not_found', `Delivery ${String(req.params.id)} of subscription ${name} not found.`);
+      const envelope = original.envelope as unknown as NotificationEnvelope;
+      if (!envelope.workflow) return sendError(res, 400, 'not_redeliverable', 'Test events are not redelivered; send a new one with POST …/test.');
+      const deliveryId = randomUUID();
+      const workflowId = `${deliverEventWorkflowId(envelope.id)}/redeliver/${deliveryId}`;
+      await startDeliverEvent(deps.client, envelope.workflow.taskQueue, workflowId, { envelope, targets: [deliveryTarget(fromRecord(record), deliveryId)] });
+      deps.logger.info('redelivery started', { subscription: key, deliveryId, eventId: envelope.id });
+      res.status(202).json({ deliveryId, eventId: envelope.id, workflowId, taskQueue: envelope.workflow.taskQueue });
+    }),
+  );
+  return router;
+}

@@ -1,0 +1,134 @@
+/**
+ * Subscription resources (`subscriptions`) and the delivery state of every subscription,
+ * settings-file ones included (`subscription_status`): consecutive final failures, and when
+ * and why it was disabled.
+ */
+import type { Db, SubscriptionRecord, SubscriptionsRepository, SubscriptionStatusRecord } from './types';
+
+interface SubscriptionRow {
+  namespace: string;
+  name: string;
+  spec: Record<string, unknown>;
+  generation: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface StatusRow {
+  subscription_key: string;
+  consecutive_failures: number;
+  disabled_at: Date | null;
+  disabled_reason: string | null;
+  last_delivery_at: Date | null;
+  last_status: string | null;
+  last_error: string | null;
+  deliveries_succeeded: string;
+  deliveries_failed: string;
+}
+
+const COLUMNS = 'namespace, name, spec, generation, created_at, updated_at';
+const STATUS_COLUMNS =
+  'subscription_key, consecutive_failures, disabled_at, disabled_reason, last_delivery_at, last_status, last_error, deliveries_succeeded, deliveries_failed';
+const MAX_ERROR_LENGTH = 1000;
+
+function toRecord(row: SubscriptionRow): SubscriptionRecord {
+  return { namespace: row.namespace, name: row.name, spec: row.spec, generation: row.generation, createdAt: row.created_at, updatedAt: row.updated_at };
+}
+
+function toStatus(row: StatusRow): SubscriptionStatusRecord {
+  return {
+    key: row.subscription_key,
+    consecutiveFailures: row.consecutive_failures,
+    disabledAt: row.disabled_at,
+    disabledReason: row.disabled_reason,
+    lastDeliveryAt: row.last_delivery_at,
+    lastStatus: row.last_status,
+    lastError: row.last_error,
+    deliveriesSucceeded: Number(row.deliveries_succeeded),
+    deliveriesFailed: Number(row.deliveries_failed),
+  };
+}
+
+/** `<namespace>/<name>`: the status key of an API subscription. */
+export function subscriptionKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+export function createSubscriptionsRepository(db: Db): SubscriptionsRepository {
+  return {
+    async apply(namespace, name, spec) {
+      const result = await db.query<SubscriptionRow & { created: boolean }>(
+        `INSERT INTO subscriptions AS s (namespace, name, spec) VALUES ($1, $2, $3::jsonb)
+         ON CONFLICT (namespace, name) DO UPDATE SET
+           spec = EXCLUDED.spec,
+           generation = s.generation + CASE WHEN s.spec = EXCLUDED.spec THEN 0 ELSE 1 END,
+           updated_at = now()
+         RETURNING ${COLUMNS}, (xmax = 0) AS created`,
+        [namespace, name, JSON.stringify(spec)],
+      );
+      // Applying again is how an operator re-enables a subscription disabled by failures.
+      await db.query(`UPDATE subscription_status SET consecutive_failures = 0, disabled_at = NULL, disabled_reason = NULL WHERE subscription_key = $1`, [
+        subscriptionKey(namespace, name),
+      ]);
+      const row = result.rows[0]!;
+      return { subscription: toRecord(row), created: row.created };
+    },
+
+    async get(namespace, name) {
+      const result = await db.query<SubscriptionRow>(`SELECT ${COLUMNS} FROM subscriptions WHERE namespace = $1 AND name = $2`, [namespace, name]);
+      return result.rows[0] ? toRecord(result.rows[0]) : null;
+    },
+
+    async list(namespace) {
+      const result =
+        namespace === undefined
+          ? await db.query<SubscriptionRow>(`SELECT ${COLUMNS} FROM subscriptions ORDER BY namespace, name`)
+          : await db.query<SubscriptionRow>(`SELECT ${COLUMNS} FROM subscriptions WHERE namespace = $1 ORDER BY name`, [namespace]);
+      return result.rows.map(toRecord);
+    },
+
+    async delete(namespace, name) {
+      const result = await db.query('DELETE FROM subscriptions WHERE namespace = $1 AND name = $2', [namespace, name]);
+      await db.query('DELETE FROM subscription_status WHERE subscription_key = $1', [subscriptionKey(namespace, name)]);
+      return (result.rowCount ?? 0) > 0;
+    },
+
+    async status(key) {
+      const result = await db.query<StatusRow>(`SELECT ${STATUS_COLUMNS} FROM subscription_status WHERE subscription_key = $1`, [key]);
+      return result.rows[0] ? toStatus(result.rows[0]) : null;
+    },
+
+    async disabledKeys() {
+      const result = await db.query<{ subscription_key: string }>('SELECT subscription_key FROM subscription_status WHERE disabled_at IS NOT NULL');
+      return new Set(result.rows.map((r) => r.subscription_key));
+    },
+
+    async recordSuccess(key, httpStatus, at) {
+      await db.query(
+        `INSERT INTO subscription_status (subscription_key, last_delivery_at, last_status, deliveries_succeeded) VALUES ($1, $2, $3, 1)
+         ON CONFLICT (subscription_key) DO UPDATE SET consecutive_failures = 0, last_delivery_at = $2, last_status = $3,
+           deliveries_succeeded = subscription_status.deliveries_succeeded + 1`,
+        [key, at, httpStatus === null ? 'succeeded' : `succeeded (HTTP ${httpStatus})`],
+      );
+    },
+
+    async recordFinalFailure(key, error, disableAfter, at) {
+      const message = error.slice(0, MAX_ERROR_LENGTH);
+      const result = await db.query<StatusRow>(
+        `INSERT INTO subscription_status AS s (subscription_key, consecutive_failures, last_delivery_at, last_status, last_error, deliveries_failed)
+         VALUES ($1, 1, $2, 'failed', $3, 1)
+         ON CONFLICT (subscription_key) DO UPDATE SET consecutive_failures = s.consecutive_failures + 1, last_delivery_at = $2,
+           last_status = 'failed', last_error = $3, deliveries_failed = s.deliveries_failed + 1
+         RETURNING ${STATUS_COLUMNS}`,
+        [key, at, message],
+      );
+      const status = toStatus(result.rows[0]!);
+      if (status.consecutiveFailures < disableAfter || status.disabledAt) return status;
+      const disabled = await db.query<StatusRow>(
+        `UPDATE subscription_status SET disabled_at = $2, disabled_reason = $3 WHERE subscription_key = $1 AND disabled_at IS NULL RETURNING ${STATUS_COLUMNS}`,
+        [key, at, `disabled after ${status.consecutiveFailures} consecutive failed deliveries; the last: ${message}`.slice(0, MAX_ERROR_LENGTH)],
+      );
+      return disabled.rows[0] ? toStatus(disabled.rows[0]) : status;
+    },
+  };
+}

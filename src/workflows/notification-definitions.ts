@@ -1,0 +1,98 @@
+/**
+ * Outbound lifecycle notifications: the envelope receivers get, and the names and inputs shared
+ * by the workflow interceptors, the delivery workflow and the worker's activities.
+ * Workflow-safe: imports nothing.
+ */
+
+/** Built-in event types; `emitEvent` adds custom ones. */
+export const NotificationEventType = {
+  workflowStarted: 'workflow.started',
+  workflowCompleted: 'workflow.completed',
+  workflowFailed: 'workflow.failed',
+  workflowCancelled: 'workflow.cancelled',
+  workflowContinuedAsNew: 'workflow.continued_as_new',
+  stepCompleted: 'step.completed',
+  stepFailed: 'step.failed',
+  /** Sent by `POST /v1/subscriptions/{name}/test`. */
+  test: 'tempohook.test',
+} as const;
+
+/** The run an event is about. */
+export interface NotificationWorkflowRef {
+  namespace: string;
+  id: string;
+  runId: string;
+  type: string;
+  taskQueue: string;
+  attempt: number;
+}
+
+/** What a subscriber receives (the JSON body). `id` is the same on every retry and redelivery. */
+export interface NotificationEnvelope {
+  id: string;
+  type: string;
+  /** ISO 8601, the workflow's own (deterministic) clock when the event happened. */
+  timestamp: string;
+  /** Null only for `tempohook.test`. */
+  workflow: NotificationWorkflowRef | null;
+  data: Record<string, unknown>;
+}
+
+/** Memo key naming the run-scoped subscriptions (`["name"]` or `["namespace/name"]`) a run wants, set at start. */
+export const RUN_SUBSCRIPTIONS_MEMO_KEY = 'tempohookSubscriptions';
+
+/** Patch id guarding notification commands, so histories recorded without the plugin still replay. */
+export const NOTIFICATIONS_PATCH_ID = 'tempohook-notifications-v1';
+
+/** The workflow that delivers one event to its subscriptions; started per event, outlives the run. */
+export const DELIVER_EVENT_WORKFLOW = 'tempohookDeliverEvent';
+
+export interface DispatchEventInput {
+  envelope: NotificationEnvelope;
+  /** The run's `tempohookSubscriptions` memo. */
+  runSubscriptions: string[];
+}
+
+export interface DispatchEventResult {
+  /** Subscriptions the event goes to (0: nothing was started). */
+  targets: number;
+}
+
+/** One subscription an event goes to, with the retry settings the delivery activity runs under. */
+export interface DeliveryTarget {
+  subscriptionKey: string;
+  /** Given for a redelivery; otherwise the workflow draws one. */
+  deliveryId?: string;
+  timeoutMs: number;
+  retry: { maximumAttempts: number; initialIntervalMs: number; backoffCoefficient: number; maximumIntervalMs: number };
+}
+
+export interface DeliverEventInput {
+  envelope: NotificationEnvelope;
+  targets: DeliveryTarget[];
+}
+
+export interface DeliverNotificationInput {
+  deliveryId: string;
+  subscriptionKey: string;
+  envelope: NotificationEnvelope;
+  /** Attempts made before this activity's first (the local first attempt). */
+  attemptOffset?: number;
+}
+
+export interface FinishNotificationInput {
+  deliveryId: string;
+  subscriptionKey: string;
+  error: string;
+}
+
+export interface DeliverEventResult {
+  deliveries: Array<{ subscriptionKey: string; deliveryId: string; delivered: boolean; error?: string }>;
+}
+
+/** The worker activities behind notifications (registered by `TempohookPlugin`). */
+export interface NotificationActivities {
+  tempohookDispatchEvent(input: DispatchEventInput): Promise<DispatchEventResult>;
+  tempohookDeliverNotification(input: DeliverNotificationInput): Promise<{ httpStatus: number }>;
+  tempohookFinishNotification(input: FinishNotificationInput): Promise<void>;
+}
