@@ -75,7 +75,8 @@ async function main() {
     let nativeConnection: NativeConnection | undefined;
     const workerConnection = async () => {
       if (nativeConnection) return nativeConnection;
-      Runtime.install({ logger: new DefaultLogger('WARN') }); // worker lifecycle lines would bury the figures
+      // ERROR: worker lifecycle lines and the receiver-down attempts (logged at WARN) would bury the figures.
+      Runtime.install({ logger: new DefaultLogger('ERROR') });
       nativeConnection = await NativeConnection.connect({ address });
       const opened = nativeConnection;
       cleanups.push(() => opened.close());

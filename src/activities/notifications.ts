@@ -38,6 +38,15 @@ export interface NotificationActivityDeps {
 }
 
 /** The workflow id of an event's delivery workflow. */
+/**
+ * A receiver's failure is an expected outcome, already in the delivery log: the worker logs each
+ * failed attempt, and a stack trace of our own code would only bury the reason.
+ */
+function withoutStack(failure: ApplicationFailure): ApplicationFailure {
+  failure.stack = `${failure.name}: ${failure.message}`;
+  return failure;
+}
+
 export function deliverEventWorkflowId(eventId: string): string {
   return `tempohook-notify/${eventId}`;
 }
@@ -110,13 +119,13 @@ export function createNotificationActivities(deps: NotificationActivityDeps): No
           await store.subscriptions.recordSuccess(sub.key, answer.httpStatus, new Date());
           return { httpStatus: answer.httpStatus };
         }
-        if (verdict === 'final') throw ApplicationFailure.nonRetryable(error, 'ReceiverRejected');
-        throw ApplicationFailure.create({
+        if (verdict === 'final') throw withoutStack(ApplicationFailure.nonRetryable(error, 'ReceiverRejected'));
+        throw withoutStack(ApplicationFailure.create({
           message: error!,
           type: 'ReceiverUnavailable',
           // nextRetryDelay steers Temporal's retry; the details carry it to the workflow after the local first attempt.
           ...(answer.retryAfterMs !== undefined ? { nextRetryDelay: Math.min(answer.retryAfterMs, 24 * 3600_000), details: [{ retryAfterMs: Math.min(answer.retryAfterMs, 24 * 3600_000) }] } : {}),
-        });
+        }));
       } catch (err) {
         if (err instanceof ApplicationFailure) throw err;
         const message = (err as Error).message || String(err);
@@ -125,9 +134,9 @@ export function createNotificationActivities(deps: NotificationActivityDeps): No
           { attempt, startedAt, durationMs: Date.now() - startedAt.getTime(), httpStatus: null, responseBody: null, error: message },
           'pending',
         );
-        if (err instanceof OutboundRefusedError) throw ApplicationFailure.nonRetryable(message, 'OutboundAddressRefused');
-        if (err instanceof SigningSecretMissingError) throw ApplicationFailure.retryable(message, 'SigningSecretMissing');
-        throw ApplicationFailure.retryable(`could not reach the receiver: ${message}`, 'ReceiverUnreachable');
+        if (err instanceof OutboundRefusedError) throw withoutStack(ApplicationFailure.nonRetryable(message, 'OutboundAddressRefused'));
+        if (err instanceof SigningSecretMissingError) throw withoutStack(ApplicationFailure.retryable(message, 'SigningSecretMissing'));
+        throw withoutStack(ApplicationFailure.retryable(`could not reach the receiver: ${message}`, 'ReceiverUnreachable'));
       }
     },
 
