@@ -440,6 +440,16 @@ describe('waitForWebhook', () => {
     assert.equal(result.deliveryId, res.body.deliveryId);
   });
 
+  /** A loopback port nothing listens on: a Temporal that is down. */
+  async function closedPort(): Promise<number> {
+    return new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+  }
+
   /**
    * An ingress that died between its claim and its signal: the delivery of event `guid` reserved
    * its dedup key, logged its payload and claimed the matching waits, then signaled nothing.
@@ -504,17 +514,28 @@ describe('waitForWebhook', () => {
     await store.db.query(`UPDATE waits SET claimed_at = claimed_at - interval '2 minutes' WHERE id = ANY($1::uuid[])`, [[...crashed.claimed, ...lost.claimed]]);
     await store.db.query('DELETE FROM delivery_payloads WHERE delivery_id = $1', [lost.delivery.deliveryId]);
 
+    // A sweep while Temporal is unreachable keeps the claim (no provider retry would come for a
+    // reopened one); the claim whose payload is gone is reopened whatever Temporal's state.
+    const deadClient = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await closedPort()}` }), namespace: temporal.namespace });
+    try {
+      const down = await sweepWaits({ store, client: deadClient, logger: silentLogger, checkLimit: 0, temporalTimeoutMs: 500 });
+      assert.ok(down.reopened >= 1, JSON.stringify(down));
+    } finally {
+      await deadClient.connection.close().catch(() => undefined);
+    }
+    assert.equal((await waitRows(handle.workflowId))[0]!.state, 'claimed');
+    assert.equal((await waitRows(orphan.workflowId))[0]!.state, 'open', 'no payload to re-signal: the wait is open for the next delivery');
+    await store.db.query(`UPDATE waits SET claimed_at = claimed_at - interval '2 minutes' WHERE id = ANY($1::uuid[])`, [crashed.claimed]);
+
     const swept = await sweepWaits({ store, client: temporal.client, logger: silentLogger, recheckAfterMs: 0, checkLimit: 1000 });
     assert.equal((await waitRows(handle.workflowId))[0]!.state, 'signaled', JSON.stringify(swept));
     assert.ok(swept.resignaled >= 1, JSON.stringify(swept));
-    assert.ok(swept.reopened >= 1, JSON.stringify(swept));
     const result = await delivered(handle);
     assert.equal(result.deliveryId, crashed.delivery.deliveryId);
     assert.deepEqual(result.payload, pushOf(repo));
     assert.equal(result.headers['x-github-event'], 'push');
     assert.equal(await signalsReceived(handle), 1);
 
-    assert.equal((await waitRows(orphan.workflowId))[0]!.state, 'open', 'no payload to re-signal: the wait is open for the next delivery');
     const next = await push(pushOf(`${repo}-orphan`));
     assert.equal(next.body.signaled.length, 1);
     assert.equal((await delivered(orphan)).deliveryId, next.body.deliveryId);
@@ -524,13 +545,7 @@ describe('waitForWebhook', () => {
     const repo = `acme/outage-${randomUUID()}`;
     const handle = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(repo), timeout: '1 minute' } });
     await registered(handle.workflowId);
-    const port = await new Promise<number>((resolve) => {
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-    });
-    const deadClient = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${port}` }), namespace: temporal.namespace });
+    const deadClient = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await closedPort()}` }), namespace: temporal.namespace });
     const down = await startTestIngress(store, deadClient, { temporalTimeoutMs: 500 });
     const guid = randomUUID();
     try {
