@@ -45,7 +45,11 @@ async function finishExpiredClaims(options: SweepWaitsOptions, now: Date): Promi
   const { store, client, logger } = options;
   const claims = await store.waits.takeExpiredClaims(client.options.namespace, now, options.claimLimit ?? 1000);
   const byDelivery = new Map<string, ExpiredClaim[]>();
-  for (const claim of claims) byDelivery.set(claim.deliveryId, [...(byDelivery.get(claim.deliveryId) ?? []), claim]);
+  for (const claim of claims) {
+    const group = byDelivery.get(claim.deliveryId);
+    if (group) group.push(claim);
+    else byDelivery.set(claim.deliveryId, [claim]);
+  }
   let resignaled = 0;
   let reopened = 0;
   for (const [deliveryId, group] of byDelivery) {
