@@ -17,6 +17,7 @@ Resources (TEMPOHOOK_URL, default http://127.0.0.1:8080; TEMPOHOOK_ADMIN_TOKEN):
   tempohook get webhooks|secrets               list
   tempohook get webhook NAME                   one webhook with its status and endpoint
   tempohook get deliveries NAME [--limit N]    a webhook's delivery history, newest first
+  tempohook get waits NAME [--limit N]         runs waiting on a webhook (waitForWebhook), oldest first
   tempohook delete webhook|secret NAME
   tempohook send NAME --secret S --data JSON [--event-id ID]
                                                sign a test delivery as the webhook's profile expects, and post it

@@ -11,7 +11,7 @@ import type { z } from 'zod';
 import { TempohookError } from '../errors';
 import { DEFAULT_NAMESPACE, resourceName, secretResource, subscriptionResource, webhookResource } from '../resources/schemas';
 import { createApiClient, createCliContext, runReported, type ApiClient, type CliContext } from './api-client';
-import { formatTable } from './table';
+import { formatTable, type Cell } from './table';
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
@@ -110,6 +110,18 @@ interface DeliveryView {
   workflowId: string | null;
   runId: string | null;
   duplicateOf: string | null;
+}
+
+interface WaitView {
+  waitId: string;
+  workflowId: string;
+  runId: string;
+  workflowType: string;
+  match: Record<string, unknown>;
+  if: string | null;
+  state: string;
+  createdAt: string;
+  timeoutAt: string | null;
 }
 
 /** The URL a provider should call: the ingress's public URL when it knows one, else ours. */
@@ -364,13 +376,15 @@ const GET_USAGE = `Usage:
   tempohook get secret NAME [-n NS] [-o …]
   tempohook get deliveries NAME [-n NS] [--limit N] [--cursor C] [-o …]
                                                            a webhook's deliveries, newest first
+  tempohook get waits NAME [-n NS] [--limit N] [--cursor C] [-o …]
+                                                           runs waiting on a webhook (waitForWebhook), oldest first
   tempohook get subscriptions [-n NS] [-o …]               outbound subscriptions and their state
   tempohook get subscription NAME [-n NS] [-o …]
 
 Options:
   -n, --namespace NS     namespace (default "default" for one resource; all namespaces for a list)
   -o, --output FORMAT    table (default), json or yaml: json and yaml print the API's answer
-      --limit N          deliveries per page, 1–200 (default 50)
+      --limit N          deliveries or waits per page, 1–200 (default 50)
       --cursor C         the page after the one that printed this cursor
 `;
 
@@ -382,7 +396,7 @@ const GET_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type GetTarget = 'webhook' | 'secret' | 'deliveries' | 'subscription';
+type GetTarget = 'webhook' | 'secret' | 'deliveries' | 'waits' | 'subscription';
 const GET_TARGETS: Record<string, GetTarget> = {
   webhook: 'webhook',
   webhooks: 'webhook',
@@ -391,6 +405,8 @@ const GET_TARGETS: Record<string, GetTarget> = {
   secrets: 'secret',
   deliveries: 'deliveries',
   delivery: 'deliveries',
+  waits: 'waits',
+  wait: 'waits',
   subscription: 'subscription',
   subscriptions: 'subscription',
   sub: 'subscription',
@@ -443,6 +459,57 @@ function describeSecret(secret: SecretView): string {
   return rows.map(([label, value]) => `${`${label}:`.padEnd(11)}${value}\n`).join('');
 }
 
+/** A paged list of one webhook's records (`get deliveries`, `get waits`) and how to print it. */
+interface WebhookListing<T> {
+  target: 'deliveries' | 'waits';
+  /** `No deliveries yet` / `No open waits`. */
+  empty: string;
+  headers: string[];
+  row: (item: T) => Cell[];
+  maxWidths: Record<string, number>;
+}
+
+const DELIVERIES: WebhookListing<DeliveryView> = {
+  target: 'deliveries',
+  empty: 'No deliveries',
+  headers: ['RECEIVED', 'EVENT-ID', 'STATUS', 'OUTCOME', 'WORKFLOW-ID', 'REASON'],
+  row: (d) => [shortTime(d.receivedAt), d.eventId, d.httpStatus, d.outcome, d.workflowId, d.reason],
+  maxWidths: { 'EVENT-ID': 40, 'WORKFLOW-ID': 60, REASON: 60 },
+};
+
+const matchText = (w: WaitView) => [...Object.entries(w.match).map(([path, value]) => `${path}=${JSON.stringify(value)}`), ...(w.if ? [`if ${w.if}`] : [])].join(' ') || '(any delivery)';
+
+const WAITS: WebhookListing<WaitView> = {
+  target: 'waits',
+  empty: 'No open waits',
+  headers: ['CREATED', 'WORKFLOW-ID', 'WORKFLOW-TYPE', 'STATE', 'MATCH', 'TIMEOUT', 'WAIT-ID'],
+  row: (w) => [shortTime(w.createdAt), w.workflowId, w.workflowType, w.state, matchText(w), shortTime(w.timeoutAt) ?? 'none', w.waitId],
+  maxWidths: { 'WORKFLOW-ID': 60, MATCH: 80 },
+};
+
+/** `get deliveries NAME` and `get waits NAME`: one page, and the command for the next. */
+async function printWebhookListing<T>(
+  ctx: CliContext,
+  api: ApiClient,
+  listing: WebhookListing<T>,
+  page: { name: string; namespace: string | undefined; limit: number | undefined; cursor: string | undefined; format: OutputFormat },
+): Promise<number> {
+  const { name, namespace, limit, cursor, format } = page;
+  const ns = namespace ?? DEFAULT_NAMESPACE;
+  const { body } = await api.request<{ items: T[]; nextCursor: string | null }>('GET', `/v1/webhooks/${encodeURIComponent(name)}/${listing.target}`, { query: { namespace: ns, limit, cursor } });
+  if (format !== 'table') return printStructured(ctx, body, format);
+  if (body.items.length === 0) {
+    ctx.stderr(`${listing.empty} ${cursor ? 'after this cursor' : 'yet'} for webhook ${ns}/${name}.\n`);
+    return 0;
+  }
+  ctx.stdout(formatTable(listing.headers, body.items.map(listing.row), { maxWidths: listing.maxWidths }));
+  if (body.nextCursor) {
+    const again = [`tempohook get ${listing.target} ${name}`, ...(namespace ? [`-n ${namespace}`] : []), ...(limit ? [`--limit ${limit}`] : []), `--cursor ${body.nextCursor}`];
+    ctx.stdout(`\nMore: ${again.join(' ')}\n`);
+  }
+  return 0;
+}
+
 function parseLimit(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const limit = Number(value);
@@ -460,37 +527,18 @@ export async function getCommand(argv: string[], ctx: CliContext = createCliCont
     }
     const [what, name, ...extra] = positionals;
     const target = what ? GET_TARGETS[what] : undefined;
-    if (!target) throw new TempohookError('usage', `${what ? `"${what}" is not something to get` : 'get what?'}: use webhooks, webhook NAME, secrets, secret NAME or deliveries NAME (see \`tempohook get --help\`)`, 400);
+    if (!target) throw new TempohookError('usage', `${what ? `"${what}" is not something to get` : 'get what?'}: use webhooks, webhook NAME, secrets, secret NAME, deliveries NAME or waits NAME (see \`tempohook get --help\`)`, 400);
     if (extra.length > 0) throw new TempohookError('usage', `unexpected argument "${extra[0]}" (see \`tempohook get --help\`)`, 400);
     const format = outputFormat(values.output, 'get');
     const namespace = namespaceFlag(values.namespace);
     const limit = parseLimit(values.limit);
-    if ((limit !== undefined || values.cursor !== undefined) && target !== 'deliveries') throw new TempohookError('usage', '--limit and --cursor apply to `get deliveries` only.', 400);
+    const listing = target === 'deliveries' ? DELIVERIES : target === 'waits' ? WAITS : undefined;
+    if ((limit !== undefined || values.cursor !== undefined) && !listing) throw new TempohookError('usage', '--limit and --cursor apply to `get deliveries` and `get waits` only.', 400);
     const api = await createApiClient(ctx);
 
-    if (target === 'deliveries') {
-      if (!name) throw new TempohookError('usage', 'get deliveries needs the webhook NAME.', 400);
-      const ns = namespace ?? DEFAULT_NAMESPACE;
-      const { body } = await api.request<{ items: DeliveryView[]; nextCursor: string | null }>('GET', `/v1/webhooks/${encodeURIComponent(name)}/deliveries`, {
-        query: { namespace: ns, limit, cursor: values.cursor },
-      });
-      if (format !== 'table') return printStructured(ctx, body, format);
-      if (body.items.length === 0) {
-        ctx.stderr(`No deliveries ${values.cursor ? 'after this cursor' : 'yet'} for webhook ${ns}/${name}.\n`);
-        return 0;
-      }
-      ctx.stdout(
-        formatTable(
-          ['RECEIVED', 'EVENT-ID', 'STATUS', 'OUTCOME', 'WORKFLOW-ID', 'REASON'],
-          body.items.map((d) => [shortTime(d.receivedAt), d.eventId, d.httpStatus, d.outcome, d.workflowId, d.reason]),
-          { maxWidths: { 'EVENT-ID': 40, 'WORKFLOW-ID': 60, REASON: 60 } },
-        ),
-      );
-      if (body.nextCursor) {
-        const again = [`tempohook get deliveries ${name}`, ...(namespace ? [`-n ${namespace}`] : []), ...(limit ? [`--limit ${limit}`] : []), `--cursor ${body.nextCursor}`];
-        ctx.stdout(`\nMore: ${again.join(' ')}\n`);
-      }
-      return 0;
+    if (listing) {
+      if (!name) throw new TempohookError('usage', `get ${listing.target} needs the webhook NAME.`, 400);
+      return printWebhookListing(ctx, api, listing as WebhookListing<unknown>, { name, namespace, limit, cursor: values.cursor, format });
     }
 
     if (target === 'subscription') return printSubscriptions(ctx, api, name, namespace, format);

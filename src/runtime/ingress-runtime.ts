@@ -30,7 +30,7 @@ export async function startIngress(input: { env: Env; store: Store; client: Clie
       (err: unknown) => logger.warn('dedup purge failed', { error: (err as Error).message }),
     );
     store.rateLimits.purgeExpired().catch((err: unknown) => logger.warn('rate-limit purge failed', { error: (err as Error).message }));
-    sweepWaits({ store, client: input.client, logger }).then(
+    sweepWaits({ store, client: input.client, logger, temporalTimeoutMs: env.TEMPOHOOK_TEMPORAL_TIMEOUT_MS }).then(
       (swept) => logger.debug('swept waits', { ...swept }),
       (err: unknown) => logger.warn('wait sweep failed', { error: (err as Error).message }),
     );

@@ -25,7 +25,7 @@ export { createWebhooksRepository, newEndpointId } from './webhooks-repository';
 export { createDeliveriesRepository, MAX_PAGE_SIZE } from './deliveries-repository';
 export { createRateLimitsRepository } from './rate-limits-repository';
 export { parseSecretKey } from './secret-cipher';
-export { createWaitsRepository, CLAIM_TIMEOUT_MS, type WaitsRepository, type WaitRecord, type ClaimedWait } from './waits-repository';
+export { createWaitsRepository, CLAIM_TIMEOUT_MS, type WaitsRepository, type WaitRecord, type ClaimedWait, type ExpiredClaim } from './waits-repository';
 export { createSubscriptionsRepository, subscriptionKey } from './subscriptions-repository';
 export { createNotificationDeliveriesRepository } from './notification-deliveries-repository';
 

@@ -3,8 +3,10 @@
  *
  * Two rules make a wait resolve at most once and lose no delivery:
  * - A delivery claims each wait in one statement (`state = 'open'` → `'claimed'`, under row
- *   locks) before it signals; a concurrent delivery re-reads the row and skips it. The claim is
- *   undone when Temporal is unavailable, and expires after CLAIM_TIMEOUT_MS if its ingress died.
+ *   locks) before it signals; a concurrent delivery of another event re-reads the row and skips
+ *   it. The claim is undone when Temporal is unavailable. If its ingress died before signaling,
+ *   another attempt of the same event takes the claim over at once, and after CLAIM_TIMEOUT_MS
+ *   the sweeper signals the claimed delivery from the payload log (`takeExpiredClaims`).
  * - Registration with `since` and the ingress's matching serialize per webhook on an advisory
  *   lock (exclusive for registration, shared for deliveries), and the ingress stores the payload
  *   before matching: either the registration sees the payload, or the delivery sees the wait.
@@ -17,7 +19,7 @@ import { withTransaction } from './pool';
 import type { Db } from './types';
 import { isUuid } from './webhooks-repository';
 
-/** A claim older than this belongs to an ingress that died mid-signal; another delivery may take it over. */
+/** A claim older than this belongs to an ingress that died mid-signal: the sweeper signals its delivery. */
 export const CLAIM_TIMEOUT_MS = 60_000;
 /** Resolved waits are kept this long: they record which events a workflow id already consumed. */
 const RESOLVED_RETENTION_MS = 7 * 24 * 3600_000;
@@ -82,6 +84,12 @@ export interface ClaimedWait {
   runId: string;
 }
 
+/** A claim whose ingress died, and the delivery it was signaling (null: its payload is no longer stored). */
+export interface ExpiredClaim extends ClaimedWait {
+  deliveryId: string;
+  delivery: WebhookDelivery | null;
+}
+
 export interface WaitsRepository {
   /** Registers a wait (idempotent by id) and, with `since`, resolves it at once from the payload log; returns that delivery. */
   register(input: RegisterWaitRecord): Promise<{ delivery: WebhookDelivery | null }>;
@@ -91,20 +99,29 @@ export interface WaitsRepository {
   recordPayload(input: { webhookId: string; delivery: WebhookDelivery; expiresAt: Date }): Promise<void>;
   /** The path sets a webhook's waits use. */
   pathSets(webhookId: string): Promise<PathSet[]>;
-  /** Claims the live waits whose match key is one of `matchKeys` and whose `if` holds. */
+  /**
+   * Claims the open waits whose match key is one of `matchKeys` and whose `if` holds, taking over
+   * those claimed by an earlier attempt of the same event (its ingress may have died) or expired.
+   */
   claim(input: ClaimInput): Promise<ClaimedWait[]>;
-  /** Claimed by `deliveryId` → signaled / open again / stale. */
-  markSignaled(deliveryId: string, waitIds: string[]): Promise<void>;
+  /** Claimed by `delivery` or by another attempt of its event (both signaled the same event) → signaled. */
+  markSignaled(delivery: Pick<WebhookDelivery, 'deliveryId' | 'eventId'>, waitIds: string[]): Promise<void>;
+  /** Claimed by `deliveryId` → open again / stale. */
   reopen(deliveryId: string, waitIds: string[]): Promise<void>;
   markStale(deliveryId: string | null, waitIds: string[], reason: string): Promise<void>;
+  /**
+   * Claims in `temporalNamespace` older than CLAIM_TIMEOUT_MS (their ingress died), renewed to
+   * `now` so one sweeper handles each, with the claimed delivery from the payload log.
+   */
+  takeExpiredClaims(temporalNamespace: string, now: Date, limit: number): Promise<ExpiredClaim[]>;
   /** Live waits of a webhook, oldest first. */
   listOpen(webhookId: string, page: { limit: number; after?: string }): Promise<{ items: WaitRecord[]; nextCursor: string | null }>;
   /** Live waits in `temporalNamespace` not looked at since `before`, oldest look first (for the sweeper). */
   liveNotCheckedSince(temporalNamespace: string, before: Date, limit: number): Promise<ClaimedWait[]>;
   /** Marks waits as looked at now. */
   touch(waitIds: string[], now: Date): Promise<void>;
-  /** Purges expired payloads, old resolved and stale waits, expired claims, unused path sets. */
-  purge(now: Date): Promise<{ payloads: number; waits: number; reopened: number; expired: number }>;
+  /** Purges expired payloads, old resolved and stale waits, unused path sets; waits past their timeout become stale. */
+  purge(now: Date): Promise<{ payloads: number; waits: number; expired: number }>;
 }
 
 interface WaitRow {
@@ -276,18 +293,20 @@ export function createWaitsRepository(db: Db): WaitsRepository {
         const candidates = await client.query<WaitRow>(
           `SELECT ${WAIT_COLUMNS} FROM waits
            WHERE webhook_id = $1 AND match_key = ANY($2::text[]) AND temporal_namespace = $3
-             AND (state = 'open' OR (state = 'claimed' AND claimed_at < $4))
+             AND (state = 'open' OR (state = 'claimed' AND (claimed_at < $4 OR event_id = $6)))
              AND ($5::text[] IS NULL OR workflow_type = ANY($5::text[]))
            ORDER BY created_at, id
            FOR UPDATE`,
-          [input.webhookId, input.matchKeys, input.temporalNamespace, cutoff, input.workflowTypes ?? null],
+          [input.webhookId, input.matchKeys, input.temporalNamespace, cutoff, input.workflowTypes ?? null, input.eventId],
         );
         const chosen = candidates.rows.filter((row) => input.accepts({ condition: row.condition, vars: row.vars }));
         if (chosen.length === 0) return [];
-        // The state is checked again here too: a claim never takes a wait another delivery holds.
+        // The state is checked again here too: a claim never takes a wait a delivery of another event holds.
+        // Another attempt of the same event may hold it (its ingress died, or it is signaling too): the
+        // same event is signaled again, and the run takes one delivery per wait.
         const updated = await client.query<{ id: string }>(
           `UPDATE waits SET state = 'claimed', delivery_id = $2, event_id = $3, claimed_at = $4, updated_at = $4
-           WHERE id = ANY($1::uuid[]) AND (state = 'open' OR (state = 'claimed' AND claimed_at < $5))
+           WHERE id = ANY($1::uuid[]) AND (state = 'open' OR (state = 'claimed' AND (claimed_at < $5 OR event_id = $3)))
            RETURNING id`,
           [chosen.map((row) => row.id), input.deliveryId, input.eventId, input.now, cutoff],
         );
@@ -296,9 +315,13 @@ export function createWaitsRepository(db: Db): WaitsRepository {
       });
     },
 
-    async markSignaled(deliveryId, waitIds) {
+    async markSignaled({ deliveryId, eventId }, waitIds) {
       if (waitIds.length === 0) return;
-      await db.query(`UPDATE waits SET state = 'signaled', updated_at = now() WHERE id = ANY($1::uuid[]) AND delivery_id = $2 AND state = 'claimed'`, [waitIds, deliveryId]);
+      await db.query(`UPDATE waits SET state = 'signaled', updated_at = now() WHERE id = ANY($1::uuid[]) AND (delivery_id = $2 OR event_id = $3) AND state = 'claimed'`, [
+        waitIds,
+        deliveryId,
+        eventId,
+      ]);
     },
 
     async reopen(deliveryId, waitIds) {
@@ -317,6 +340,20 @@ export function createWaitsRepository(db: Db): WaitsRepository {
          WHERE id = ANY($1::uuid[]) AND ${LIVE} AND ($2::uuid IS NULL OR delivery_id = $2 OR delivery_id IS NULL)`,
         [waitIds, deliveryId, reason.slice(0, 1000)],
       );
+    },
+
+    async takeExpiredClaims(temporalNamespace, now, limit) {
+      // SKIP LOCKED: a claim an ingress is taking over right now is left to it.
+      const result = await db.query<{ id: string; workflow_id: string; run_id: string; delivery_id: string }>(
+        `UPDATE waits SET claimed_at = $2, updated_at = $2
+         WHERE id IN (SELECT id FROM waits WHERE temporal_namespace = $1 AND state = 'claimed' AND claimed_at < $3 ORDER BY claimed_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+           AND state = 'claimed' AND claimed_at < $3
+         RETURNING id, workflow_id, run_id, delivery_id`,
+        [temporalNamespace, now, new Date(now.getTime() - CLAIM_TIMEOUT_MS), limit],
+      );
+      const deliveries = new Map<string, WebhookDelivery | null>();
+      for (const row of result.rows) if (!deliveries.has(row.delivery_id)) deliveries.set(row.delivery_id, await deliveryOf(db, row.delivery_id));
+      return result.rows.map((row) => ({ id: row.id, workflowId: row.workflow_id, runId: row.run_id, deliveryId: row.delivery_id, delivery: deliveries.get(row.delivery_id) ?? null }));
     },
 
     async listOpen(webhookId, page) {
@@ -347,10 +384,6 @@ export function createWaitsRepository(db: Db): WaitsRepository {
       const ago = (ms: number) => new Date(now.getTime() - ms);
       const payloads = await db.query('DELETE FROM delivery_payloads WHERE expires_at <= $1', [now]);
       const expired = await db.query(`UPDATE waits SET state = 'stale', reason = 'past its timeout and not removed by its run', updated_at = $1 WHERE state = 'open' AND timeout_at < $2`, [now, ago(TIMEOUT_GRACE_MS)]);
-      const reopened = await db.query(`UPDATE waits SET state = 'open', delivery_id = NULL, event_id = NULL, claimed_at = NULL, updated_at = $1 WHERE state = 'claimed' AND claimed_at < $2`, [
-        now,
-        ago(CLAIM_TIMEOUT_MS * 5),
-      ]);
       // A resolved wait records that its workflow consumed the event: kept while the event's payload is.
       const waits = await db.query(
         `DELETE FROM waits w WHERE (w.state = 'stale' AND w.updated_at < $1)
@@ -363,7 +396,7 @@ export function createWaitsRepository(db: Db): WaitsRepository {
            AND NOT EXISTS (SELECT 1 FROM waits w WHERE w.webhook_id = ps.webhook_id AND w.path_set = ps.path_set AND w.${LIVE})`,
         [ago(3600_000)],
       );
-      return { payloads: payloads.rowCount ?? 0, waits: waits.rowCount ?? 0, reopened: reopened.rowCount ?? 0, expired: expired.rowCount ?? 0 };
+      return { payloads: payloads.rowCount ?? 0, waits: waits.rowCount ?? 0, expired: expired.rowCount ?? 0 };
     },
   };
 }

@@ -2,7 +2,8 @@
  * The ingress side of waits: for one verified delivery of a signal webhook, log its payload,
  * find the waits it matches (equality by index, then `if` on those candidates only), claim them,
  * and signal each run. Answers which runs were signaled, or that Temporal was unavailable (the
- * claims of the unsignaled waits are undone, so the provider's retry resumes them).
+ * claims of the unsignaled waits are undone, so the provider's retry resumes them). The sweeper
+ * signals the claims of an ingress that died with the same `signalClaimedWaits`.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from '../logger';
@@ -67,8 +68,6 @@ export async function claimMatchingWaits(input: Omit<SignalWaitsInput, 'client' 
   });
 }
 
-type SignalResult = 'signaled' | 'gone' | 'unavailable';
-
 /** Runs `task` over `items`, at most `limit` at a time. */
 async function forEachLimited<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -79,42 +78,63 @@ async function forEachLimited<T>(items: T[], limit: number, task: (item: T) => P
   );
 }
 
-/** Logs the payload, claims the matching waits and signals their runs. Store errors propagate (503). */
-export async function signalMatchingWaits(input: SignalWaitsInput): Promise<SignalWaitsOutcome> {
-  const { store, client, delivery, logger } = input;
-  await logDeliveryPayload(input);
-  const claimed = await claimMatchingWaits({ ...input, temporalNamespace: client.options.namespace });
-  if (claimed.length === 0) return { kind: 'signaled', signaled: [] };
+/** What became of the signals to a delivery's claimed waits. */
+export interface SignalResults {
+  signaled: ClaimedWait[];
+  /** The run closed (completed, terminated, timed out, reset): never signaled again. */
+  gone: ClaimedWait[];
+  /** Temporal did not take the signal; `lastError` says why. */
+  unavailable: ClaimedWait[];
+  lastError: string;
+}
 
-  const results = new Map<string, SignalResult>();
-  let lastError = '';
-  await forEachLimited(claimed, SIGNAL_CONCURRENCY, async (wait) => {
+/**
+ * Signals each claimed wait's run with `delivery` and records the outcome: signaled or stale.
+ * A wait Temporal did not take is reopened when `unavailable` is 'reopen' (the provider retries
+ * the delivery) or stays claimed for the sweeper's next try when 'keep'.
+ */
+export async function signalClaimedWaits(
+  input: Pick<SignalWaitsInput, 'store' | 'client' | 'logger' | 'temporalTimeoutMs' | 'delivery'> & { claimed: ClaimedWait[]; unavailable: 'reopen' | 'keep' },
+): Promise<SignalResults> {
+  const { store, client, delivery, logger } = input;
+  const results: SignalResults = { signaled: [], gone: [], unavailable: [], lastError: '' };
+  await forEachLimited(input.claimed, SIGNAL_CONCURRENCY, async (wait) => {
     try {
       await client.withDeadline(Date.now() + input.temporalTimeoutMs, () => client.workflow.getHandle(wait.workflowId, wait.runId).signal(webhookDeliveredSignal, { waitId: wait.id, delivery }));
-      results.set(wait.id, 'signaled');
+      results.signaled.push(wait);
     } catch (err) {
       const code = grpcCode(err);
       // NOT_FOUND: the run closed (completed, terminated, timed out, reset); it is never signaled again.
       if (err instanceof WorkflowNotFoundError || code === NOT_FOUND || (code !== undefined && PERMANENT_GRPC_CODES.has(code))) {
-        results.set(wait.id, 'gone');
+        results.gone.push(wait);
         logger.info('wait is stale: its run cannot be signaled', { waitId: wait.id, workflowId: wait.workflowId, runId: wait.runId, error: describeTemporalError(err) });
       } else {
-        results.set(wait.id, 'unavailable');
-        lastError = describeTemporalError(err);
+        results.unavailable.push(wait);
+        results.lastError = describeTemporalError(err);
       }
     }
   });
 
-  const ids = (result: SignalResult) => claimed.filter((w) => results.get(w.id) === result).map((w) => w.id);
+  const ids = (waits: ClaimedWait[]) => waits.map((w) => w.id);
   // Bookkeeping after Temporal took the signals: a failure here is logged; an unmarked claim expires and
-  // may be signaled again, which the run ignores (it takes one delivery per wait).
+  // is signaled again by the sweeper, which the run ignores (it takes one delivery per wait).
   await Promise.all([
-    store.waits.markSignaled(delivery.deliveryId, ids('signaled')),
-    store.waits.markStale(delivery.deliveryId, ids('gone'), 'the run could not be signaled (closed or not found)'),
-    store.waits.reopen(delivery.deliveryId, ids('unavailable')),
+    store.waits.markSignaled(delivery, ids(results.signaled)),
+    store.waits.markStale(delivery.deliveryId, ids(results.gone), 'the run could not be signaled (closed or not found)'),
+    input.unavailable === 'reopen' ? store.waits.reopen(delivery.deliveryId, ids(results.unavailable)) : undefined,
   ]).catch((err: unknown) => logger.error('could not record wait outcomes', { deliveryId: delivery.deliveryId, error: (err as Error).message }));
+  return results;
+}
 
-  const signaled = claimed.filter((w) => results.get(w.id) === 'signaled').map((w) => ({ workflowId: w.workflowId, runId: w.runId, waitId: w.id }));
-  const unavailable = ids('unavailable');
-  return unavailable.length > 0 ? { kind: 'unavailable', signaled, detail: `${unavailable.length} of ${claimed.length} signals failed: ${lastError}` } : { kind: 'signaled', signaled };
+/** Logs the payload, claims the matching waits and signals their runs. Store errors propagate (503). */
+export async function signalMatchingWaits(input: SignalWaitsInput): Promise<SignalWaitsOutcome> {
+  await logDeliveryPayload(input);
+  const claimed = await claimMatchingWaits({ ...input, temporalNamespace: input.client.options.namespace });
+  if (claimed.length === 0) return { kind: 'signaled', signaled: [] };
+
+  const results = await signalClaimedWaits({ ...input, claimed, unavailable: 'reopen' });
+  const took = new Set(results.signaled);
+  const signaled = claimed.filter((w) => took.has(w)).map((w) => ({ workflowId: w.workflowId, runId: w.runId, waitId: w.id }));
+  const failed = results.unavailable.length;
+  return failed > 0 ? { kind: 'unavailable', signaled, detail: `${failed} of ${claimed.length} signals failed: ${results.lastError}` } : { kind: 'signaled', signaled };
 }

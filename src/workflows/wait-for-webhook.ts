@@ -3,8 +3,10 @@
  *
  * The wait is registered through an activity (TempohookPlugin registers it), then the run awaits
  * the `tempohook.webhook` signal the ingress sends for that wait id, or the timeout. Signals are
- * not deduplicated by Temporal, so a wait takes the first delivery signaled for it and ignores
- * any other; a signal that does not fit the schema is logged and ignored, never thrown.
+ * not deduplicated by Temporal, and one event may be signaled more than once (a provider's retry
+ * takes over the claim of an attempt whose ingress died; the sweeper finishes old claims), so a
+ * wait takes the first delivery signaled for it and ignores any other; a signal that does not fit
+ * the schema is logged and ignored, never thrown.
  * Timeout, cancellation and the run's close remove the wait (under a non-cancellable scope).
  */
 import {
@@ -83,6 +85,8 @@ const CLAIMED_SIGNAL_GRACE_MS = 30_000;
 
 /** This run's waits, by wait id (module state is per workflow run in Temporal's sandbox). */
 const pending = new Map<string, PendingWait>();
+/** The event each resolved wait of this run took, so another attempt of it is told from a stray signal. */
+const resolvedEvents = new Map<string, string>();
 let detailsBeforeWaiting: string | undefined;
 let advertised = '';
 
@@ -106,12 +110,18 @@ function onDelivered(input: unknown): void {
     return;
   }
   const wait = pending.get(input.waitId);
+  const taken = wait?.delivery?.eventId ?? resolvedEvents.get(input.waitId);
+  const fields = { waitId: input.waitId, deliveryId: input.delivery.deliveryId, eventId: input.delivery.eventId };
+  if (taken === input.delivery.eventId) {
+    log.debug('tempohook: ignored another attempt of the event that resolved the wait', fields);
+    return;
+  }
   if (!wait) {
-    log.info('tempohook: ignored a delivery for a wait that is no longer open', { waitId: input.waitId, deliveryId: input.delivery.deliveryId });
+    log.info('tempohook: ignored a delivery for a wait that is no longer open', fields);
     return;
   }
   if (wait.delivery) {
-    if (wait.delivery.deliveryId !== input.delivery.deliveryId) log.info('tempohook: ignored a second delivery for a resolved wait', { waitId: input.waitId, deliveryId: input.delivery.deliveryId });
+    log.info('tempohook: ignored a second delivery for a resolved wait', fields);
     return;
   }
   wait.delivery = input.delivery;
@@ -257,6 +267,7 @@ export async function waitForWebhook(webhookName: string, options: WaitForWebhoo
     if (isCancellation(err)) await removeWaits([waitId]);
     throw err;
   } finally {
+    if (wait.delivery) resolvedEvents.set(waitId, wait.delivery.eventId);
     pending.delete(waitId);
     refreshVisibility();
   }

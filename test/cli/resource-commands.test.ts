@@ -3,6 +3,7 @@
  * real HTTP. No Temporal call is made by these commands, so the client is a lazy one.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -12,6 +13,7 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import YAML from 'yaml';
 import { applyCommand, deleteCommand, getCommand } from '../../src/cli/resource-commands';
+import { compileMatch } from '../../src/waits/match';
 import { createTestStore } from '../support/db';
 import { startTestIngress, TEST_ADMIN_TOKEN, type TestIngress } from '../support/ingress';
 import { allOutput, emptyCwd, runCli } from './cli-harness';
@@ -237,6 +239,60 @@ spec:
     const badLimit = await runCli(getCommand, ['deliveries', 'github-push', '--limit', '0'], env);
     assert.equal(badLimit.code, 2);
     assert.match(badLimit.stderr, /^error \[usage\]: --limit 0/);
+  });
+
+  test('get waits NAME lists the runs waiting on a webhook, oldest first, and pages', async () => {
+    const hook = (await store.webhooks.apply('default', 'approvals', { profile: 'github', secretRef: { name: 'hook-secret', key: 'token' }, signal: { enabled: true } })).webhook;
+    const empty = await runCli(getCommand, ['waits', 'approvals'], env);
+    assert.equal(empty.code, 0, empty.stderr);
+    assert.equal(empty.stdout, '');
+    assert.equal(empty.stderr, 'No open waits yet for webhook default/approvals.\n');
+
+    const register = (workflowId: string, match: Record<string, unknown>, extra: { condition?: string; timeoutAt?: Date } = {}) =>
+      store.waits.register({
+        id: randomUUID(),
+        webhookId: hook.id,
+        temporalNamespace: 'default',
+        workflowId,
+        runId: randomUUID(),
+        workflowType: 'approveOrder',
+        match,
+        compiled: compileMatch(match),
+        condition: extra.condition ?? null,
+        vars: null,
+        since: null,
+        timeoutAt: extra.timeoutAt ?? null,
+        now: new Date(),
+        accepts: () => true,
+      });
+    await register('order-1', { '$.order.id': 1 }, { condition: 'payload.approved == true', timeoutAt: new Date('2030-01-02T03:04:05Z') });
+    await register('order-2', {});
+
+    const page = await runCli(getCommand, ['waits', 'approvals', '--limit', '1'], env);
+    assert.equal(page.code, 0, page.stderr);
+    const lines = page.stdout.split('\n');
+    assert.match(lines[0]!, /^CREATED\s+WORKFLOW-ID\s+WORKFLOW-TYPE\s+STATE\s+MATCH\s+TIMEOUT\s+WAIT-ID$/);
+    assert.match(lines[1]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+order-1\s+approveOrder\s+open\s+\$\.order\.id=1 if payload\.approved == true\s+2030-01-02T03:04:05Z\s+[0-9a-f-]{36}$/);
+    const cursor = /^More: tempohook get waits approvals --limit 1 --cursor (\S+)$/m.exec(page.stdout)?.[1];
+    assert.ok(cursor, page.stdout);
+    const next = await runCli(getCommand, ['waits', 'approvals', '--limit', '1', '--cursor', cursor], env);
+    assert.equal(next.code, 0, next.stderr);
+    assert.match(next.stdout, /\sorder-2\s+approveOrder\s+open\s+\(any delivery\)\s+none\s/);
+    assert.doesNotMatch(next.stdout, /^More:/m);
+
+    const json = await runCli(getCommand, ['waits', 'approvals', '-o', 'json'], env);
+    const body = JSON.parse(json.stdout);
+    assert.deepEqual(body.items.map((w: { workflowId: string }) => w.workflowId), ['order-1', 'order-2']);
+    assert.equal(body.items[0].if, 'payload.approved == true');
+    assert.equal(body.nextCursor, null);
+
+    const missing = await runCli(getCommand, ['waits', 'nope'], env);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr, 'error [not_found]: Webhook nope not found in namespace default.\n');
+    const noName = await runCli(getCommand, ['waits'], env);
+    assert.equal(noName.code, 2);
+    assert.match(noName.stderr, /get waits needs the webhook NAME/);
+    assert.equal(await store.webhooks.delete('default', 'approvals'), true, 'the later tests count the manifest\'s webhooks');
   });
 
   test('get -o json prints the API answer; -o yaml prints the same data and can be applied back unchanged', async () => {

@@ -38,8 +38,9 @@ describeEachBackend('waits repository', (backend) => {
       ...extra,
     };
   }
-  async function logDelivery(payload: unknown): Promise<WebhookDelivery> {
-    const reserved = await store.deliveries.reserve({ webhookId, eventId: randomUUID(), sourceEvent: 'push', receivedAt: now(), windowSeconds: 60 });
+  /** A delivery of event `eventId` (default: a new event) with its payload logged. */
+  async function logDelivery(payload: unknown, eventId: string = randomUUID()): Promise<WebhookDelivery> {
+    const reserved = await store.deliveries.reserve({ webhookId, eventId, sourceEvent: 'push', receivedAt: now(), windowSeconds: 60 });
     const delivery = { deliveryId: reserved.delivery.id, eventId: reserved.delivery.eventId!, receivedAt: reserved.delivery.receivedAt.toISOString(), source: 'push', payload, headers: { 'x-github-event': 'push' } };
     await store.waits.recordPayload({ webhookId, delivery, expiresAt: new Date(Date.now() + 60_000) });
     return delivery;
@@ -56,8 +57,49 @@ describeEachBackend('waits repository', (backend) => {
     const winner = claims[0].length === 1 ? a : b;
     await store.waits.reopen(winner.deliveryId, [w.id]);
     assert.equal((await claim(a, [w.compiled.matchKey])).length, 1);
-    await store.waits.markSignaled(a.deliveryId, [w.id]);
+    await store.waits.markSignaled(a, [w.id]);
     assert.equal((await claim(b, [w.compiled.matchKey])).length, 0, 'a signaled wait is never claimed again');
+  });
+
+  test('another attempt of the claiming event takes the claim over at once; another event never does', async () => {
+    const w = wait({ '$.repo': `r-${randomUUID()}` });
+    await store.waits.register(w);
+    const crashed = await logDelivery({});
+    assert.equal((await claim(crashed, [w.compiled.matchKey])).length, 1);
+    assert.equal((await claim(await logDelivery({}), [w.compiled.matchKey])).length, 0, 'a live claim is not stolen by another event');
+    const retry = await logDelivery({}, crashed.eventId);
+    assert.deepEqual(await claim(retry, [w.compiled.matchKey]), [{ id: w.id, workflowId: w.workflowId, runId: w.runId }]);
+    // Either attempt's signal resolves the wait; a late reopen by the other changes nothing.
+    await store.waits.markSignaled(crashed, [w.id]);
+    await store.waits.reopen(retry.deliveryId, [w.id]);
+    const row = (await store.db.query('SELECT state, delivery_id FROM waits WHERE id = $1', [w.id])).rows[0];
+    assert.deepEqual(row, { state: 'signaled', delivery_id: retry.deliveryId });
+    assert.equal((await claim(await logDelivery({}, crashed.eventId), [w.compiled.matchKey])).length, 0, 'a signaled wait is never claimed again');
+  });
+
+  test('takeExpiredClaims hands each claim older than the timeout to one sweeper, with its logged delivery', async () => {
+    const [kept, orphaned, fresh] = [wait({ '$.k': randomUUID() }), wait({ '$.k': randomUUID() }), wait({ '$.k': randomUUID() })];
+    const deliveries = [];
+    for (const w of [kept, orphaned, fresh]) {
+      await store.waits.register(w);
+      const delivery = await logDelivery({ for: w.id });
+      assert.equal((await claim(delivery, [w.compiled.matchKey])).length, 1);
+      deliveries.push(delivery);
+    }
+    await store.db.query(`UPDATE waits SET claimed_at = claimed_at - interval '2 minutes' WHERE id = ANY($1::uuid[])`, [[kept.id, orphaned.id]]);
+    await store.db.query('DELETE FROM delivery_payloads WHERE delivery_id = $1', [deliveries[1]!.deliveryId]);
+    const taken = await store.waits.takeExpiredClaims('default', now(), 1000);
+    const mine = taken.filter((c) => [kept.id, orphaned.id, fresh.id].includes(c.id)).sort((x, y) => (x.id === kept.id ? -1 : y.id === kept.id ? 1 : 0));
+    assert.deepEqual(
+      mine.map((c) => [c.id, c.deliveryId, c.delivery?.payload ?? null]),
+      [
+        [kept.id, deliveries[0]!.deliveryId, { for: kept.id }],
+        [orphaned.id, deliveries[1]!.deliveryId, null],
+      ],
+    );
+    assert.deepEqual(mine[0]!.delivery, deliveries[0]);
+    const again = await store.waits.takeExpiredClaims('default', now(), 1000);
+    assert.ok(!again.some((c) => c.id === kept.id || c.id === orphaned.id), 'a taken claim is renewed: no other sweeper takes it');
   });
 
   test('since: a logged matching delivery resolves the registration at once, idempotently', async () => {

@@ -12,8 +12,9 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { createExampleWorker } from '../../src/worker/example-worker';
 import { sweepWaits } from '../../src/waits/sweeper';
+import { claimMatchingWaits, logDeliveryPayload } from '../../src/waits/signal-waits';
 import { silentLogger } from '../../src/logger';
-import { openWaitsQuery, WaitFailureType, waitingForSearchAttribute } from '../../src/workflows/definitions';
+import { openWaitsQuery, WaitFailureType, waitingForSearchAttribute, type WebhookDelivery } from '../../src/workflows/definitions';
 import type { WaitForWebhookResult } from '../../src/workflows';
 import { createTestStore, type TestStore } from '../support/db';
 import { secretBody, startTestIngress, webhookBody, type TestIngress } from '../support/ingress';
@@ -210,15 +211,22 @@ describe('waitForWebhook', () => {
     assert.equal((await delivered(b)).deliveryId, res.body.deliveryId);
   });
 
-  test('a redelivered event resumes nothing twice, even when 8 copies race', async () => {
+  test('a redelivered event resumes the wait once, even when 8 copies race', async () => {
     const repo = `acme/redeliver-${randomUUID()}`;
     const first = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(repo), timeout: '1 minute' } });
     await registered(first.workflowId);
+    const [row] = await waitRows(first.workflowId);
     const guid = randomUUID();
     const answers = await Promise.all(Array.from({ length: 8 }, () => push(pushOf(repo), guid)));
     assert.ok(answers.every((a) => a.status === 202), JSON.stringify(answers.map((a) => a.body)));
-    assert.equal(answers.flatMap((a) => a.body.signaled).length, 1, JSON.stringify(answers.map((a) => a.body)));
-    assert.equal((await delivered(first)).eventId, guid);
+    // Copies still in flight take the claim over from each other and may each signal the same event;
+    // the run takes the first and ignores the rest.
+    const signaled = answers.flatMap((a) => a.body.signaled);
+    assert.ok(signaled.length >= 1 && signaled.every((s) => s.waitId === row!.id), JSON.stringify(answers.map((a) => a.body)));
+    const result = await delivered(first);
+    assert.equal(result.eventId, guid);
+    assert.ok(answers.some((a) => a.body.deliveryId === result.deliveryId && a.body.signaled.length === 1), 'the run took a delivery that signaled it');
+    assert.equal((await waitRows(first.workflowId))[0]!.state, 'signaled');
 
     // A wait registered after the event resumes on a new event, never on a redelivery of the old one.
     const second = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(repo), timeout: '3 seconds' } });
@@ -355,6 +363,29 @@ describe('waitForWebhook', () => {
     assert.equal((await handle.describe()).typedSearchAttributes.get(waitingForSearchAttribute), undefined);
   });
 
+  test('another attempt of the event that resolved a wait is ignored: the wait keeps its first delivery', async () => {
+    const repo = `acme/twice-${randomUUID()}`;
+    const handle = await start('waitForAll', [
+      { webhook: 'github-push', options: { match: repoMatch(`${repo}-a`), timeout: '1 minute' } },
+      { webhook: 'github-push', options: { match: repoMatch(`${repo}-b`), timeout: '1 minute' } },
+    ]);
+    await registered(handle.workflowId, 2);
+    const guid = randomUUID();
+    const first = await push(pushOf(`${repo}-a`), guid);
+    const [waitA] = first.body.signaled;
+    assert.ok(waitA, JSON.stringify(first.body));
+    const attempt = (deliveryId: string) => ({ deliveryId, eventId: guid, receivedAt: new Date().toISOString(), source: 'push', payload: { attempt: deliveryId }, headers: {} });
+    // As a second ingress attempt of the same event would, while the run still waits on its other wait.
+    await handle.signal('tempohook.webhook', { waitId: waitA.waitId, delivery: attempt(randomUUID()) });
+    await handle.signal('tempohook.webhook', { waitId: waitA.waitId, delivery: attempt(first.body.deliveryId) });
+    const second = await push(pushOf(`${repo}-b`));
+    const [a, b] = await handle.result();
+    assert.equal((a as any).deliveryId, first.body.deliveryId);
+    assert.deepEqual((a as any).payload, pushOf(`${repo}-a`));
+    assert.equal((b as any).deliveryId, second.body.deliveryId);
+    await Worker.runReplayHistory({ workflowBundle: temporal.workflowBundle }, await handle.fetchHistory(), handle.workflowId);
+  });
+
   test('a signal that does not fit the schema is logged and ignored, and the wait still resumes', async () => {
     const repo = `acme/junk-${randomUUID()}`;
     const handle = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(repo), timeout: '1 minute' } });
@@ -409,17 +440,112 @@ describe('waitForWebhook', () => {
     assert.equal(result.deliveryId, res.body.deliveryId);
   });
 
-  test('Temporal unavailable: 503 + Retry-After, the claim is undone, and the retry resumes the wait once', async () => {
-    const repo = `acme/outage-${randomUUID()}`;
-    const handle = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(repo), timeout: '1 minute' } });
-    await registered(handle.workflowId);
-    const port = await new Promise<number>((resolve) => {
+  /** A loopback port nothing listens on: a Temporal that is down. */
+  async function closedPort(): Promise<number> {
+    return new Promise<number>((resolve) => {
       const server = createServer().listen(0, '127.0.0.1', () => {
         const { port } = server.address() as { port: number };
         server.close(() => resolve(port));
       });
     });
-    const deadClient = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${port}` }), namespace: temporal.namespace });
+  }
+
+  /**
+   * An ingress that died between its claim and its signal: the delivery of event `guid` reserved
+   * its dedup key, logged its payload and claimed the matching waits, then signaled nothing.
+   */
+  async function crashAfterClaim(payload: Record<string, unknown>, guid: string): Promise<{ delivery: WebhookDelivery; claimed: string[] }> {
+    const webhook = (await store.webhooks.get('default', 'github-push'))!;
+    const receivedAt = new Date();
+    const reserved = await store.deliveries.reserve({ webhookId: webhook.id, eventId: guid, sourceEvent: 'push', receivedAt, windowSeconds: 3600 });
+    assert.equal(reserved.reserved, true);
+    const delivery = { deliveryId: reserved.delivery.id, eventId: guid, receivedAt: receivedAt.toISOString(), source: 'push', payload, headers: { 'content-type': 'application/json', 'x-github-event': 'push' } };
+    const input = { store, webhook: { id: webhook.id, name: 'github-push' }, signal: { enabled: true }, delivery, now: receivedAt, temporalNamespace: temporal.namespace };
+    await logDeliveryPayload(input);
+    return { delivery, claimed: (await claimMatchingWaits(input)).map((w) => w.id) };
+  }
+
+  /** How many tempohook.webhook signals the run received. */
+  async function signalsReceived(handle: WorkflowHandle<any>): Promise<number> {
+    const history = await handle.fetchHistory();
+    return (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'tempohook.webhook').length;
+  }
+
+  test('an ingress that died after claiming: the provider\'s retry of the same event within the claim timeout resumes the wait once', async () => {
+    const repo = `acme/crash-retry-${randomUUID()}`;
+    const handle = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(repo), timeout: '1 minute' } });
+    await registered(handle.workflowId);
+    const guid = randomUUID();
+    const crashed = await crashAfterClaim(pushOf(repo), guid);
+    const [row] = await waitRows(handle.workflowId);
+    assert.deepEqual(crashed.claimed, [row!.id]);
+
+    // A different event never steals the live claim.
+    const other = await push(pushOf(repo));
+    assert.equal(other.status, 202, JSON.stringify(other.body));
+    assert.deepEqual(other.body.signaled, []);
+
+    const retry = await push(pushOf(repo), guid);
+    assert.equal(retry.status, 202, JSON.stringify(retry.body));
+    assert.equal(retry.body.duplicate, false);
+    assert.equal(retry.body.originalDeliveryId, crashed.delivery.deliveryId);
+    assert.deepEqual(retry.body.signaled, [{ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, waitId: row!.id }]);
+    const result = await delivered(handle);
+    assert.equal(result.eventId, guid);
+    assert.equal(result.deliveryId, retry.body.deliveryId);
+    assert.equal(await signalsReceived(handle), 1);
+    assert.equal((await waitRows(handle.workflowId))[0]!.state, 'signaled');
+    const again = await push(pushOf(repo), guid);
+    assert.equal(again.status, 202, JSON.stringify(again.body));
+    assert.deepEqual(again.body.signaled, [], 'a resolved wait is never claimed again');
+  });
+
+  test('an ingress that died after claiming: the sweeper re-signals old claims from the stored payload, and reopens those whose payload is gone', async () => {
+    const repo = `acme/crash-sweep-${randomUUID()}`;
+    const handle = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(repo), timeout: '1 minute' } });
+    const orphan = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(`${repo}-orphan`), timeout: '1 minute' } });
+    await registered(handle.workflowId);
+    await registered(orphan.workflowId);
+    const crashed = await crashAfterClaim(pushOf(repo), randomUUID());
+    const lost = await crashAfterClaim(pushOf(`${repo}-orphan`), randomUUID());
+    assert.equal(crashed.claimed.length, 1);
+    assert.equal(lost.claimed.length, 1);
+    // Two minutes on: past the claim timeout, and the orphan's payload is no longer stored.
+    await store.db.query(`UPDATE waits SET claimed_at = claimed_at - interval '2 minutes' WHERE id = ANY($1::uuid[])`, [[...crashed.claimed, ...lost.claimed]]);
+    await store.db.query('DELETE FROM delivery_payloads WHERE delivery_id = $1', [lost.delivery.deliveryId]);
+
+    // A sweep while Temporal is unreachable keeps the claim (no provider retry would come for a
+    // reopened one); the claim whose payload is gone is reopened whatever Temporal's state.
+    const deadClient = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await closedPort()}` }), namespace: temporal.namespace });
+    try {
+      const down = await sweepWaits({ store, client: deadClient, logger: silentLogger, checkLimit: 0, temporalTimeoutMs: 500 });
+      assert.ok(down.reopened >= 1, JSON.stringify(down));
+    } finally {
+      await deadClient.connection.close().catch(() => undefined);
+    }
+    assert.equal((await waitRows(handle.workflowId))[0]!.state, 'claimed');
+    assert.equal((await waitRows(orphan.workflowId))[0]!.state, 'open', 'no payload to re-signal: the wait is open for the next delivery');
+    await store.db.query(`UPDATE waits SET claimed_at = claimed_at - interval '2 minutes' WHERE id = ANY($1::uuid[])`, [crashed.claimed]);
+
+    const swept = await sweepWaits({ store, client: temporal.client, logger: silentLogger, recheckAfterMs: 0, checkLimit: 1000 });
+    assert.equal((await waitRows(handle.workflowId))[0]!.state, 'signaled', JSON.stringify(swept));
+    assert.ok(swept.resignaled >= 1, JSON.stringify(swept));
+    const result = await delivered(handle);
+    assert.equal(result.deliveryId, crashed.delivery.deliveryId);
+    assert.deepEqual(result.payload, pushOf(repo));
+    assert.equal(result.headers['x-github-event'], 'push');
+    assert.equal(await signalsReceived(handle), 1);
+
+    const next = await push(pushOf(`${repo}-orphan`));
+    assert.equal(next.body.signaled.length, 1);
+    assert.equal((await delivered(orphan)).deliveryId, next.body.deliveryId);
+  });
+
+  test('Temporal unavailable: 503 + Retry-After, the claim is undone, and the retry resumes the wait once', async () => {
+    const repo = `acme/outage-${randomUUID()}`;
+    const handle = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(repo), timeout: '1 minute' } });
+    await registered(handle.workflowId);
+    const deadClient = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await closedPort()}` }), namespace: temporal.namespace });
     const down = await startTestIngress(store, deadClient, { temporalTimeoutMs: 500 });
     const guid = randomUUID();
     try {
