@@ -22,7 +22,8 @@ export interface NotificationFixture {
 
 export const OUTBOUND_ALLOW = '127.0.0.1';
 
-export async function startNotificationFixture(options: { subscriptionsFile?: string } = {}): Promise<NotificationFixture> {
+/** `startWorker: false` leaves the task queue without a worker until `startWorker()`. */
+export async function startNotificationFixture(options: { subscriptionsFile?: string; startWorker?: boolean } = {}): Promise<NotificationFixture> {
   const store = await createTestStore();
   const temporal = await getTestTemporal();
   const ingress = await startTestIngress(store, temporal.client, { outboundAllow: OUTBOUND_ALLOW });
@@ -69,7 +70,7 @@ export async function startNotificationFixture(options: { subscriptionsFile?: st
       await store.dropSchema();
     },
   };
-  await fixture.startWorker();
+  if (options.startWorker !== false) await fixture.startWorker();
   return fixture;
 }
 

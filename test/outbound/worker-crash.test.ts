@@ -1,0 +1,76 @@
+/**
+ * A worker killed mid-delivery: another worker resumes the delivery, under the same event id.
+ *
+ * Recovery path: the first attempt is a local activity, run while the delivery workflow's
+ * workflow task stays open on the worker that took it. When that worker dies (SIGKILL: no
+ * goodbye to the server), the server times the task out after the workflow task timeout
+ * (10 s, the default `startDeliverEvent` keeps), drops the dead worker's sticky queue and hands
+ * a new task to the shared queue; the surviving worker replays the history (no marker for the
+ * unfinished attempt) and sends it again. Retries after the first attempt are regular
+ * activities: a dead worker's attempt times out after the subscription's `timeout` + 5 s and
+ * is retried elsewhere. The run itself moves on the same way (its workflow tasks, its steps).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startNotificationFixture, type NotificationFixture } from '../support/notifications';
+import { spawnNotificationWorker, type WorkerProcess } from '../support/notification-worker-process';
+import { startReceiver, type ReceivedRequest, type TestReceiver } from '../support/receiver';
+
+describe('a worker killed mid-delivery', () => {
+  let fx: NotificationFixture;
+  let receiver: TestReceiver;
+  let doomed: WorkerProcess | undefined;
+  let release: () => void = () => undefined;
+
+  before(async () => {
+    // No in-process worker yet: the worker process is the only one polling until it dies.
+    fx = await startNotificationFixture({ startWorker: false });
+    receiver = await startReceiver();
+  });
+  after(async () => {
+    release();
+    await doomed?.kill();
+    await receiver.close();
+    await fx.close();
+  });
+
+  test('another worker resumes the delivery with the same envelope id; the run completes', async () => {
+    const held = new Promise<{ status: number }>((resolve) => (release = () => resolve({ status: 200 })));
+    // The first request is held open (a slow receiver); every later one is answered at once.
+    receiver.respond = (req) => (receiver.requests.indexOf(req) === 0 ? held : { status: 200, body: 'ok' });
+    await fx.subscribe('crash', { url: receiver.url, events: ['*'], timeout: '3s', retry: { initialInterval: '500ms', maximumInterval: '1s', maximumAttempts: 50 } });
+
+    doomed = await spawnNotificationWorker({ databaseUrl: fx.store.databaseUrl, schema: fx.store.schema, taskQueue: fx.taskQueue });
+    const handle = await fx.temporal.client.workflow.start('threeSteps', { taskQueue: fx.taskQueue, workflowId: `crash-${Date.now()}`, args: [{ name: 'crash' }] });
+    const forRun = (r: ReceivedRequest) => r.body?.workflow?.runId === handle.firstExecutionRunId;
+
+    await receiver.waitFor((rs) => rs.some(forRun), 20_000);
+    const first = receiver.requests.find(forRun)!;
+    await doomed.kill();
+    const killedAt = Date.now();
+    await fx.startWorker();
+
+    await receiver.waitFor((rs) => rs.filter((r) => r.body?.id === first.body.id).length >= 2, 45_000);
+    const resent = receiver.requests.filter((r) => r.body?.id === first.body.id)[1]!;
+    assert.ok(resent.at > killedAt, 'sent again after the kill, by the surviving worker');
+    assert.equal(resent.headers['webhook-id'], first.headers['webhook-id']);
+    assert.deepEqual(resent.body, first.body, 'the same envelope');
+
+    assert.deepEqual(await handle.result(), { greeting: 'hello crash', steps: 3 }, 'the run completes regardless');
+    await receiver.waitFor((rs) => new Set(rs.filter(forRun).map((r) => r.body.id)).size === 5, 45_000);
+
+    // The delivery log: every event of the run delivered; the resumed one's last attempt is the 200.
+    const deadline = Date.now() + 20_000;
+    let deliveries: any[] = [];
+    for (;;) {
+      deliveries = (await fx.ingress.api('GET', '/v1/subscriptions/crash/deliveries?limit=50')).body.items.filter((d: any) => d.workflow?.runId === handle.firstExecutionRunId);
+      if (deliveries.length === 5 && deliveries.every((d) => d.status === 'succeeded')) break;
+      if (Date.now() > deadline) assert.fail(`deliveries not all succeeded: ${JSON.stringify(deliveries.map((d) => [d.eventType, d.status, d.attempts]))}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const resumed = deliveries.find((d) => d.eventId === first.body.id);
+    assert.ok(resumed, 'the held event is in the delivery log');
+    assert.equal(resumed.attemptLog.at(-1).httpStatus, 200);
+    assert.ok(Date.parse(resumed.attemptLog.at(-1).startedAt) >= killedAt - 1000, JSON.stringify(resumed.attemptLog));
+  });
+});
