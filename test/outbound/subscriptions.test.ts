@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { RUN_SUBSCRIPTIONS_MEMO_KEY } from '../../src/workflows/notification-definitions';
 import { secretBody } from '../support/ingress';
-import { startNotificationFixture, WHSEC, type NotificationFixture } from '../support/notifications';
+import { eventually, startNotificationFixture, WHSEC, type NotificationFixture } from '../support/notifications';
 import { startReceiver, type ReceivedRequest, type TestReceiver } from '../support/receiver';
 
 describe('subscriptions', () => {
@@ -145,15 +145,6 @@ describe('subscriptions', () => {
 
   test('settings-file subscriptions show read-only in namespace settings: status, disabling, deliveries, re-enabling', async () => {
     const settingsView = async (name: string) => (await fx.ingress.api('GET', `/v1/subscriptions/${name}?namespace=settings`)).body;
-    const eventually = async <T>(fn: () => Promise<T | undefined>, what: string): Promise<T> => {
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        const value = await fn();
-        if (value !== undefined) return value;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    };
     // Workers announce the file's entries when they start, before any delivery.
     const listed = await eventually(async () => {
       const { items } = (await fx.ingress.api('GET', '/v1/subscriptions?namespace=settings')).body;

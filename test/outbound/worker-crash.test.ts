@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startNotificationFixture, type NotificationFixture } from '../support/notifications';
+import { eventually, startNotificationFixture, type NotificationFixture } from '../support/notifications';
 import { spawnNotificationWorker, type WorkerProcess } from '../support/notification-worker-process';
 import { startReceiver, type ReceivedRequest, type TestReceiver } from '../support/receiver';
 
@@ -60,14 +60,10 @@ describe('a worker killed mid-delivery', () => {
     await receiver.waitFor((rs) => new Set(rs.filter(forRun).map((r) => r.body.id)).size === 5, 45_000);
 
     // The delivery log: every event of the run delivered; the resumed one's last attempt is the 200.
-    const deadline = Date.now() + 20_000;
-    let deliveries: any[] = [];
-    for (;;) {
-      deliveries = (await fx.ingress.api('GET', '/v1/subscriptions/crash/deliveries?limit=50')).body.items.filter((d: any) => d.workflow?.runId === handle.firstExecutionRunId);
-      if (deliveries.length === 5 && deliveries.every((d) => d.status === 'succeeded')) break;
-      if (Date.now() > deadline) assert.fail(`deliveries not all succeeded: ${JSON.stringify(deliveries.map((d) => [d.eventType, d.status, d.attempts]))}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const deliveries = await eventually(async () => {
+      const items = (await fx.ingress.api('GET', '/v1/subscriptions/crash/deliveries?limit=50')).body.items.filter((d: any) => d.workflow?.runId === handle.firstExecutionRunId);
+      return items.length === 5 && items.every((d: any) => d.status === 'succeeded') ? (items as any[]) : undefined;
+    }, 'all five deliveries succeeded');
     const resumed = deliveries.find((d) => d.eventId === first.body.id);
     assert.ok(resumed, 'the held event is in the delivery log');
     assert.equal(resumed.attemptLog.at(-1).httpStatus, 200);

@@ -76,3 +76,14 @@ export async function startNotificationFixture(options: { subscriptionsFile?: st
 
 /** A `whsec_` secret for Standard Webhooks tests. */
 export const WHSEC = `whsec_${Buffer.from('tempohook-test-signing-key-0123456789').toString('base64')}`;
+
+/** Polls `fn` until it returns a value, or fails after `timeoutMs` naming `what`. */
+export async function eventually<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
