@@ -20,7 +20,9 @@ describe('a worker killed mid-delivery', () => {
   let fx: NotificationFixture;
   let receiver: TestReceiver;
   let doomed: WorkerProcess | undefined;
-  let release: () => void = () => undefined;
+  const releases: Array<() => void> = [];
+  /** An answer held until the test ends: the receiver is slow, the sender dies meanwhile. */
+  const held = () => new Promise<{ status: number }>((resolve) => releases.push(() => resolve({ status: 200 })));
 
   before(async () => {
     // No in-process worker yet: the worker process is the only one polling until it dies.
@@ -28,16 +30,15 @@ describe('a worker killed mid-delivery', () => {
     receiver = await startReceiver();
   });
   after(async () => {
-    release();
+    for (const release of releases) release();
     await doomed?.kill();
     await receiver.close();
     await fx.close();
   });
 
   test('another worker resumes the delivery with the same envelope id; the run completes', async () => {
-    const held = new Promise<{ status: number }>((resolve) => (release = () => resolve({ status: 200 })));
     // The first request is held open (a slow receiver); every later one is answered at once.
-    receiver.respond = (req) => (receiver.requests.indexOf(req) === 0 ? held : { status: 200, body: 'ok' });
+    receiver.respond = (req) => (receiver.requests.indexOf(req) === 0 ? held() : { status: 200, body: 'ok' });
     await fx.subscribe('crash', { url: receiver.url, events: ['*'], timeout: '3s', retry: { initialInterval: '500ms', maximumInterval: '1s', maximumAttempts: 50 } });
 
     doomed = await spawnNotificationWorker({ databaseUrl: fx.store.databaseUrl, schema: fx.store.schema, taskQueue: fx.taskQueue });
@@ -68,5 +69,45 @@ describe('a worker killed mid-delivery', () => {
     assert.ok(resumed, 'the held event is in the delivery log');
     assert.equal(resumed.attemptLog.at(-1).httpStatus, 200);
     assert.ok(Date.parse(resumed.attemptLog.at(-1).startedAt) >= killedAt - 1000, JSON.stringify(resumed.attemptLog));
+  });
+
+  test('a retry (a regular activity) that dies with its worker is retried elsewhere after timeout + 5 s; the log shows the lost attempt as a gap', async () => {
+    await fx.stopWorker();
+    const retrying = await startReceiver();
+    try {
+      // 503 first (the local attempt), then the first retry is held while its worker is killed.
+      retrying.respond = (req) => {
+        const n = retrying.requests.indexOf(req);
+        return n === 0 ? { status: 503, body: 'busy' } : n === 1 ? held() : { status: 200, body: 'ok' };
+      };
+      await fx.subscribe('crash-retry', { url: retrying.url, events: ['workflow.completed'], timeout: '2s', retry: { initialInterval: '200ms', maximumInterval: '1s', maximumAttempts: 50 } });
+      doomed = await spawnNotificationWorker({ databaseUrl: fx.store.databaseUrl, schema: fx.store.schema, taskQueue: fx.taskQueue });
+      const handle = await fx.temporal.client.workflow.start('threeSteps', { taskQueue: fx.taskQueue, workflowId: `crash-retry-${Date.now()}`, args: [{ name: 'retry' }] });
+
+      await retrying.waitFor((rs) => rs.length >= 2, 20_000);
+      await doomed.kill();
+      const killedAt = Date.now();
+      await fx.startWorker();
+      await handle.result();
+
+      await retrying.waitFor((rs) => rs.length >= 3, 45_000);
+      const [first, lost, resumed] = retrying.requests;
+      assert.ok(resumed!.at > killedAt);
+      assert.equal(new Set([first!.body.id, lost!.body.id, resumed!.body.id]).size, 1, 'one envelope id throughout');
+      const delivery = await eventually(async () => {
+        const [d] = (await fx.ingress.api('GET', '/v1/subscriptions/crash-retry/deliveries')).body.items;
+        return d?.status === 'succeeded' ? d : undefined;
+      }, 'the delivery succeeded');
+      // Attempt 2 died with its worker: Temporal counted it (timed out), nothing recorded its outcome.
+      assert.deepEqual(
+        delivery.attemptLog.map((a: any) => [a.attempt, a.httpStatus]),
+        [
+          [1, 503],
+          [3, 200],
+        ],
+      );
+    } finally {
+      await retrying.close();
+    }
   });
 });
