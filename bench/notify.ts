@@ -39,6 +39,8 @@ async function closedPortUrl(): Promise<string> {
 
 export interface NotifyBenchResult {
   off: ThroughputResult;
+  /** The plugin on, no subscription: interceptors and the per-event hand-off (local activity, 0 targets), no delivery. */
+  handOff: ThroughputResult;
   on: ThroughputResult;
   down: ThroughputResult;
   offLatency: ThroughputResult;
@@ -71,6 +73,7 @@ export async function benchNotifications(input: { store: Store; client: Client; 
   };
 
   const off = await measure('notifications off (no plugin)', [], plain.code, count, concurrency);
+  const handOff = await measure('plugin, no subscription (hand-off)', [plugin], withPlugin.code, count, concurrency);
 
   const receiver = await startReceiver();
   await store.subscriptions.apply('default', 'bench-all', { url: receiver.url, events: ['*'] });
@@ -91,5 +94,5 @@ export async function benchNotifications(input: { store: Store; client: Client; 
   await store.subscriptions.apply('default', 'bench-down', { url: await closedPortUrl(), events: ['*'] });
   const down = await measure('on, receiver down, one at a time', [plugin], withPlugin.code, latencyRuns, 1);
   await store.subscriptions.delete('default', 'bench-down');
-  return { off, on, down, offLatency, drainSeconds, delivered, expected };
+  return { off, handOff, on, down, offLatency, drainSeconds, delivered, expected };
 }

@@ -27,7 +27,9 @@ async function printNotifyBench(input: Pick<Parameters<typeof benchNotifications
   console.log(`\n# Lifecycle notifications: ${runs} runs of a 3-activity workflow, ${CONCURRENCY} concurrent, one worker; receiver on 127.0.0.1`);
   const notify = await benchNotifications({ ...input, namespace: 'default', count: runs, concurrency: CONCURRENCY });
   console.log(row(notify.off));
+  console.log(row(notify.handOff));
   console.log(row(notify.on));
+  console.log(`  ratio hand-off only / off: ${(notify.handOff.perSecond / notify.off.perSecond).toFixed(2)}x throughput (the rest of on / off is the delivery workflows)`);
   console.log(`  ratio on / off: ${(notify.on.perSecond / notify.off.perSecond).toFixed(2)}x throughput; ${notify.delivered}/${notify.expected} events (5 per run) delivered ${notify.drainSeconds.toFixed(1)} s after the last run completed`);
   console.log(row(notify.offLatency));
   console.log(row(notify.down));

@@ -379,7 +379,9 @@ const GET_USAGE = `Usage:
   tempohook get waits NAME [-n NS] [--limit N] [--cursor C] [-o …]
                                                            runs waiting on a webhook (waitForWebhook), oldest first
   tempohook get subscriptions [-n NS] [-o …]               outbound subscriptions and their state
-  tempohook get subscription NAME [-n NS] [-o …]
+  tempohook get subscription NAME [-n NS] [-o …]          (-n settings: the workers' TEMPOHOOK_SUBSCRIPTIONS_FILE ones)
+  tempohook get subscription-deliveries NAME [-n NS] [--limit N] [--cursor C] [-o …]
+                                                           a subscription's notification deliveries, newest first
 
 Options:
   -n, --namespace NS     namespace (default "default" for one resource; all namespaces for a list)
@@ -396,7 +398,7 @@ const GET_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type GetTarget = 'webhook' | 'secret' | 'deliveries' | 'waits' | 'subscription';
+type GetTarget = 'webhook' | 'secret' | 'deliveries' | 'waits' | 'subscription' | 'subscription-deliveries';
 const GET_TARGETS: Record<string, GetTarget> = {
   webhook: 'webhook',
   webhooks: 'webhook',
@@ -410,6 +412,8 @@ const GET_TARGETS: Record<string, GetTarget> = {
   subscription: 'subscription',
   subscriptions: 'subscription',
   sub: 'subscription',
+  'subscription-deliveries': 'subscription-deliveries',
+  'sub-deliveries': 'subscription-deliveries',
 };
 
 function secretRefText(ref: unknown): string | undefined {
@@ -527,13 +531,15 @@ export async function getCommand(argv: string[], ctx: CliContext = createCliCont
     }
     const [what, name, ...extra] = positionals;
     const target = what ? GET_TARGETS[what] : undefined;
-    if (!target) throw new TempohookError('usage', `${what ? `"${what}" is not something to get` : 'get what?'}: use webhooks, webhook NAME, secrets, secret NAME, deliveries NAME or waits NAME (see \`tempohook get --help\`)`, 400);
+    if (!target) throw new TempohookError('usage', `${what ? `"${what}" is not something to get` : 'get what?'}: use webhooks, webhook NAME, secrets, secret NAME, deliveries NAME, waits NAME, subscriptions, subscription NAME or subscription-deliveries NAME (see \`tempohook get --help\`)`, 400);
     if (extra.length > 0) throw new TempohookError('usage', `unexpected argument "${extra[0]}" (see \`tempohook get --help\`)`, 400);
     const format = outputFormat(values.output, 'get');
     const namespace = namespaceFlag(values.namespace);
     const limit = parseLimit(values.limit);
     const listing = target === 'deliveries' ? DELIVERIES : target === 'waits' ? WAITS : undefined;
-    if ((limit !== undefined || values.cursor !== undefined) && !listing) throw new TempohookError('usage', '--limit and --cursor apply to `get deliveries` and `get waits` only.', 400);
+    if ((limit !== undefined || values.cursor !== undefined) && !listing && target !== 'subscription-deliveries') {
+      throw new TempohookError('usage', '--limit and --cursor apply to `get deliveries`, `get waits` and `get subscription-deliveries` only.', 400);
+    }
     const api = await createApiClient(ctx);
 
     if (listing) {
@@ -542,6 +548,7 @@ export async function getCommand(argv: string[], ctx: CliContext = createCliCont
     }
 
     if (target === 'subscription') return printSubscriptions(ctx, api, name, namespace, format);
+    if (target === 'subscription-deliveries') return printSubscriptionDeliveries(ctx, api, { name, namespace, limit, cursor: values.cursor }, format);
 
     const plural = target === 'webhook' ? 'webhooks' : 'secrets';
     if (name) {
@@ -581,7 +588,8 @@ export async function getCommand(argv: string[], ctx: CliContext = createCliCont
 
 interface SubscriptionView {
   metadata: { name: string; namespace: string };
-  spec: { url: string; events?: string[]; scope?: unknown };
+  /** null for settings-file subscriptions (namespace `settings`): the ingress never reads the file. */
+  spec: { url: string; events?: string[]; scope?: unknown } | null;
   status: { state: string; lastDeliveryAt: string | null; consecutiveFailures: number; disabledReason: string | null };
 }
 
@@ -601,10 +609,63 @@ async function printSubscriptions(ctx: CliContext, api: ApiClient, name: string 
   ctx.stdout(
     formatTable(
       ['NAME', 'NAMESPACE', 'URL', 'EVENTS', 'SCOPE', 'STATE', 'FAILURES', 'LAST-DELIVERY'],
-      body.items.map((s) => [s.metadata.name, s.metadata.namespace, s.spec.url, (s.spec.events ?? ['*']).join(','), scopeText(s.spec.scope), s.status.state, s.status.consecutiveFailures, shortTime(s.status.lastDeliveryAt) ?? 'never']),
+      body.items.map((s) => [
+        s.metadata.name,
+        s.metadata.namespace,
+        s.spec?.url ?? '(settings file)',
+        s.spec ? (s.spec.events ?? ['*']).join(',') : null,
+        s.spec ? scopeText(s.spec.scope) : 'global',
+        s.status.state,
+        s.status.consecutiveFailures,
+        shortTime(s.status.lastDeliveryAt) ?? 'never',
+      ]),
       { maxWidths: { URL: 80, EVENTS: 40 } },
     ),
   );
+  return 0;
+}
+
+interface SubscriptionDeliveryView {
+  id: string;
+  eventId: string;
+  eventType: string;
+  status: string;
+  attempts: number;
+  lastHttpStatus: number | null;
+  lastError: string | null;
+  createdAt: string;
+  workflow: { id: string } | null;
+}
+
+/** `get subscription-deliveries NAME`: one page of a subscription's delivery log, newest first. */
+async function printSubscriptionDeliveries(
+  ctx: CliContext,
+  api: ApiClient,
+  page: { name: string | undefined; namespace: string | undefined; limit: number | undefined; cursor: string | undefined },
+  format: OutputFormat,
+): Promise<number> {
+  const { name, namespace, limit, cursor } = page;
+  if (!name) throw new TempohookError('usage', 'get subscription-deliveries needs the subscription NAME.', 400);
+  const ns = namespace ?? DEFAULT_NAMESPACE;
+  const { body } = await api.request<{ items: SubscriptionDeliveryView[]; nextCursor: string | null }>('GET', `/v1/subscriptions/${encodeURIComponent(name)}/deliveries`, {
+    query: { namespace: ns, limit, cursor },
+  });
+  if (format !== 'table') return printStructured(ctx, body, format);
+  if (body.items.length === 0) {
+    ctx.stderr(`No deliveries ${cursor ? 'after this cursor' : 'yet'} for subscription ${ns}/${name}.\n`);
+    return 0;
+  }
+  ctx.stdout(
+    formatTable(
+      ['CREATED', 'EVENT-TYPE', 'EVENT-ID', 'STATUS', 'ATTEMPTS', 'HTTP', 'WORKFLOW-ID', 'LAST-ERROR', 'DELIVERY-ID'],
+      body.items.map((d) => [shortTime(d.createdAt), d.eventType, d.eventId, d.status, d.attempts, d.lastHttpStatus, d.workflow?.id ?? null, d.lastError, d.id]),
+      { maxWidths: { 'EVENT-ID': 60, 'WORKFLOW-ID': 60, 'LAST-ERROR': 60 } },
+    ),
+  );
+  if (body.nextCursor) {
+    const again = [`tempohook get subscription-deliveries ${name}`, ...(namespace ? [`-n ${namespace}`] : []), ...(limit ? [`--limit ${limit}`] : []), `--cursor ${body.nextCursor}`];
+    ctx.stdout(`\nMore: ${again.join(' ')}\n`);
+  }
   return 0;
 }
 

@@ -9,14 +9,14 @@ import { deliverEventWorkflowId, startDeliverEvent } from '../activities/notific
 import type { Logger } from '../logger';
 import { OutboundRefusedError, type OutboundGuard } from '../outbound/outbound-guard';
 import { classifyStatus, sendNotification } from '../outbound/send-notification';
-import { deliveryTarget, fromRecord } from '../outbound/subscriptions';
+import { deliveryTarget, fromRecord, SETTINGS_NAMESPACE, SETTINGS_PREFIX } from '../outbound/subscriptions';
 import { API_VERSION } from '../resources/schemas';
 import { subscriptionResource } from '../resources/subscription-schema';
 import { subscriptionKey } from '../store/subscriptions-repository';
 import type { NotificationAttemptRecord, NotificationDeliveryRecord, Store, SubscriptionRecord, SubscriptionStatusRecord } from '../store/types';
 import { NotificationEventType, type NotificationEnvelope } from '../workflows/notification-definitions';
 import { sendError } from './http-errors';
-import { managementRoute, nameOf, namespaceOf, pageOf, parseResource } from './management-routes';
+import { BadRequest, managementRoute, nameOf, namespaceOf, pageOf, parseResource } from './management-routes';
 
 export interface SubscriptionRoutesDeps {
   store: Store;
@@ -25,26 +25,51 @@ export interface SubscriptionRoutesDeps {
   guard: OutboundGuard;
 }
 
+function presentStatus(enabled: boolean, status: SubscriptionStatusRecord | null) {
+  return {
+    state: !enabled ? 'paused' : status?.disabledAt ? 'disabled' : 'active',
+    disabledAt: status?.disabledAt?.toISOString() ?? null,
+    disabledReason: status?.disabledReason ?? null,
+    consecutiveFailures: status?.consecutiveFailures ?? 0,
+    lastDeliveryAt: status?.lastDeliveryAt?.toISOString() ?? null,
+    lastStatus: status?.lastStatus ?? null,
+    lastError: status?.lastError ?? null,
+    deliveriesSucceeded: status?.deliveriesSucceeded ?? 0,
+    deliveriesFailed: status?.deliveriesFailed ?? 0,
+  };
+}
+
 export function presentSubscription(record: SubscriptionRecord, status: SubscriptionStatusRecord | null) {
-  const enabled = record.spec.enabled !== false;
   return {
     apiVersion: API_VERSION,
     kind: 'Subscription',
-    metadata: { name: record.name, namespace: record.namespace, generation: record.generation, createdAt: record.createdAt.toISOString(), updatedAt: record.updatedAt.toISOString() },
+    metadata: { name: record.name, namespace: record.namespace, source: 'api', generation: record.generation, createdAt: record.createdAt.toISOString(), updatedAt: record.updatedAt.toISOString() },
     spec: record.spec,
-    status: {
-      state: !enabled ? 'paused' : status?.disabledAt ? 'disabled' : 'active',
-      disabledAt: status?.disabledAt?.toISOString() ?? null,
-      disabledReason: status?.disabledReason ?? null,
-      consecutiveFailures: status?.consecutiveFailures ?? 0,
-      lastDeliveryAt: status?.lastDeliveryAt?.toISOString() ?? null,
-      lastStatus: status?.lastStatus ?? null,
-      lastError: status?.lastError ?? null,
-      deliveriesSucceeded: status?.deliveriesSucceeded ?? 0,
-      deliveriesFailed: status?.deliveriesFailed ?? 0,
-    },
+    status: presentStatus(record.spec.enabled !== false, status),
   };
 }
+
+/**
+ * A settings-file subscription as the ingress knows it: from the status workers record (it never
+ * reads the file, so no spec, and a subscription the file pauses still shows as active).
+ */
+export function presentSettingsSubscription(status: SubscriptionStatusRecord) {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Subscription',
+    metadata: { name: status.key.slice(SETTINGS_PREFIX.length), namespace: SETTINGS_NAMESPACE, source: 'settings' },
+    spec: null,
+    status: presentStatus(true, status),
+  };
+}
+
+/** Settings-file subscriptions are read-only here: the ingress never reads the file. */
+function refuseSettings(namespace: string, advice: string): void {
+  if (namespace !== SETTINGS_NAMESPACE) return;
+  throw new BadRequest('settings_read_only', `Namespace ${SETTINGS_NAMESPACE} shows the workers' TEMPOHOOK_SUBSCRIPTIONS_FILE subscriptions, read-only (the ingress never reads that file): ${advice}`);
+}
+
+const EDIT_THE_FILE = 'edit the file and restart the workers, or use another namespace.';
 
 function presentAttempt(a: NotificationAttemptRecord) {
   return { attempt: a.attempt, startedAt: a.startedAt.toISOString(), durationMs: a.durationMs, httpStatus: a.httpStatus, responseBody: a.responseBody, error: a.error };
@@ -75,15 +100,30 @@ export function createSubscriptionRouter(deps: SubscriptionRoutesDeps): express.
   const load = async (req: Request) => {
     const namespace = namespaceOf(req);
     const name = nameOf(req);
-    const record = await store.subscriptions.get(namespace, name);
+    const record = namespace === SETTINGS_NAMESPACE ? null : await store.subscriptions.get(namespace, name);
     return { namespace, name, record, key: subscriptionKey(namespace, name) };
   };
-  const notFound = (res: express.Response, namespace: string, name: string) => sendError(res, 404, 'not_found', `Subscription ${name} not found in namespace ${namespace}.`);
+  /** The resource as the API shows it, either source; null when there is none. */
+  const view = async (namespace: string, record: SubscriptionRecord | null, key: string) => {
+    const status = await store.subscriptions.status(key);
+    if (namespace === SETTINGS_NAMESPACE) return status ? presentSettingsSubscription(status) : null;
+    return record ? presentSubscription(record, status) : null;
+  };
+  const notFound = (res: express.Response, namespace: string, name: string) =>
+    sendError(
+      res,
+      404,
+      'not_found',
+      namespace === SETTINGS_NAMESPACE
+        ? `No worker has announced a settings-file subscription ${name}: workers announce their TEMPOHOOK_SUBSCRIPTIONS_FILE entries when they start.`
+        : `Subscription ${name} not found in namespace ${namespace}.`,
+    );
 
   router.put(
     '/v1/subscriptions/:name',
     route(async (req, res) => {
       const { namespace, name } = parseResource(subscriptionResource, req, 'Subscription');
+      refuseSettings(namespace, EDIT_THE_FILE);
       const { subscription, created } = await store.subscriptions.apply(namespace, name, (req.body as { spec: Record<string, unknown> }).spec);
       deps.logger.info('subscription applied', { namespace, name, created, generation: subscription.generation });
       res.status(created ? 201 : 200).json(presentSubscription(subscription, await store.subscriptions.status(subscriptionKey(namespace, name))));
@@ -93,17 +133,30 @@ export function createSubscriptionRouter(deps: SubscriptionRoutesDeps): express.
     '/v1/subscriptions',
     route(async (req, res) => {
       const namespace = typeof req.query.namespace === 'string' ? namespaceOf(req) : undefined;
-      const records = await store.subscriptions.list(namespace);
+      const records = namespace === SETTINGS_NAMESPACE ? [] : await store.subscriptions.list(namespace);
       const items = await Promise.all(records.map(async (r) => presentSubscription(r, await store.subscriptions.status(subscriptionKey(r.namespace, r.name)))));
-      res.json({ items });
+      const settings = namespace === undefined || namespace === SETTINGS_NAMESPACE ? await store.subscriptions.statuses(SETTINGS_PREFIX) : [];
+      res.json({ items: [...items, ...settings.map(presentSettingsSubscription)] });
     }),
   );
   router.get(
     '/v1/subscriptions/:name',
     route(async (req, res) => {
       const { namespace, name, record, key } = await load(req);
-      if (!record) return notFound(res, namespace, name);
-      res.json(presentSubscription(record, await store.subscriptions.status(key)));
+      const shown = await view(namespace, record, key);
+      if (!shown) return notFound(res, namespace, name);
+      res.json(shown);
+    }),
+  );
+  router.post(
+    '/v1/subscriptions/:name/enable',
+    route(async (req, res) => {
+      const { namespace, name, record, key } = await load(req);
+      await store.subscriptions.reenable(key);
+      const shown = await view(namespace, record, key);
+      if (!shown) return notFound(res, namespace, name);
+      deps.logger.info('subscription re-enabled', { subscription: key });
+      res.json(shown);
     }),
   );
   router.delete(
@@ -111,6 +164,7 @@ export function createSubscriptionRouter(deps: SubscriptionRoutesDeps): express.
     route(async (req, res) => {
       const namespace = namespaceOf(req);
       const name = nameOf(req);
+      refuseSettings(namespace, EDIT_THE_FILE);
       if (!(await store.subscriptions.delete(namespace, name))) return notFound(res, namespace, name);
       res.json({ deleted: true });
     }),
@@ -119,7 +173,8 @@ export function createSubscriptionRouter(deps: SubscriptionRoutesDeps): express.
     '/v1/subscriptions/:name/deliveries',
     route(async (req, res) => {
       const { namespace, name, record, key } = await load(req);
-      if (!record) return notFound(res, namespace, name);
+      // Settings-file deliveries are listed by key: the log is there even if the announcement is not.
+      if (!record && namespace !== SETTINGS_NAMESPACE) return notFound(res, namespace, name);
       const page = await store.notificationDeliveries.list(key, pageOf(req));
       const items = await Promise.all(page.items.map(async (d) => presentDelivery(d, await store.notificationDeliveries.attempts(d.id))));
       res.json({ items, nextCursor: page.nextCursor });
@@ -129,6 +184,7 @@ export function createSubscriptionRouter(deps: SubscriptionRoutesDeps): express.
     '/v1/subscriptions/:name/test',
     route(async (req, res) => {
       const { namespace, name, record, key } = await load(req);
+      refuseSettings(namespace, 'to test the receiver, apply a Subscription with the same url in another namespace and test that.');
       if (!record) return notFound(res, namespace, name);
       const envelope: NotificationEnvelope = {
         id: `evt_test_${randomUUID()}`,
@@ -158,6 +214,7 @@ export function createSubscriptionRouter(deps: SubscriptionRoutesDeps): express.
     '/v1/subscriptions/:name/deliveries/:id/redeliver',
     route(async (req, res) => {
       const { namespace, name, record, key } = await load(req);
+      refuseSettings(namespace, 'redelivery needs the timeout and retry policy in the file, which only workers read.');
       if (!record) return notFound(res, namespace, name);
       const original = await store.notificationDeliveries.get(String(req.params.id));
       if (!original || original.subscriptionKey !== key) return sendError(res, 404, 'not_found', `Delivery ${String(req.params.id)} of subscription ${name} not found.`);

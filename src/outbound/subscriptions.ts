@@ -25,7 +25,9 @@ export interface ResolvedSubscription {
   spec: SubscriptionSpec;
 }
 
-export const SETTINGS_PREFIX = 'settings/';
+/** The API shows settings-file subscriptions, read-only, in this namespace; their status key is `settings/<name>`. */
+export const SETTINGS_NAMESPACE = 'settings';
+export const SETTINGS_PREFIX = `${SETTINGS_NAMESPACE}/`;
 export const DEFAULT_TIMEOUT_SECONDS = 10;
 export const DEFAULT_DISABLE_AFTER_FAILURES = 50;
 /**

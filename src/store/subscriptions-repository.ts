@@ -55,7 +55,12 @@ export function subscriptionKey(namespace: string, name: string): string {
 }
 
 export function createSubscriptionsRepository(db: Db): SubscriptionsRepository {
+  const reenable = async (key: string): Promise<boolean> => {
+    const result = await db.query(`UPDATE subscription_status SET consecutive_failures = 0, disabled_at = NULL, disabled_reason = NULL WHERE subscription_key = $1`, [key]);
+    return (result.rowCount ?? 0) > 0;
+  };
   return {
+    reenable,
     async apply(namespace, name, spec) {
       const result = await db.query<SubscriptionRow & { created: boolean }>(
         `INSERT INTO subscriptions AS s (namespace, name, spec) VALUES ($1, $2, $3::jsonb)
@@ -67,9 +72,7 @@ export function createSubscriptionsRepository(db: Db): SubscriptionsRepository {
         [namespace, name, JSON.stringify(spec)],
       );
       // Applying again is how an operator re-enables a subscription disabled by failures.
-      await db.query(`UPDATE subscription_status SET consecutive_failures = 0, disabled_at = NULL, disabled_reason = NULL WHERE subscription_key = $1`, [
-        subscriptionKey(namespace, name),
-      ]);
+      await reenable(subscriptionKey(namespace, name));
       const row = result.rows[0]!;
       return { subscription: toRecord(row), created: row.created };
     },
@@ -96,6 +99,16 @@ export function createSubscriptionsRepository(db: Db): SubscriptionsRepository {
     async status(key) {
       const result = await db.query<StatusRow>(`SELECT ${STATUS_COLUMNS} FROM subscription_status WHERE subscription_key = $1`, [key]);
       return result.rows[0] ? toStatus(result.rows[0]) : null;
+    },
+
+    async statuses(prefix) {
+      const result = await db.query<StatusRow>(`SELECT ${STATUS_COLUMNS} FROM subscription_status WHERE starts_with(subscription_key, $1) ORDER BY subscription_key`, [prefix]);
+      return result.rows.map(toStatus);
+    },
+
+    async register(keys) {
+      if (keys.length === 0) return;
+      await db.query('INSERT INTO subscription_status (subscription_key) SELECT unnest($1::text[]) ON CONFLICT (subscription_key) DO NOTHING', [keys]);
     },
 
     async disabledKeys() {

@@ -176,6 +176,12 @@ export interface SubscriptionsRepository {
   list(namespace?: string): Promise<SubscriptionRecord[]>;
   delete(namespace: string, name: string): Promise<boolean>;
   status(key: string): Promise<SubscriptionStatusRecord | null>;
+  /** The statuses whose key starts with `prefix` (`settings/`: the settings-file subscriptions workers know). */
+  statuses(prefix: string): Promise<SubscriptionStatusRecord[]>;
+  /** Creates empty statuses for these keys where none exist (workers announce their settings-file subscriptions). */
+  register(keys: readonly string[]): Promise<void>;
+  /** Clears a disabled state and the failure count; false when the key has no status. */
+  reenable(key: string): Promise<boolean>;
   /** Keys of the subscriptions disabled by failures. */
   disabledKeys(): Promise<Set<string>>;
   /** A delivery succeeded: the consecutive-failure count starts again at 0. */

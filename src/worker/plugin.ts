@@ -35,9 +35,10 @@ export class TempohookPlugin extends SimplePlugin {
     const logger = options.logger ?? createLogger({ base: { component: 'tempohook-plugin' } });
     const store = createPluginStore({ ...options, logger });
     const subscriptionsFile = options.subscriptionsFile ?? process.env.TEMPOHOOK_SUBSCRIPTIONS_FILE;
+    const settings = subscriptionsFile ? loadSubscriptionsFile(subscriptionsFile) : [];
     const notificationActivities = createNotificationActivities({
       store: () => store.getIfConfigured(),
-      settings: subscriptionsFile ? loadSubscriptionsFile(subscriptionsFile) : [],
+      settings,
       guard: createOutboundGuard(options.outboundAllow ?? process.env.TEMPOHOOK_OUTBOUND_ALLOW),
       logger,
     });
@@ -50,7 +51,16 @@ export class TempohookPlugin extends SimplePlugin {
         // Absolute paths, so the bundler resolves them wherever the package is installed.
         workflowModules: [require.resolve('../workflows/interceptors'), require.resolve('../workflows/notification-interceptors')],
       },
-      runContext: (next) => next().finally(() => store.close()),
+      runContext: (next) => {
+        // The ingress never reads the settings file: announcing its entries makes them visible in the API before their first delivery.
+        if (settings.length > 0) {
+          void store
+            .getIfConfigured()
+            .then((s) => s?.subscriptions.register(settings.map((sub) => sub.key)))
+            .catch((err: unknown) => logger.warn('could not announce the settings-file subscriptions', { error: (err as Error).message }));
+        }
+        return next().finally(() => store.close());
+      },
     });
   }
 }

@@ -6,20 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { deliverEventWorkflowId } from '../../src/activities/notifications';
-import { startNotificationFixture, type NotificationFixture } from '../support/notifications';
+import { eventually, startNotificationFixture, type NotificationFixture } from '../support/notifications';
 import { startReceiver, type ReceivedRequest, type TestReceiver } from '../support/receiver';
 
 const FAST_RETRY = { initialInterval: '1s', backoffCoefficient: 1.5, maximumInterval: '3s', maximumAttempts: 100 };
-
-async function eventually<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('delivery retries', () => {
   let fx: NotificationFixture;

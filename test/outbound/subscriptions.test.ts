@@ -11,27 +11,46 @@ import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { RUN_SUBSCRIPTIONS_MEMO_KEY } from '../../src/workflows/notification-definitions';
 import { secretBody } from '../support/ingress';
-import { startNotificationFixture, WHSEC, type NotificationFixture } from '../support/notifications';
+import { eventually, startNotificationFixture, WHSEC, type NotificationFixture } from '../support/notifications';
 import { startReceiver, type ReceivedRequest, type TestReceiver } from '../support/receiver';
 
 describe('subscriptions', () => {
   let fx: NotificationFixture;
   let shared: TestReceiver;
   let other: TestReceiver;
+  let rejecting: TestReceiver;
   let settingsDir: string;
 
   before(async () => {
     shared = await startReceiver();
     other = await startReceiver();
+    rejecting = await startReceiver();
+    rejecting.respond = () => ({ status: 410, body: 'gone' });
     settingsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tempohook-subs-'));
     const file = path.join(settingsDir, 'subscriptions.yaml');
     process.env.TEMPOHOOK_TEST_SHARED_URL = shared.url;
-    fs.writeFileSync(file, ['subscriptions:', '  - name: everything', '    url: "${TEMPOHOOK_TEST_SHARED_URL}"', '    events: ["*"]', '    headers: { X-From: settings }', ''].join('\n'));
+    process.env.TEMPOHOOK_TEST_REJECTING_URL = rejecting.url;
+    fs.writeFileSync(
+      file,
+      [
+        'subscriptions:',
+        '  - name: everything',
+        '    url: "${TEMPOHOOK_TEST_SHARED_URL}"',
+        '    events: ["*"]',
+        '    headers: { X-From: settings }',
+        '  - name: rejected',
+        '    url: "${TEMPOHOOK_TEST_REJECTING_URL}"',
+        '    events: [workflow.completed]',
+        '    disableAfterFailures: 1',
+        '',
+      ].join('\n'),
+    );
     fx = await startNotificationFixture({ subscriptionsFile: file });
   });
   after(async () => {
     await shared.close();
     await other.close();
+    await rejecting.close();
     await fx.close();
     fs.rmSync(settingsDir, { recursive: true, force: true });
   });
@@ -122,6 +141,60 @@ describe('subscriptions', () => {
     assert.equal(items[0].attempts, 1, 'a refused address is final');
     assert.match(items[0].attemptLog[0].error, /loopback/);
     await fx.ingress.api('DELETE', '/v1/subscriptions/private');
+  });
+
+  test('settings-file subscriptions show read-only in namespace settings: status, disabling, deliveries, re-enabling', async () => {
+    const settingsView = async (name: string) => (await fx.ingress.api('GET', `/v1/subscriptions/${name}?namespace=settings`)).body;
+    // Workers announce the file's entries when they start, before any delivery.
+    const listed = await eventually(async () => {
+      const { items } = (await fx.ingress.api('GET', '/v1/subscriptions?namespace=settings')).body;
+      return items.length === 2 ? items : undefined;
+    }, 'both settings-file subscriptions announced');
+    assert.deepEqual(listed.map((s: any) => [s.metadata.namespace, s.metadata.name, s.metadata.source, s.spec]), [
+      ['settings', 'everything', 'settings', null],
+      ['settings', 'rejected', 'settings', null],
+    ]);
+
+    const handle = await fx.temporal.client.workflow.start('threeSteps', { taskQueue: fx.taskQueue, workflowId: `settings-${Date.now()}`, args: [{ name: 's' }] });
+    await handle.result();
+    const disabled = await eventually(async () => {
+      const view = await settingsView('rejected');
+      return view.status.state === 'disabled' ? view : undefined;
+    }, 'the settings-file subscription disabled');
+    assert.match(disabled.status.disabledReason, /disabled after 1 consecutive failed deliver/);
+    assert.ok(disabled.status.deliveriesFailed >= 1);
+    const all = (await fx.ingress.api('GET', '/v1/subscriptions')).body.items;
+    assert.ok(all.some((s: any) => s.metadata.namespace === 'settings' && s.metadata.name === 'rejected' && s.status.state === 'disabled'), 'the unfiltered list shows it too');
+
+    const log = (await fx.ingress.api('GET', '/v1/subscriptions/rejected/deliveries?namespace=settings')).body.items;
+    assert.ok(log.every((d: any) => d.eventType === 'workflow.completed' && d.status === 'failed'));
+    // Those in flight when it was disabled stop without an attempt; the others got the 410.
+    const tried = log.filter((d: any) => d.attempts > 0);
+    assert.ok(tried.length >= 1);
+    assert.ok(tried.every((d: any) => d.attemptLog[0].httpStatus === 410 && d.attemptLog[0].responseBody === 'gone'), JSON.stringify(log));
+
+    for (const [method, path] of [
+      ['PUT', '/v1/subscriptions/rejected?namespace=settings'],
+      ['DELETE', '/v1/subscriptions/rejected?namespace=settings'],
+      ['POST', '/v1/subscriptions/rejected/test?namespace=settings'],
+      ['POST', `/v1/subscriptions/rejected/deliveries/${log[0].id}/redeliver?namespace=settings`],
+    ] as const) {
+      const res = await fx.ingress.api(method, path, method === 'PUT' ? { apiVersion: 'tempohook.dev/v1', kind: 'Subscription', spec: { url: rejecting.url } } : undefined);
+      assert.equal(res.status, 400, `${method} ${path}`);
+      assert.equal(res.body.error.code, 'settings_read_only');
+      assert.match(res.body.error.message, /TEMPOHOOK_SUBSCRIPTIONS_FILE/);
+    }
+    const unknown = await fx.ingress.api('GET', '/v1/subscriptions/not-in-file?namespace=settings');
+    assert.equal(unknown.status, 404);
+    assert.match(unknown.body.error.message, /announce/);
+
+    rejecting.respond = () => ({ status: 200 });
+    const enabled = (await fx.ingress.api('POST', '/v1/subscriptions/rejected/enable?namespace=settings')).body;
+    assert.equal(enabled.status.state, 'active');
+    assert.equal(enabled.status.consecutiveFailures, 0);
+    const after = await fx.temporal.client.workflow.start('threeSteps', { taskQueue: fx.taskQueue, workflowId: `settings-again-${Date.now()}`, args: [{ name: 's2' }] });
+    await after.result();
+    await rejecting.waitFor((rs) => rs.some(forRun(after.firstExecutionRunId)));
   });
 
   test('invalid subscriptions are refused with what to fix', async () => {

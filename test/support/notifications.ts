@@ -22,7 +22,8 @@ export interface NotificationFixture {
 
 export const OUTBOUND_ALLOW = '127.0.0.1';
 
-export async function startNotificationFixture(options: { subscriptionsFile?: string } = {}): Promise<NotificationFixture> {
+/** `startWorker: false` leaves the task queue without a worker until `startWorker()`. */
+export async function startNotificationFixture(options: { subscriptionsFile?: string; startWorker?: boolean } = {}): Promise<NotificationFixture> {
   const store = await createTestStore();
   const temporal = await getTestTemporal();
   const ingress = await startTestIngress(store, temporal.client, { outboundAllow: OUTBOUND_ALLOW });
@@ -69,9 +70,20 @@ export async function startNotificationFixture(options: { subscriptionsFile?: st
       await store.dropSchema();
     },
   };
-  await fixture.startWorker();
+  if (options.startWorker !== false) await fixture.startWorker();
   return fixture;
 }
 
 /** A `whsec_` secret for Standard Webhooks tests. */
 export const WHSEC = `whsec_${Buffer.from('tempohook-test-signing-key-0123456789').toString('base64')}`;
+
+/** Polls `fn` until it returns a value, or fails after `timeoutMs` naming `what`. */
+export async function eventually<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

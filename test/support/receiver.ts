@@ -9,12 +9,18 @@ export interface ReceivedRequest {
   at: number;
 }
 
+export interface ReceiverAnswer {
+  status: number;
+  body?: string;
+  headers?: Record<string, string>;
+}
+
 export interface TestReceiver {
   url: string;
   port: number;
   requests: ReceivedRequest[];
-  /** What to answer; default 200 `ok`. */
-  respond: (req: ReceivedRequest) => { status: number; body?: string; headers?: Record<string, string> };
+  /** What to answer; default 200 `ok`. A promise holds the request open until it settles. */
+  respond: (req: ReceivedRequest) => ReceiverAnswer | Promise<ReceiverAnswer>;
   /** Resolves once `predicate` holds over the requests (polls), or rejects after `timeoutMs`. */
   waitFor(predicate: (requests: ReceivedRequest[]) => boolean, timeoutMs?: number): Promise<void>;
   /** Stops listening (the port stays reserved for `up`). */
@@ -58,9 +64,12 @@ export async function startReceiver(port = 0): Promise<TestReceiver> {
           }
           const record = { headers: req.headers, rawBody, body, at: Date.now() };
           receiver.requests.push(record);
-          const answer = receiver.respond(record);
-          res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
-          res.end(answer.body ?? '');
+          res.on('error', () => undefined); // a held request whose sender went away
+          void Promise.resolve(receiver.respond(record)).then((answer) => {
+            if (res.destroyed) return;
+            res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
+            res.end(answer.body ?? '');
+          });
         });
       });
       await new Promise<void>((resolve) => server!.listen(receiver.port, '127.0.0.1', () => resolve()));
