@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { TempohookError } from '../errors';
 import type { Db, DeliveriesRepository, DeliveryOutcome, DeliveryRecord } from './types';
+import { checkPageLimit, keysetPage } from './keyset-page';
 import { isUuid } from './webhooks-repository';
 
 interface DeliveryRow {
@@ -23,8 +24,7 @@ interface DeliveryRow {
 
 const COLUMNS = 'id, webhook_id, event_id, source_event, received_at, http_status, outcome, reason, workflow_id, run_id, duplicate_of';
 
-/** Largest page `list` returns. */
-export const MAX_PAGE_SIZE = 500;
+export { MAX_PAGE_SIZE } from './keyset-page';
 
 /** Longest `reason` kept. */
 const MAX_REASON_LENGTH = 1000;
@@ -130,28 +130,20 @@ export function createDeliveriesRepository(db: Db): DeliveriesRepository {
     },
 
     async list(webhookId, page) {
-      const limit = page.limit;
-      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-        throw new TempohookError('invalid_argument', `limit must be an integer from 1 to ${MAX_PAGE_SIZE}, not ${limit}.`, 400);
+      if (!isUuid(webhookId)) {
+        checkPageLimit(page.limit);
+        return { items: [], nextCursor: null };
       }
-      if (!isUuid(webhookId)) return { items: [], nextCursor: null };
-      const after = page.cursor ? decodeCursor(page.cursor) : null;
-      const rows = after
-        ? await db.query<DeliveryRow & { cursor_at: string }>(
-            `SELECT ${COLUMNS}, ${CURSOR_AT} FROM deliveries
-             WHERE webhook_id = $1 AND (received_at, id) < ($2::timestamptz, $3::uuid)
-             ORDER BY received_at DESC, id DESC LIMIT $4`,
-            [webhookId, after.receivedAt, after.id, limit + 1],
-          )
-        : await db.query<DeliveryRow & { cursor_at: string }>(
-            `SELECT ${COLUMNS}, ${CURSOR_AT} FROM deliveries WHERE webhook_id = $1
-             ORDER BY received_at DESC, id DESC LIMIT $2`,
-            [webhookId, limit + 1],
-          );
-      const pageRows = rows.rows.slice(0, limit);
-      const last = pageRows[pageRows.length - 1];
-      const nextCursor = rows.rows.length > limit && last ? encodeCursor({ receivedAt: last.cursor_at, id: last.id }) : null;
-      return { items: pageRows.map(toRecord), nextCursor };
+      const { rows, nextCursor } = await keysetPage<DeliveryRow>(db, {
+        table: 'deliveries',
+        columns: COLUMNS,
+        timeColumn: 'received_at',
+        where: 'webhook_id = $1',
+        params: [webhookId],
+        order: 'newest first',
+        page,
+      });
+      return { items: rows.map(toRecord), nextCursor };
     },
 
     async purgeExpired(now) {
@@ -159,31 +151,4 @@ export function createDeliveriesRepository(db: Db): DeliveriesRepository {
       return result.rowCount ?? 0;
     },
   };
-}
-
-// The exact stored instant (microseconds, UTC): a JS Date would round it to milliseconds.
-const CURSOR_AT = `to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
-
-export interface Cursor {
-  receivedAt: string;
-  id: string;
-}
-
-export function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify([cursor.receivedAt, cursor.id]), 'utf8').toString('base64url');
-}
-
-export function decodeCursor(text: string): Cursor {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2) {
-      const [receivedAt, id] = value as unknown[];
-      if (typeof receivedAt === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(receivedAt) && typeof id === 'string' && isUuid(id)) {
-        return { receivedAt, id };
-      }
-    }
-  } catch {
-    // reported below
-  }
-  throw new TempohookError('invalid_cursor', 'The cursor is not one this API returned; start again without it.', 400);
 }

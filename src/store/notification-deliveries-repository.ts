@@ -2,8 +2,7 @@
  * The outbound delivery log: one `notification_deliveries` row per (event, subscription), with
  * the envelope kept for redelivery, and one `notification_attempts` row per HTTP attempt.
  */
-import { TempohookError } from '../errors';
-import { decodeCursor, encodeCursor, MAX_PAGE_SIZE } from './deliveries-repository';
+import { keysetPage } from './keyset-page';
 import type { Db, NotificationAttemptRecord, NotificationDeliveriesRepository, NotificationDeliveryRecord, NotificationDeliveryStatus } from './types';
 import { isUuid } from './webhooks-repository';
 
@@ -31,7 +30,6 @@ interface AttemptRow {
 }
 
 const COLUMNS = 'id, subscription_key, event_id, event_type, envelope, status, attempts, last_http_status, last_error, created_at, updated_at';
-const CURSOR_AT = `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
 const MAX_ERROR_LENGTH = 1000;
 
 function toRecord(row: DeliveryRow): NotificationDeliveryRecord {
@@ -106,26 +104,16 @@ export function createNotificationDeliveriesRepository(db: Db): NotificationDeli
     },
 
     async list(subscriptionKey, page) {
-      const limit = page.limit;
-      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-        throw new TempohookError('invalid_argument', `limit must be an integer from 1 to ${MAX_PAGE_SIZE}, not ${limit}.`, 400);
-      }
-      const after = page.cursor ? decodeCursor(page.cursor) : null;
-      const rows = after
-        ? await db.query<DeliveryRow & { cursor_at: string }>(
-            `SELECT ${COLUMNS}, ${CURSOR_AT} FROM notification_deliveries
-             WHERE subscription_key = $1 AND (created_at, id) < ($2::timestamptz, $3::uuid)
-             ORDER BY created_at DESC, id DESC LIMIT $4`,
-            [subscriptionKey, after.receivedAt, after.id, limit + 1],
-          )
-        : await db.query<DeliveryRow & { cursor_at: string }>(
-            `SELECT ${COLUMNS}, ${CURSOR_AT} FROM notification_deliveries WHERE subscription_key = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
-            [subscriptionKey, limit + 1],
-          );
-      const pageRows = rows.rows.slice(0, limit);
-      const last = pageRows[pageRows.length - 1];
-      const nextCursor = rows.rows.length > limit && last ? encodeCursor({ receivedAt: last.cursor_at, id: last.id }) : null;
-      return { items: pageRows.map(toRecord), nextCursor };
+      const { rows, nextCursor } = await keysetPage<DeliveryRow>(db, {
+        table: 'notification_deliveries',
+        columns: COLUMNS,
+        timeColumn: 'created_at',
+        where: 'subscription_key = $1',
+        params: [subscriptionKey],
+        order: 'newest first',
+        page,
+      });
+      return { items: rows.map(toRecord), nextCursor };
     },
   };
 }

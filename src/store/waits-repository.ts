@@ -12,9 +12,9 @@
  *   before matching: either the registration sees the payload, or the delivery sees the wait.
  */
 import type { PoolClient } from 'pg';
-import { TempohookError } from '../errors';
 import type { WebhookDelivery } from '../workflows/definitions';
 import type { CompiledMatch, MatchPath, PathSet } from '../waits/match';
+import { keysetPage } from './keyset-page';
 import { withTransaction } from './pool';
 import type { Db } from './types';
 import { isUuid } from './webhooks-repository';
@@ -358,16 +358,16 @@ export function createWaitsRepository(db: Db): WaitsRepository {
 
     async listOpen(webhookId, page) {
       if (!isUuid(webhookId)) return { items: [], nextCursor: null };
-      const after = page.after ? decodeCursor(page.after) : null;
-      const result = await db.query<WaitRow & { cursor_at: string }>(
-        `SELECT ${WAIT_COLUMNS}, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at FROM waits
-         WHERE webhook_id = $1 AND ${LIVE} AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
-         ORDER BY created_at, id LIMIT $4`,
-        [webhookId, after?.at ?? null, after?.id ?? null, page.limit + 1],
-      );
-      const rows = result.rows.slice(0, page.limit);
-      const last = rows[rows.length - 1];
-      return { items: rows.map(toWait), nextCursor: result.rows.length > page.limit && last ? encodeCursor(last.cursor_at, last.id) : null };
+      const { rows, nextCursor } = await keysetPage<WaitRow>(db, {
+        table: 'waits',
+        columns: WAIT_COLUMNS,
+        timeColumn: 'created_at',
+        where: `webhook_id = $1 AND ${LIVE}`,
+        params: [webhookId],
+        order: 'oldest first',
+        page: { limit: page.limit, cursor: page.after },
+      });
+      return { items: rows.map(toWait), nextCursor };
     },
 
     async liveNotCheckedSince(temporalNamespace, before, limit) {
@@ -401,16 +401,3 @@ export function createWaitsRepository(db: Db): WaitsRepository {
   };
 }
 
-function encodeCursor(at: string, id: string): string {
-  return Buffer.from(JSON.stringify([at, id]), 'utf8').toString('base64url');
-}
-
-function decodeCursor(text: string): { at: string; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as [unknown, unknown];
-    if (typeof at === 'string' && !Number.isNaN(Date.parse(at)) && typeof id === 'string' && isUuid(id)) return { at, id };
-  } catch {
-    // reported below
-  }
-  throw new TempohookError('invalid_cursor', 'The cursor is not one this API returned; start again without it.', 400);
-}
