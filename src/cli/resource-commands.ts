@@ -463,9 +463,12 @@ function describeSecret(secret: SecretView): string {
   return rows.map(([label, value]) => `${`${label}:`.padEnd(11)}${value}\n`).join('');
 }
 
-/** A paged list of one webhook's records (`get deliveries`, `get waits`) and how to print it. */
-interface WebhookListing<T> {
-  target: 'deliveries' | 'waits';
+/** A paged list of one resource's records (`get deliveries`, `get waits`, `get subscription-deliveries`) and how to print it. */
+interface PagedListing<T> {
+  target: 'deliveries' | 'waits' | 'subscription-deliveries';
+  /** Whose records they are, and the API path of the list. */
+  owner: 'webhook' | 'subscription';
+  path: (name: string) => string;
   /** `No deliveries yet` / `No open waits`. */
   empty: string;
   headers: string[];
@@ -473,8 +476,10 @@ interface WebhookListing<T> {
   maxWidths: Record<string, number>;
 }
 
-const DELIVERIES: WebhookListing<DeliveryView> = {
+const DELIVERIES: PagedListing<DeliveryView> = {
   target: 'deliveries',
+  owner: 'webhook',
+  path: (name) => `/v1/webhooks/${encodeURIComponent(name)}/deliveries`,
   empty: 'No deliveries',
   headers: ['RECEIVED', 'EVENT-ID', 'STATUS', 'OUTCOME', 'WORKFLOW-ID', 'REASON'],
   row: (d) => [shortTime(d.receivedAt), d.eventId, d.httpStatus, d.outcome, d.workflowId, d.reason],
@@ -483,27 +488,29 @@ const DELIVERIES: WebhookListing<DeliveryView> = {
 
 const matchText = (w: WaitView) => [...Object.entries(w.match).map(([path, value]) => `${path}=${JSON.stringify(value)}`), ...(w.if ? [`if ${w.if}`] : [])].join(' ') || '(any delivery)';
 
-const WAITS: WebhookListing<WaitView> = {
+const WAITS: PagedListing<WaitView> = {
   target: 'waits',
+  owner: 'webhook',
+  path: (name) => `/v1/webhooks/${encodeURIComponent(name)}/waits`,
   empty: 'No open waits',
   headers: ['CREATED', 'WORKFLOW-ID', 'WORKFLOW-TYPE', 'STATE', 'MATCH', 'TIMEOUT', 'WAIT-ID'],
   row: (w) => [shortTime(w.createdAt), w.workflowId, w.workflowType, w.state, matchText(w), shortTime(w.timeoutAt) ?? 'none', w.waitId],
   maxWidths: { 'WORKFLOW-ID': 60, MATCH: 80 },
 };
 
-/** `get deliveries NAME` and `get waits NAME`: one page, and the command for the next. */
-async function printWebhookListing<T>(
+/** `get deliveries|waits|subscription-deliveries NAME`: one page, and the command for the next. */
+async function printPagedListing<T>(
   ctx: CliContext,
   api: ApiClient,
-  listing: WebhookListing<T>,
+  listing: PagedListing<T>,
   page: { name: string; namespace: string | undefined; limit: number | undefined; cursor: string | undefined; format: OutputFormat },
 ): Promise<number> {
   const { name, namespace, limit, cursor, format } = page;
   const ns = namespace ?? DEFAULT_NAMESPACE;
-  const { body } = await api.request<{ items: T[]; nextCursor: string | null }>('GET', `/v1/webhooks/${encodeURIComponent(name)}/${listing.target}`, { query: { namespace: ns, limit, cursor } });
+  const { body } = await api.request<{ items: T[]; nextCursor: string | null }>('GET', listing.path(name), { query: { namespace: ns, limit, cursor } });
   if (format !== 'table') return printStructured(ctx, body, format);
   if (body.items.length === 0) {
-    ctx.stderr(`${listing.empty} ${cursor ? 'after this cursor' : 'yet'} for webhook ${ns}/${name}.\n`);
+    ctx.stderr(`${listing.empty} ${cursor ? 'after this cursor' : 'yet'} for ${listing.owner} ${ns}/${name}.\n`);
     return 0;
   }
   ctx.stdout(formatTable(listing.headers, body.items.map(listing.row), { maxWidths: listing.maxWidths }));
@@ -536,19 +543,18 @@ export async function getCommand(argv: string[], ctx: CliContext = createCliCont
     const format = outputFormat(values.output, 'get');
     const namespace = namespaceFlag(values.namespace);
     const limit = parseLimit(values.limit);
-    const listing = target === 'deliveries' ? DELIVERIES : target === 'waits' ? WAITS : undefined;
-    if ((limit !== undefined || values.cursor !== undefined) && !listing && target !== 'subscription-deliveries') {
+    const listing = target === 'deliveries' ? DELIVERIES : target === 'waits' ? WAITS : target === 'subscription-deliveries' ? SUBSCRIPTION_DELIVERIES : undefined;
+    if ((limit !== undefined || values.cursor !== undefined) && !listing) {
       throw new TempohookError('usage', '--limit and --cursor apply to `get deliveries`, `get waits` and `get subscription-deliveries` only.', 400);
     }
     const api = await createApiClient(ctx);
 
     if (listing) {
-      if (!name) throw new TempohookError('usage', `get ${listing.target} needs the webhook NAME.`, 400);
-      return printWebhookListing(ctx, api, listing as WebhookListing<unknown>, { name, namespace, limit, cursor: values.cursor, format });
+      if (!name) throw new TempohookError('usage', `get ${listing.target} needs the ${listing.owner} NAME.`, 400);
+      return printPagedListing(ctx, api, listing as PagedListing<unknown>, { name, namespace, limit, cursor: values.cursor, format });
     }
 
     if (target === 'subscription') return printSubscriptions(ctx, api, name, namespace, format);
-    if (target === 'subscription-deliveries') return printSubscriptionDeliveries(ctx, api, { name, namespace, limit, cursor: values.cursor }, format);
 
     const plural = target === 'webhook' ? 'webhooks' : 'secrets';
     if (name) {
@@ -637,37 +643,16 @@ interface SubscriptionDeliveryView {
   workflow: { id: string } | null;
 }
 
-/** `get subscription-deliveries NAME`: one page of a subscription's delivery log, newest first. */
-async function printSubscriptionDeliveries(
-  ctx: CliContext,
-  api: ApiClient,
-  page: { name: string | undefined; namespace: string | undefined; limit: number | undefined; cursor: string | undefined },
-  format: OutputFormat,
-): Promise<number> {
-  const { name, namespace, limit, cursor } = page;
-  if (!name) throw new TempohookError('usage', 'get subscription-deliveries needs the subscription NAME.', 400);
-  const ns = namespace ?? DEFAULT_NAMESPACE;
-  const { body } = await api.request<{ items: SubscriptionDeliveryView[]; nextCursor: string | null }>('GET', `/v1/subscriptions/${encodeURIComponent(name)}/deliveries`, {
-    query: { namespace: ns, limit, cursor },
-  });
-  if (format !== 'table') return printStructured(ctx, body, format);
-  if (body.items.length === 0) {
-    ctx.stderr(`No deliveries ${cursor ? 'after this cursor' : 'yet'} for subscription ${ns}/${name}.\n`);
-    return 0;
-  }
-  ctx.stdout(
-    formatTable(
-      ['CREATED', 'EVENT-TYPE', 'EVENT-ID', 'STATUS', 'ATTEMPTS', 'HTTP', 'WORKFLOW-ID', 'LAST-ERROR', 'DELIVERY-ID'],
-      body.items.map((d) => [shortTime(d.createdAt), d.eventType, d.eventId, d.status, d.attempts, d.lastHttpStatus, d.workflow?.id ?? null, d.lastError, d.id]),
-      { maxWidths: { 'EVENT-ID': 60, 'WORKFLOW-ID': 60, 'LAST-ERROR': 60 } },
-    ),
-  );
-  if (body.nextCursor) {
-    const again = [`tempohook get subscription-deliveries ${name}`, ...(namespace ? [`-n ${namespace}`] : []), ...(limit ? [`--limit ${limit}`] : []), `--cursor ${body.nextCursor}`];
-    ctx.stdout(`\nMore: ${again.join(' ')}\n`);
-  }
-  return 0;
-}
+/** `get subscription-deliveries NAME`: a subscription's delivery log, newest first. */
+const SUBSCRIPTION_DELIVERIES: PagedListing<SubscriptionDeliveryView> = {
+  target: 'subscription-deliveries',
+  owner: 'subscription',
+  path: (name) => `/v1/subscriptions/${encodeURIComponent(name)}/deliveries`,
+  empty: 'No deliveries',
+  headers: ['CREATED', 'EVENT-TYPE', 'EVENT-ID', 'STATUS', 'ATTEMPTS', 'HTTP', 'WORKFLOW-ID', 'LAST-ERROR', 'DELIVERY-ID'],
+  row: (d) => [shortTime(d.createdAt), d.eventType, d.eventId, d.status, d.attempts, d.lastHttpStatus, d.workflow?.id ?? null, d.lastError, d.id],
+  maxWidths: { 'EVENT-ID': 60, 'WORKFLOW-ID': 60, 'LAST-ERROR': 60 },
+};
 
 // ---------------------------------------------------------------------------------------------
 // delete
