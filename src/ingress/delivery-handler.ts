@@ -1,6 +1,7 @@
 /**
- * `POST /v1/webhook-deliveries/{endpointId}`: resolve → raw body → verify → handshake →
- * event id → dedup reserve → start and/or signal waiting runs (spec.signal, src/waits) → record.
+ * `POST /v1/webhook-deliveries/{endpointId}`: resolve → raw body → handshake (signed, conditions
+ * hold) → verify → conditions → rate limit → event id → filters → dedup reserve → start and/or
+ * signal waiting runs (spec.signal, src/waits) → record.
  * A 202 means Temporal durably accepted the start and the signals;
  * when Temporal or the store is unreachable the answer is 503 with Retry-After and the dedup
  * reservation is released, so the provider's retry succeeds later.
