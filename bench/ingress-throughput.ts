@@ -27,7 +27,12 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** Runs `task(i)` `count` times with `concurrency` workers; measures each call. */
-export async function runConcurrent(label: string, count: number, concurrency: number, task: (i: number) => Promise<boolean>): Promise<ThroughputResult> {
+export async function runConcurrent(
+  label: string,
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<boolean>,
+): Promise<ThroughputResult> {
   const latencies: number[] = [];
   let next = 0;
   let failures = 0;
@@ -44,10 +49,23 @@ export async function runConcurrent(label: string, count: number, concurrency: n
   );
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { label, count, seconds, perSecond: count / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), failures };
+  return {
+    label,
+    count,
+    seconds,
+    perSecond: count / seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    failures,
+  };
 }
 
-export async function benchIngressThroughput(input: { store: Store; client: Client; count: number; concurrency: number }): Promise<{ baseline: ThroughputResult; ingress: ThroughputResult }> {
+export async function benchIngressThroughput(input: {
+  store: Store;
+  client: Client;
+  count: number;
+  concurrency: number;
+}): Promise<{ baseline: ThroughputResult; ingress: ThroughputResult }> {
   const { store, client, count, concurrency } = input;
   const taskQueue = `bench-${randomUUID()}`;
   const runTag = randomUUID().slice(0, 8);
@@ -56,7 +74,11 @@ export async function benchIngressThroughput(input: { store: Store; client: Clie
   await client.workflow.start('weeklyReport', { taskQueue, workflowId: `warm-${runTag}`, args: [{}] });
 
   const baseline = await runConcurrent('bare client.workflow.start', count, concurrency, async (i) => {
-    await client.workflow.start('weeklyReport', { taskQueue, workflowId: `bare-${runTag}-${i}`, args: [{ webhook_payload: { i } }] });
+    await client.workflow.start('weeklyReport', {
+      taskQueue,
+      workflowId: `bare-${runTag}-${i}`,
+      args: [{ webhook_payload: { i } }],
+    });
     return true;
   });
 
@@ -87,7 +109,9 @@ export async function benchIngressThroughput(input: { store: Store; client: Clie
       return res.status === 202;
     };
     await send(`warm-${runTag}`);
-    const ingress = await runConcurrent('ingress (verify + dedup + start)', count, concurrency, (i) => send(`evt-${runTag}-${i}`));
+    const ingress = await runConcurrent('ingress (verify + dedup + start)', count, concurrency, (i) =>
+      send(`evt-${runTag}-${i}`),
+    );
     return { baseline, ingress };
   } finally {
     await server.close();

@@ -7,7 +7,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, Worker, type NativeConnection, type WorkerPlugin } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Worker,
+  type NativeConnection,
+  type WorkerPlugin,
+} from '@temporalio/worker';
 import { silentLogger } from '../src/logger';
 import type { Store } from '../src/store/types';
 import { TempohookPlugin } from '../src/worker/plugin';
@@ -25,7 +31,11 @@ async function startReceiver(): Promise<{ url: string; received: () => number; c
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, received: () => count, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
+    received: () => count,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 /** A port nothing listens on: the "receiver down" case. */
@@ -50,17 +60,41 @@ export interface NotifyBenchResult {
   expected: number;
 }
 
-export async function benchNotifications(input: { store: Store; client: Client; connection: NativeConnection; namespace: string; count: number; concurrency: number }): Promise<NotifyBenchResult> {
+export async function benchNotifications(input: {
+  store: Store;
+  client: Client;
+  connection: NativeConnection;
+  namespace: string;
+  count: number;
+  concurrency: number;
+}): Promise<NotifyBenchResult> {
   const { store, client, connection, namespace, count, concurrency } = input;
   const logger = new DefaultLogger('WARN');
   const workflowsPath = require.resolve('./notify-workflows');
   const plugin = new TempohookPlugin({ store, outboundAllow: '127.0.0.1', logger: silentLogger });
-  const [plain, withPlugin] = await Promise.all([bundleWorkflowCode({ workflowsPath, logger }), bundleWorkflowCode({ workflowsPath, logger, plugins: [plugin] })]);
+  const [plain, withPlugin] = await Promise.all([
+    bundleWorkflowCode({ workflowsPath, logger }),
+    bundleWorkflowCode({ workflowsPath, logger, plugins: [plugin] }),
+  ]);
 
   // `settle` runs before the worker stops: deliveries run on the same worker, after the runs complete.
-  const measure = async (label: string, plugins: WorkerPlugin[], code: string, runs: number, parallel: number, settle?: () => Promise<void>) => {
+  const measure = async (
+    label: string,
+    plugins: WorkerPlugin[],
+    code: string,
+    runs: number,
+    parallel: number,
+    settle?: () => Promise<void>,
+  ) => {
     const taskQueue = `bench-notify-${randomUUID()}`;
-    const worker = await Worker.create({ connection, namespace, taskQueue, workflowBundle: { code }, activities, plugins });
+    const worker = await Worker.create({
+      connection,
+      namespace,
+      taskQueue,
+      workflowBundle: { code },
+      activities,
+      plugins,
+    });
     return worker.runUntil(async () => {
       await client.workflow.execute('benchThreeSteps', { taskQueue, workflowId: `warm-${taskQueue}` });
       const result = await runConcurrent(label, runs, parallel, async (i) => {
@@ -79,11 +113,19 @@ export async function benchNotifications(input: { store: Store; client: Client; 
   await store.subscriptions.apply('default', 'bench-all', { url: receiver.url, events: ['*'] });
   const expected = 5 * (count + 1);
   let drainSeconds = 0;
-  const on = await measure('on: 1 subscription, all events', [plugin], withPlugin.code, count, concurrency, async () => {
-    const finished = performance.now();
-    while (receiver.received() < expected && performance.now() - finished < 120_000) await new Promise((r) => setTimeout(r, 50));
-    drainSeconds = (performance.now() - finished) / 1000;
-  });
+  const on = await measure(
+    'on: 1 subscription, all events',
+    [plugin],
+    withPlugin.code,
+    count,
+    concurrency,
+    async () => {
+      const finished = performance.now();
+      while (receiver.received() < expected && performance.now() - finished < 120_000)
+        await new Promise((r) => setTimeout(r, 50));
+      drainSeconds = (performance.now() - finished) / 1000;
+    },
+  );
   const delivered = receiver.received();
   await store.subscriptions.delete('default', 'bench-all');
   await receiver.close();

@@ -22,19 +22,29 @@ function row(r: ThroughputResult): string {
   return `  ${r.label.padEnd(36)} ${r.perSecond.toFixed(0).padStart(7)}/s   p50 ${r.p50Ms.toFixed(1).padStart(6)} ms   p99 ${r.p99Ms.toFixed(1).padStart(6)} ms   ${r.count} in ${r.seconds.toFixed(2)} s${r.failures ? `   FAILURES ${r.failures}` : ''}`;
 }
 
-async function printNotifyBench(input: Pick<Parameters<typeof benchNotifications>[0], 'store' | 'client' | 'connection'>): Promise<void> {
+async function printNotifyBench(
+  input: Pick<Parameters<typeof benchNotifications>[0], 'store' | 'client' | 'connection'>,
+): Promise<void> {
   const runs = Number(process.env.BENCH_NOTIFY_RUNS ?? 300);
-  console.log(`\n# Lifecycle notifications: ${runs} runs of a 3-activity workflow, ${CONCURRENCY} concurrent, one worker; receiver on 127.0.0.1`);
+  console.log(
+    `\n# Lifecycle notifications: ${runs} runs of a 3-activity workflow, ${CONCURRENCY} concurrent, one worker; receiver on 127.0.0.1`,
+  );
   const notify = await benchNotifications({ ...input, namespace: 'default', count: runs, concurrency: CONCURRENCY });
   console.log(row(notify.off));
   console.log(row(notify.handOff));
   console.log(row(notify.on));
-  console.log(`  ratio hand-off only / off: ${(notify.handOff.perSecond / notify.off.perSecond).toFixed(2)}x throughput (the rest of on / off is the delivery workflows)`);
-  console.log(`  ratio on / off: ${(notify.on.perSecond / notify.off.perSecond).toFixed(2)}x throughput; ${notify.delivered}/${notify.expected} events (5 per run) delivered ${notify.drainSeconds.toFixed(1)} s after the last run completed`);
+  console.log(
+    `  ratio hand-off only / off: ${(notify.handOff.perSecond / notify.off.perSecond).toFixed(2)}x throughput (the rest of on / off is the delivery workflows)`,
+  );
+  console.log(
+    `  ratio on / off: ${(notify.on.perSecond / notify.off.perSecond).toFixed(2)}x throughput; ${notify.delivered}/${notify.expected} events (5 per run) delivered ${notify.drainSeconds.toFixed(1)} s after the last run completed`,
+  );
   console.log(row(notify.offLatency));
   console.log(row(notify.down));
   const added = (p: 'p50Ms' | 'p99Ms') => (notify.down[p] - notify.offLatency[p]).toFixed(1);
-  console.log(`  added completion latency with the receiver down: p50 ${added('p50Ms')} ms, p99 ${added('p99Ms')} ms (${(notify.down.p50Ms / notify.offLatency.p50Ms).toFixed(2)}x p50)`);
+  console.log(
+    `  added completion latency with the receiver down: p50 ${added('p50Ms')} ms, p99 ${added('p99Ms')} ms (${(notify.down.p50Ms / notify.offLatency.p50Ms).toFixed(2)}x p50)`,
+  );
 }
 
 async function printWaitsBench(deps: Parameters<typeof benchWaits>[0]) {
@@ -42,15 +52,21 @@ async function printWaitsBench(deps: Parameters<typeof benchWaits>[0]) {
   const waits = await benchWaits(deps);
   const base = waits.latency[0]!.result;
   for (const { result } of waits.latency) {
-    console.log(`${row(result)}   ratio p50 ${(result.p50Ms / base.p50Ms).toFixed(2)}x  p99 ${(result.p99Ms / base.p99Ms).toFixed(2)}x`);
+    console.log(
+      `${row(result)}   ratio p50 ${(result.p50Ms / base.p50Ms).toFixed(2)}x  p99 ${(result.p99Ms / base.p99Ms).toFixed(2)}x`,
+    );
   }
   const r = waits.resume;
   console.log(`\n# Waits: one delivery resuming ${r.workflows} waiting workflows`);
   console.log(`  registration of ${r.workflows} waits (start → all open): ${(r.registerMs / 1000).toFixed(2)} s`);
   console.log(`  delivery answered 202 (claim + ${r.workflows} signals):   ${(r.answerMs / 1000).toFixed(2)} s`);
   console.log(`  all ${r.workflows} workflows completed:               ${(r.allResumedMs / 1000).toFixed(2)} s`);
-  console.log(`  bare handle.signal loop, 32 at once:     ${(r.bareSignalsMs / 1000).toFixed(2)} s to signal, ${(r.bareAllResumedMs / 1000).toFixed(2)} s to all completed`);
-  console.log(`  ratio ingress / bare: ${(r.answerMs / r.bareSignalsMs).toFixed(2)}x to signal, ${(r.allResumedMs / r.bareAllResumedMs).toFixed(2)}x to all completed`);
+  console.log(
+    `  bare handle.signal loop, 32 at once:     ${(r.bareSignalsMs / 1000).toFixed(2)} s to signal, ${(r.bareAllResumedMs / 1000).toFixed(2)} s to all completed`,
+  );
+  console.log(
+    `  ratio ingress / bare: ${(r.answerMs / r.bareSignalsMs).toFixed(2)}x to signal, ${(r.allResumedMs / r.bareAllResumedMs).toFixed(2)}x to all completed`,
+  );
 }
 
 async function main() {
@@ -66,7 +82,11 @@ async function main() {
     const temporal = await connectTemporal({ address, namespace: 'default' });
     cleanups.push(() => temporal.connection.close());
     const schema = `bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-    const store = await createStore({ databaseUrl: process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test', schema, poolMax: 20 });
+    const store = await createStore({
+      databaseUrl: process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test',
+      schema,
+      poolMax: 20,
+    });
     cleanups.push(async () => {
       await store.db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await store.close();
@@ -85,24 +105,38 @@ async function main() {
       return opened;
     };
     if (runs('ingress')) {
-      console.log(`\n# Ingress throughput: ${DELIVERIES} deliveries, ${CONCURRENCY} concurrent senders, generic profile, ~0.5 KiB bodies`);
-      const { baseline, ingress } = await benchIngressThroughput({ store, client: temporal.client, count: DELIVERIES, concurrency: CONCURRENCY });
+      console.log(
+        `\n# Ingress throughput: ${DELIVERIES} deliveries, ${CONCURRENCY} concurrent senders, generic profile, ~0.5 KiB bodies`,
+      );
+      const { baseline, ingress } = await benchIngressThroughput({
+        store,
+        client: temporal.client,
+        count: DELIVERIES,
+        concurrency: CONCURRENCY,
+      });
       console.log(row(baseline));
       console.log(row(ingress));
-      console.log(`  ratio ingress / bare start: ${(ingress.perSecond / baseline.perSecond).toFixed(2)}x throughput, ${(ingress.p50Ms / baseline.p50Ms).toFixed(2)}x p50 latency`);
+      console.log(
+        `  ratio ingress / bare start: ${(ingress.perSecond / baseline.perSecond).toFixed(2)}x throughput, ${(ingress.p50Ms / baseline.p50Ms).toFixed(2)}x p50 latency`,
+      );
     }
     if (runs('verify')) {
       console.log("\n# Verification cost per delivery (ours vs the providers' own libraries)");
       await runVerifyBench();
     }
     if (runs('conditions')) {
-      console.log('\n# Custom conditions per delivery (ours vs the library call each wraps; the rate limit vs a bare round trip)');
+      console.log(
+        '\n# Custom conditions per delivery (ours vs the library call each wraps; the rate limit vs a bare round trip)',
+      );
       await runConditionsBench(store);
     }
-    if (runs('waits')) await printWaitsBench({ store, client: temporal.client, nativeConnection: await workerConnection() });
-    if (runs('notify')) await printNotifyBench({ store, client: temporal.client, connection: await workerConnection() });
+    if (runs('waits'))
+      await printWaitsBench({ store, client: temporal.client, nativeConnection: await workerConnection() });
+    if (runs('notify'))
+      await printNotifyBench({ store, client: temporal.client, connection: await workerConnection() });
   } finally {
-    for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => console.error('cleanup failed:', (err as Error).message));
+    for (const fn of cleanups.reverse())
+      await fn().catch((err: unknown) => console.error('cleanup failed:', (err as Error).message));
   }
 }
 

@@ -70,13 +70,20 @@ function benchCases(): Record<string, BenchCase> {
     },
     stripe: {
       secret: 'whsec_bench',
-      theirs: { library: 'stripe constructEvent', make: (req, body) => () => stripe.webhooks.constructEvent(body, req.headers['stripe-signature']!, 'whsec_bench') },
+      theirs: {
+        library: 'stripe constructEvent',
+        make: (req, body) => () =>
+          stripe.webhooks.constructEvent(body, req.headers['stripe-signature']!, 'whsec_bench'),
+      },
     },
     slack: {
       theirs: {
         library: '@slack/bolt isValidSlackRequest',
         make: (req, body) => {
-          const headers = { 'x-slack-signature': req.headers['x-slack-signature']!, 'x-slack-request-timestamp': Number(req.headers['x-slack-request-timestamp']) };
+          const headers = {
+            'x-slack-signature': req.headers['x-slack-signature']!,
+            'x-slack-request-timestamp': Number(req.headers['x-slack-request-timestamp']),
+          };
           return () => isValidSlackRequest({ signingSecret: SECRET, body, headers });
         },
       },
@@ -89,12 +96,20 @@ function benchCases(): Record<string, BenchCase> {
       theirs: {
         library: '@sendgrid/eventwebhook verifySignature',
         make: (req, body) => () =>
-          sendgrid.verifySignature(sendgridKey, body, req.headers['x-twilio-email-event-webhook-signature']!, req.headers['x-twilio-email-event-webhook-timestamp']!),
+          sendgrid.verifySignature(
+            sendgridKey,
+            body,
+            req.headers['x-twilio-email-event-webhook-signature']!,
+            req.headers['x-twilio-email-event-webhook-timestamp']!,
+          ),
       },
     },
     'standard-webhooks': {
       secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-      theirs: { library: 'standardwebhooks verify', make: (req, body) => () => standardWebhook.verify(body, req.headers as Record<string, string>) },
+      theirs: {
+        library: 'standardwebhooks verify',
+        make: (req, body) => () => standardWebhook.verify(body, req.headers as Record<string, string>),
+      },
     },
     twilio: {
       body: formBody,
@@ -103,7 +118,12 @@ function benchCases(): Record<string, BenchCase> {
         library: 'twilio validateRequest',
         // Their caller must parse the form body first (express.urlencoded); that is timed too.
         make: (req, body) => () =>
-          twilio.validateRequest(SECRET, req.headers['x-twilio-signature']!, req.url, Object.fromEntries(new URLSearchParams(body))),
+          twilio.validateRequest(
+            SECRET,
+            req.headers['x-twilio-signature']!,
+            req.url,
+            Object.fromEntries(new URLSearchParams(body)),
+          ),
       },
     },
     discord: {
@@ -111,7 +131,8 @@ function benchCases(): Record<string, BenchCase> {
       signingSecret: pem(ed.privateKey),
       theirs: {
         library: 'discord-interactions verifyKey',
-        make: (req, body) => () => verifyKey(body, req.headers['x-signature-ed25519']!, req.headers['x-signature-timestamp']!, edPublicHex),
+        make: (req, body) => () =>
+          verifyKey(body, req.headers['x-signature-ed25519']!, req.headers['x-signature-timestamp']!, edPublicHex),
       },
     },
     linear: { body: (n) => jsonBody(n, { webhookTimestamp: Date.now() }) },
@@ -143,7 +164,12 @@ function signedRequest(profile: Profile, c: BenchCase, body: string): InboundReq
   const rawBody = Buffer.from(body);
   const url = c.url ?? URL_BASE;
   const timestamp = Math.floor(Date.now() / 1000);
-  const headers = profile.sign(c.signingSecret ?? c.secret ?? SECRET, { rawBody, eventId: 'msg_bench', timestamp, url });
+  const headers = profile.sign(c.signingSecret ?? c.secret ?? SECRET, {
+    rawBody,
+    eventId: 'msg_bench',
+    timestamp,
+    url,
+  });
   return { rawBody, headers, url, receivedAt: new Date() };
 }
 

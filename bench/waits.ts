@@ -23,7 +23,14 @@ const UNRELATED_PATH_SETS = 9;
 
 export interface WaitsBenchResult {
   latency: Array<{ openWaits: number; result: ThroughputResult }>;
-  resume: { workflows: number; answerMs: number; allResumedMs: number; registerMs: number; bareSignalsMs: number; bareAllResumedMs: number };
+  resume: {
+    workflows: number;
+    answerMs: number;
+    allResumedMs: number;
+    registerMs: number;
+    bareSignalsMs: number;
+    bareAllResumedMs: number;
+  };
 }
 
 function signedHeaders(body: string, eventId: string): Record<string, string> {
@@ -37,10 +44,18 @@ function signedHeaders(body: string, eventId: string): Record<string, string> {
 }
 
 /** Inserts `count` open waits on `webhookId` that match nothing the bench sends (90% share the real path set). */
-async function insertUnrelatedWaits(store: Store, webhookId: string, realPathSet: string, count: number): Promise<void> {
+async function insertUnrelatedWaits(
+  store: Store,
+  webhookId: string,
+  realPathSet: string,
+  count: number,
+): Promise<void> {
   for (let k = 0; k < UNRELATED_PATH_SETS; k++) {
     const paths = JSON.stringify([{ in: 'payload', segments: [`field${k}`] }]);
-    await store.db.query(`INSERT INTO wait_path_sets (webhook_id, path_set, paths, last_used_at) VALUES ($1, md5($2), $3, now()) ON CONFLICT DO NOTHING`, [webhookId, `bench-${k}`, paths]);
+    await store.db.query(
+      `INSERT INTO wait_path_sets (webhook_id, path_set, paths, last_used_at) VALUES ($1, md5($2), $3, now()) ON CONFLICT DO NOTHING`,
+      [webhookId, `bench-${k}`, paths],
+    );
   }
   const batch = 50_000;
   for (let done = 0; done < count; done += batch) {
@@ -57,11 +72,19 @@ async function insertUnrelatedWaits(store: Store, webhookId: string, realPathSet
   await store.db.query('ANALYZE waits');
 }
 
-export async function benchWaits(input: { store: Store; client: Client; nativeConnection: NativeConnection }): Promise<WaitsBenchResult> {
+export async function benchWaits(input: {
+  store: Store;
+  client: Client;
+  nativeConnection: NativeConnection;
+}): Promise<WaitsBenchResult> {
   const { store, client } = input;
   const runTag = randomUUID().slice(0, 8);
   await store.secrets.put('default', 'bench-wait-secret', { value: SECRET });
-  const { webhook } = await store.webhooks.apply('default', `bench-waits-${runTag}`, { profile: 'generic', secretRef: { name: 'bench-wait-secret', key: 'value' }, signal: { enabled: true } });
+  const { webhook } = await store.webhooks.apply('default', `bench-waits-${runTag}`, {
+    profile: 'generic',
+    secretRef: { name: 'bench-wait-secret', key: 'value' },
+    signal: { enabled: true },
+  });
   const app = createApp({ store, client, logger: silentLogger, adminToken: 'bench-admin-token-0123456789' });
   const server = await listen(app, 0);
   const url = `${server.url}/v1/webhook-deliveries/${webhook.endpointId}`;
@@ -73,15 +96,30 @@ export async function benchWaits(input: { store: Store; client: Client; nativeCo
 
   try {
     // The matching wait of each delivery belongs to one running run (no worker: signals are accepted and queued).
-    const target = await client.workflow.start('waitOnce', { taskQueue: `bench-no-worker-${runTag}`, workflowId: `bench-target-${runTag}`, args: [{}] });
+    const target = await client.workflow.start('waitOnce', {
+      taskQueue: `bench-no-worker-${runTag}`,
+      workflowId: `bench-target-${runTag}`,
+      args: [{}],
+    });
     const realPathSet = compileMatch({ '$.order': 'x' }).pathSet;
-    await store.db.query(`INSERT INTO wait_path_sets (webhook_id, path_set, paths, last_used_at) VALUES ($1, $2, $3, now())`, [webhook.id, realPathSet.key, JSON.stringify(realPathSet.paths)]);
+    await store.db.query(
+      `INSERT INTO wait_path_sets (webhook_id, path_set, paths, last_used_at) VALUES ($1, $2, $3, now())`,
+      [webhook.id, realPathSet.key, JSON.stringify(realPathSet.paths)],
+    );
     const insertMatchingWait = async (order: string) => {
       const compiled = compileMatch({ '$.order': order });
       await store.db.query(
         `INSERT INTO waits (id, webhook_id, temporal_namespace, workflow_id, run_id, workflow_type, match, path_set, match_key, state, created_at, updated_at)
          VALUES ($1, $2, 'default', $3, $4, 'waitOnce', $5, $6, $7, 'open', now(), now())`,
-        [randomUUID(), webhook.id, target.workflowId, target.firstExecutionRunId, JSON.stringify({ '$.order': order }), compiled.pathSet.key, compiled.matchKey],
+        [
+          randomUUID(),
+          webhook.id,
+          target.workflowId,
+          target.firstExecutionRunId,
+          JSON.stringify({ '$.order': order }),
+          compiled.pathSet.key,
+          compiled.matchKey,
+        ],
       );
     };
 
@@ -94,10 +132,15 @@ export async function benchWaits(input: { store: Store; client: Client; nativeCo
       await send({ order: `warm-${openWaits}` });
       const orders = Array.from({ length: LATENCY_DELIVERIES }, (_, i) => `o-${openWaits}-${i}`);
       for (const order of orders) await insertMatchingWait(order);
-      const result = await runConcurrent(`1 matching wait, ${openWaits.toLocaleString('en')} unrelated open`, LATENCY_DELIVERIES, 1, async (i) => {
-        const res = await send({ order: orders[i] });
-        return res.status === 202 && res.body.signaled?.length === 1;
-      });
+      const result = await runConcurrent(
+        `1 matching wait, ${openWaits.toLocaleString('en')} unrelated open`,
+        LATENCY_DELIVERIES,
+        1,
+        async (i) => {
+          const res = await send({ order: orders[i] });
+          return res.status === 202 && res.body.signaled?.length === 1;
+        },
+      );
       latency.push({ openWaits, result });
     }
     await target.terminate('bench done');
@@ -118,7 +161,11 @@ export async function benchWaits(input: { store: Store; client: Client; nativeCo
       const registerBatch = async (batch: string) => {
         const handles = await Promise.all(
           Array.from({ length: RESUME_WORKFLOWS }, (_, i) =>
-            client.workflow.start('waitOnce', { taskQueue, workflowId: `bench-${batch}-${i}`, args: [{ webhook: webhook.name, options: { match: { '$.batch': batch }, timeout: '10 minutes' } }] }),
+            client.workflow.start('waitOnce', {
+              taskQueue,
+              workflowId: `bench-${batch}-${i}`,
+              args: [{ webhook: webhook.name, options: { match: { '$.batch': batch }, timeout: '10 minutes' } }],
+            }),
           ),
         );
         for (;;) {
@@ -138,23 +185,36 @@ export async function benchWaits(input: { store: Store; client: Client; nativeCo
       const t0 = performance.now();
       const res = await send({ batch: viaIngress });
       const answerMs = performance.now() - t0;
-      if (res.body.signaled?.length !== RESUME_WORKFLOWS) throw new Error(`signaled ${res.body.signaled?.length} of ${RESUME_WORKFLOWS}`);
+      if (res.body.signaled?.length !== RESUME_WORKFLOWS)
+        throw new Error(`signaled ${res.body.signaled?.length} of ${RESUME_WORKFLOWS}`);
       await Promise.all(ingressBatch.handles.map((h) => h.result()));
       const allResumedMs = performance.now() - t0;
 
       // Baseline: the same number of waiting runs resumed by a bare handle.signal loop at the ingress's concurrency.
       const bareBatch = await registerBatch(`bare-${runTag}`);
       const t1 = performance.now();
-      const delivery = { deliveryId: randomUUID(), eventId: 'bare', receivedAt: new Date().toISOString(), source: 'bench', payload: { batch: 'bare' }, headers: {} };
+      const delivery = {
+        deliveryId: randomUUID(),
+        eventId: 'bare',
+        receivedAt: new Date().toISOString(),
+        source: 'bench',
+        payload: { batch: 'bare' },
+        headers: {},
+      };
       await runConcurrent('bare handle.signal', RESUME_WORKFLOWS, 32, async (i) => {
         const wait = bareBatch.waits[i]!;
-        await client.workflow.getHandle(wait.workflow_id, wait.run_id).signal('tempohook.webhook', { waitId: wait.id, delivery });
+        await client.workflow
+          .getHandle(wait.workflow_id, wait.run_id)
+          .signal('tempohook.webhook', { waitId: wait.id, delivery });
         return true;
       });
       const bareSignalsMs = performance.now() - t1;
       await Promise.all(bareBatch.handles.map((h) => h.result()));
       const bareAllResumedMs = performance.now() - t1;
-      return { latency, resume: { workflows: RESUME_WORKFLOWS, answerMs, allResumedMs, registerMs, bareSignalsMs, bareAllResumedMs } };
+      return {
+        latency,
+        resume: { workflows: RESUME_WORKFLOWS, answerMs, allResumedMs, registerMs, bareSignalsMs, bareAllResumedMs },
+      };
     } finally {
       worker.shutdown();
       await running;

@@ -63,7 +63,8 @@ async function main(argv: string[]): Promise<number> {
     else void cleanup().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };
   const cleanup = async () => {
-    for (const fn of cleanups.splice(0).reverse()) await fn().catch((err: unknown) => say(`cleanup failed: ${(err as Error).message}`));
+    for (const fn of cleanups.splice(0).reverse())
+      await fn().catch((err: unknown) => say(`cleanup failed: ${(err as Error).message}`));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -104,7 +105,12 @@ async function main(argv: string[]): Promise<number> {
       const cli = await resolveTemporalCli({ logger: harnessLogger });
       say(`Temporal CLI ${cli.path} (${cli.source}) in ${Date.now() - cliStarted} ms`);
       const serverStarted = Date.now();
-      const server: DevServer = await startDevServer({ cliPath: cli.path, port: 0, headless: true, logger: harnessLogger });
+      const server: DevServer = await startDevServer({
+        cliPath: cli.path,
+        port: 0,
+        headless: true,
+        logger: harnessLogger,
+      });
       cleanups.push(() => server.stop());
       say(`Temporal dev server at ${server.address} in ${seconds(serverStarted)}`);
       env.TEMPORAL_ADDRESS = server.address;
@@ -119,10 +125,12 @@ async function main(argv: string[]): Promise<number> {
       env,
       stdio: 'inherit',
     });
-    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-      runner!.once('error', reject);
-      runner!.once('exit', (code, signal) => resolve({ code, signal }));
-    });
+    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+      (resolve, reject) => {
+        runner!.once('error', reject);
+        runner!.once('exit', (code, signal) => resolve({ code, signal }));
+      },
+    );
     if (interrupted) return interrupted === 'SIGINT' ? 130 : 143;
     return code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1);
   } catch (err) {

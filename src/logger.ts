@@ -18,14 +18,18 @@ function redact(fields: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, SECRET_KEYS.test(k) ? '[redacted]' : v]));
 }
 
-export function createLogger(options: { level?: LogLevel; base?: Record<string, unknown>; write?: (line: string) => void } = {}): Logger {
+export function createLogger(
+  options: { level?: LogLevel; base?: Record<string, unknown>; write?: (line: string) => void } = {},
+): Logger {
   const min = ORDER[options.level ?? 'info'];
   const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
   const base = options.base ?? {};
-  const log = (level: LogLevel) => (msg: string, fields: Record<string, unknown> = {}) => {
-    if (ORDER[level] < min) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...base, ...redact(fields) }));
-  };
+  const log =
+    (level: LogLevel) =>
+    (msg: string, fields: Record<string, unknown> = {}) => {
+      if (ORDER[level] < min) return;
+      write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...base, ...redact(fields) }));
+    };
   return {
     debug: log('debug'),
     info: log('info'),

@@ -14,16 +14,19 @@ const composeText = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
 
 /** Compose's own `${VAR:-default}` / `${VAR:?message}` / `${VAR}` substitution, with `env`. */
 function interpolate(text: string, env: Record<string, string>): string {
-  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}/g, (match, name: string | undefined, op: string | undefined, arg: string | undefined) => {
-    if (match === '$$') return '$';
-    const value = env[name!];
-    if (op?.endsWith('-')) return value || arg!;
-    if (op?.endsWith('?')) {
-      if (!value) throw new Error(`${name}: ${arg}`);
-      return value;
-    }
-    return value ?? '';
-  });
+  return text.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}/g,
+    (match, name: string | undefined, op: string | undefined, arg: string | undefined) => {
+      if (match === '$$') return '$';
+      const value = env[name!];
+      if (op?.endsWith('-')) return value || arg!;
+      if (op?.endsWith('?')) {
+        if (!value) throw new Error(`${name}: ${arg}`);
+        return value;
+      }
+      return value ?? '';
+    },
+  );
 }
 
 type Service = {
@@ -38,7 +41,9 @@ type Service = {
   volumes?: string[];
 };
 
-const compose = YAML.parse(interpolate(composeText, { TEMPOHOOK_ADMIN_TOKEN: 'compose-test-token-0123456789' }), { merge: true }) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
+const compose = YAML.parse(interpolate(composeText, { TEMPOHOOK_ADMIN_TOKEN: 'compose-test-token-0123456789' }), {
+  merge: true,
+}) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
 const services = compose.services;
 
 function service(name: string): Service {
@@ -49,7 +54,10 @@ function service(name: string): Service {
 
 function env(name: string): Record<string, string> {
   const environment = service(name).environment ?? {};
-  if (Array.isArray(environment)) return Object.fromEntries(environment.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+  if (Array.isArray(environment))
+    return Object.fromEntries(
+      environment.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
   return Object.fromEntries(Object.entries(environment).map(([key, value]) => [key, String(value)]));
 }
 
@@ -59,7 +67,8 @@ function dependsOn(name: string): Record<string, string> {
   return Object.fromEntries(Object.entries(deps).map(([dep, spec]) => [dep, spec.condition ?? 'service_started']));
 }
 
-const commandText = (name: string) => [service(name).entrypoint, service(name).command].flat().filter(Boolean).join(' ');
+const commandText = (name: string) =>
+  [service(name).entrypoint, service(name).command].flat().filter(Boolean).join(' ');
 
 describe('docker-compose.yml', () => {
   test('has postgres, temporal, temporal-ui, ingress and worker, plus the one-shot temporal-setup', () => {
@@ -99,7 +108,11 @@ describe('docker-compose.yml', () => {
       assert.equal(db.protocol, 'postgres:');
       assert.equal(db.hostname, 'postgres');
       assert.equal(db.port, '5432');
-      assert.equal(db.pathname, `/${env('postgres').POSTGRES_DB}`, `${name}: DATABASE_URL names the database postgres creates`);
+      assert.equal(
+        db.pathname,
+        `/${env('postgres').POSTGRES_DB}`,
+        `${name}: DATABASE_URL names the database postgres creates`,
+      );
       assert.equal(decodeURIComponent(db.username), env('postgres').POSTGRES_USER);
       assert.equal(decodeURIComponent(db.password), env('postgres').POSTGRES_PASSWORD);
       assert.equal(dependsOn(name).postgres, 'service_healthy');
@@ -126,17 +139,18 @@ describe('docker-compose.yml', () => {
     assert.ok(dependsOn('temporal-ui').temporal);
   });
 
-  test('temporal-setup registers exactly tempohook\'s search attributes, with their types, against temporal', () => {
+  test("temporal-setup registers exactly tempohook's search attributes, with their types, against temporal", () => {
     assert.equal(env('temporal-setup').TEMPORAL_ADDRESS, 'temporal:7233');
     assert.ok(dependsOn('temporal-setup').temporal);
     const script = commandText('temporal-setup');
-    const created = [...script.matchAll(/search-attribute create\b[^\n]*?--name (\S+) --type (\S+)/g)].map((m) => ({ name: m[1]!, type: m[2]! }));
-    assert.deepEqual(
-      created.map((c) => c.name).sort(),
-      tempohookSearchAttributes.map((key) => key.name).sort(),
-    );
+    const created = [...script.matchAll(/search-attribute create\b[^\n]*?--name (\S+) --type (\S+)/g)].map((m) => ({
+      name: m[1]!,
+      type: m[2]!,
+    }));
+    assert.deepEqual(created.map((c) => c.name).sort(), tempohookSearchAttributes.map((key) => key.name).sort());
     const cliType = { KEYWORD: 'Keyword', KEYWORD_LIST: 'KeywordList' } as Record<string, string>;
-    for (const key of tempohookSearchAttributes) assert.equal(created.find((c) => c.name === key.name)?.type, cliType[key.type], key.name);
+    for (const key of tempohookSearchAttributes)
+      assert.equal(created.find((c) => c.name === key.name)?.type, cliType[key.type], key.name);
   });
 
   test('the Dockerfile builds the CLI on node:20-slim and runs bin/tempohook.js', () => {

@@ -62,11 +62,17 @@ async function rejectsWithCode(promise: Promise<unknown>, code: string): Promise
 describe('resolveTemporalCli', () => {
   test('honors TEMPORAL_CLI_PATH pointing at the real binary', async () => {
     const real = await realCli();
-    assert.deepEqual(await resolveTemporalCli({ env: { TEMPORAL_CLI_PATH: real }, logger: silentLogger }), { path: real, source: 'env' });
+    assert.deepEqual(await resolveTemporalCli({ env: { TEMPORAL_CLI_PATH: real }, logger: silentLogger }), {
+      path: real,
+      source: 'env',
+    });
   });
 
   test('rejects a TEMPORAL_CLI_PATH that does not exist, naming the variable', async () => {
-    const err = await rejectsWithCode(resolveTemporalCli({ env: { TEMPORAL_CLI_PATH: '/nonexistent/temporal' }, logger: silentLogger }), 'temporal_cli_unavailable');
+    const err = await rejectsWithCode(
+      resolveTemporalCli({ env: { TEMPORAL_CLI_PATH: '/nonexistent/temporal' }, logger: silentLogger }),
+      'temporal_cli_unavailable',
+    );
     assert.match(err.message, /TEMPORAL_CLI_PATH=\/nonexistent\/temporal does not exist/);
     assert.equal(err.status, 500);
   });
@@ -74,17 +80,23 @@ describe('resolveTemporalCli', () => {
   test('rejects a TEMPORAL_CLI_PATH that is not executable', async () => {
     const file = path.join(await tmpDir(), 'temporal');
     await fs.writeFile(file, '#!/bin/sh\n', { mode: 0o644 });
-    const err = await rejectsWithCode(resolveTemporalCli({ env: { TEMPORAL_CLI_PATH: file }, logger: silentLogger }), 'temporal_cli_unavailable');
+    const err = await rejectsWithCode(
+      resolveTemporalCli({ env: { TEMPORAL_CLI_PATH: file }, logger: silentLogger }),
+      'temporal_cli_unavailable',
+    );
     assert.match(err.message, /TEMPORAL_CLI_PATH=.* is not executable/);
   });
 
   test('finds temporal on PATH', async () => {
     const dir = await tmpDir();
     await fs.symlink(await realCli(), path.join(dir, 'temporal'));
-    assert.deepEqual(await resolveTemporalCli({ env: { PATH: `/nonexistent${path.delimiter}${dir}` }, logger: silentLogger }), {
-      path: path.join(dir, 'temporal'),
-      source: 'path',
-    });
+    assert.deepEqual(
+      await resolveTemporalCli({ env: { PATH: `/nonexistent${path.delimiter}${dir}` }, logger: silentLogger }),
+      {
+        path: path.join(dir, 'temporal'),
+        source: 'path',
+      },
+    );
   });
 
   test('finds a cached build under TEMPOHOOK_CACHE_DIR', async () => {
@@ -93,19 +105,37 @@ describe('resolveTemporalCli', () => {
     assert.equal(cached, path.join(cacheDir, `temporal-cli-${TEMPORAL_CLI_VERSION}`, 'temporal'));
     await fs.mkdir(path.dirname(cached));
     await fs.symlink(await realCli(), cached);
-    assert.deepEqual(await resolveTemporalCli({ env: { TEMPOHOOK_CACHE_DIR: cacheDir }, pathLookup: false, logger: silentLogger }), {
-      path: cached,
-      source: 'cache',
-    });
+    assert.deepEqual(
+      await resolveTemporalCli({ env: { TEMPOHOOK_CACHE_DIR: cacheDir }, pathLookup: false, logger: silentLogger }),
+      {
+        path: cached,
+        source: 'cache',
+      },
+    );
   });
 
   test('when every option is off, the error names each way out', async () => {
     const cacheDir = await tmpDir();
     const err = await rejectsWithCode(
-      resolveTemporalCli({ env: {}, pathLookup: false, cacheDir, allowDownload: false, allowGoInstall: false, logger: silentLogger }),
+      resolveTemporalCli({
+        env: {},
+        pathLookup: false,
+        cacheDir,
+        allowDownload: false,
+        allowGoInstall: false,
+        logger: silentLogger,
+      }),
       'temporal_cli_unavailable',
     );
-    for (const option of ['TEMPORAL_CLI_PATH', 'PATH', 'TEMPORAL_ADDRESS', 'Go >= 1.25', 'go install', 'https://temporal.download', 'TEMPOHOOK_CACHE_DIR']) {
+    for (const option of [
+      'TEMPORAL_CLI_PATH',
+      'PATH',
+      'TEMPORAL_ADDRESS',
+      'Go >= 1.25',
+      'go install',
+      'https://temporal.download',
+      'TEMPOHOOK_CACHE_DIR',
+    ]) {
       assert.ok(err.message.includes(option), `the message names ${option}:\n${err.message}`);
     }
     assert.ok(err.message.includes(cachedTemporalCliPath(cacheDir)), err.message);
@@ -129,7 +159,10 @@ describe('resolveTemporalCli', () => {
     assert.match(err.message, /download: .*fetch failed.*ECONNREFUSED/);
     assert.match(err.message, /go install: Go not found \(.*no-such-go does not exist\)/);
     assert.ok(Date.now() - started < 3000, 'an unreachable download service fails fast');
-    await assert.rejects(fs.access(path.join(cacheDir, `temporal-cli-${TEMPORAL_CLI_VERSION}.lock`)), 'the build lock is released');
+    await assert.rejects(
+      fs.access(path.join(cacheDir, `temporal-cli-${TEMPORAL_CLI_VERSION}.lock`)),
+      'the build lock is released',
+    );
   });
 });
 
@@ -140,8 +173,15 @@ describe('the shared test dev server', () => {
   });
 
   test('has the Tempohook search attributes registered', async () => {
-    const { customAttributes } = await temporal.connection.operatorService.listSearchAttributes({ namespace: temporal.namespace });
-    for (const key of tempohookSearchAttributes) assert.equal(customAttributes?.[key.name], key.type === 'KEYWORD_LIST' ? KEYWORD_LIST : KEYWORD, `${key.name} is a ${key.type}`);
+    const { customAttributes } = await temporal.connection.operatorService.listSearchAttributes({
+      namespace: temporal.namespace,
+    });
+    for (const key of tempohookSearchAttributes)
+      assert.equal(
+        customAttributes?.[key.name],
+        key.type === 'KEYWORD_LIST' ? KEYWORD_LIST : KEYWORD,
+        `${key.name} is a ${key.type}`,
+      );
   });
 
   test('runs weeklyReport from the shared bundle on a Worker', async () => {
@@ -163,17 +203,32 @@ describe('the shared test dev server', () => {
       webhook_namespace: 'default',
     };
     const result = await worker.runUntil(
-      temporal.client.workflow.execute('weeklyReport', { taskQueue, workflowId: `harness-${randomUUID()}`, args: [input], workflowExecutionTimeout: '30s' }),
+      temporal.client.workflow.execute('weeklyReport', {
+        taskQueue,
+        workflowId: `harness-${randomUUID()}`,
+        args: [input],
+        workflowExecutionTimeout: '30s',
+      }),
     );
-    assert.deepEqual((result as { summary: unknown }).summary, { keys: ['repository', 'commits'], bytes: 55, repository: 'acme/app', commits: 2 });
+    assert.deepEqual((result as { summary: unknown }).summary, {
+      keys: ['repository', 'commits'],
+      bytes: 55,
+      repository: 'acme/app',
+      commits: 2,
+    });
   });
 
   test('ensureSearchAttributes adds what is missing and is idempotent', async () => {
-    assert.deepEqual(await ensureSearchAttributes(temporal.connection, temporal.namespace, tempohookSearchAttributes), []);
+    assert.deepEqual(
+      await ensureSearchAttributes(temporal.connection, temporal.namespace, tempohookSearchAttributes),
+      [],
+    );
     const probe = { name: 'TempohookHarnessProbe', type: 'KeywordList' as const };
     await ensureSearchAttributes(temporal.connection, temporal.namespace, [probe]);
     assert.deepEqual(await ensureSearchAttributes(temporal.connection, temporal.namespace, [probe]), []);
-    const { customAttributes } = await temporal.connection.operatorService.listSearchAttributes({ namespace: temporal.namespace });
+    const { customAttributes } = await temporal.connection.operatorService.listSearchAttributes({
+      namespace: temporal.namespace,
+    });
     assert.equal(customAttributes?.[probe.name], KEYWORD_LIST);
   });
 
@@ -189,9 +244,15 @@ describe('the shared test dev server', () => {
   });
 
   test('connectTemporal refuses half an mTLS pair and unreadable files, naming the variables', async () => {
-    const half = await rejectsWithCode(connectTemporal({ address: temporal.address, tlsCertPath: '/x/client.pem' }), 'invalid_config');
+    const half = await rejectsWithCode(
+      connectTemporal({ address: temporal.address, tlsCertPath: '/x/client.pem' }),
+      'invalid_config',
+    );
     assert.match(half.message, /TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH/);
-    const missing = await rejectsWithCode(connectTemporal({ address: temporal.address, tlsCaPath: '/nonexistent/ca.pem' }), 'invalid_config');
+    const missing = await rejectsWithCode(
+      connectTemporal({ address: temporal.address, tlsCaPath: '/nonexistent/ca.pem' }),
+      'invalid_config',
+    );
     assert.match(missing.message, /TEMPORAL_TLS_CA_PATH=\/nonexistent\/ca.pem cannot be read/);
   });
 
@@ -205,7 +266,7 @@ describe('the shared test dev server', () => {
 });
 
 describe('startDevServer', () => {
-  test('keeps a --db-filename server\'s data across restarts and adds new search attributes to it', async () => {
+  test("keeps a --db-filename server's data across restarts and adds new search attributes to it", async () => {
     const cliPath = await realCli();
     const dbFilename = path.join(await tmpDir(), 'temporal.db');
     const first = await startDevServer({ cliPath, port: 0, headless: true, dbFilename, logger: silentLogger });
@@ -220,7 +281,14 @@ describe('startDevServer', () => {
     assert.notEqual(first.process.exitCode ?? first.process.signalCode, null, 'stop() waits for the process to exit');
 
     const waitingFor = { name: 'TempohookWaitingFor', type: 'KeywordList' as const };
-    const second = await startDevServer({ cliPath, port: 0, headless: true, dbFilename, extraSearchAttributes: [waitingFor], logger: silentLogger });
+    const second = await startDevServer({
+      cliPath,
+      port: 0,
+      headless: true,
+      dbFilename,
+      extraSearchAttributes: [waitingFor],
+      logger: silentLogger,
+    });
     try {
       const { connection, client } = await connectTemporal({ address: second.address });
       assert.equal((await client.workflow.getHandle(workflowId).describe()).status.name, 'RUNNING');
@@ -233,9 +301,15 @@ describe('startDevServer', () => {
     }
   });
 
-  test('rejects with the server\'s own last words when it exits before it is ready', async () => {
+  test("rejects with the server's own last words when it exits before it is ready", async () => {
     const err = await rejectsWithCode(
-      startDevServer({ cliPath: await realCli(), port: 0, headless: true, extraArgs: ['--dynamic-config-value', 'not-a-pair'], logger: silentLogger }),
+      startDevServer({
+        cliPath: await realCli(),
+        port: 0,
+        headless: true,
+        extraArgs: ['--dynamic-config-value', 'not-a-pair'],
+        logger: silentLogger,
+      }),
       'temporal_dev_server_failed',
     );
     assert.match(err.message, /exited with code 1 before it was ready/);
@@ -245,7 +319,10 @@ describe('startDevServer', () => {
   test('refuses a port that is taken, suggesting TEMPORAL_ADDRESS', async () => {
     const { address } = await getTestTemporal();
     const port = Number(address.split(':').pop());
-    const err = await rejectsWithCode(startDevServer({ cliPath: await realCli(), port, headless: true, logger: silentLogger }), 'temporal_port_in_use');
+    const err = await rejectsWithCode(
+      startDevServer({ cliPath: await realCli(), port, headless: true, logger: silentLogger }),
+      'temporal_port_in_use',
+    );
     assert.match(err.message, new RegExp(`TEMPORAL_ADDRESS=127\\.0\\.0\\.1:${port}`));
   });
 });

@@ -13,7 +13,13 @@ import type { Logger } from '../logger';
 import { createOutboundGuard, OutboundRefusedError, type OutboundGuard } from '../outbound/outbound-guard';
 import { classifyStatus, sendNotification, SigningSecretMissingError } from '../outbound/send-notification';
 import { takeStepAttempt } from '../outbound/step-attempts';
-import { createSubscriptionSource, DEFAULT_DISABLE_AFTER_FAILURES, deliveryTarget, matchSubscriptions, type ResolvedSubscription } from '../outbound/subscriptions';
+import {
+  createSubscriptionSource,
+  DEFAULT_DISABLE_AFTER_FAILURES,
+  deliveryTarget,
+  matchSubscriptions,
+  type ResolvedSubscription,
+} from '../outbound/subscriptions';
 import type { Store } from '../store/types';
 import {
   DELIVER_EVENT_WORKFLOW,
@@ -52,7 +58,12 @@ export function deliverEventWorkflowId(eventId: string): string {
 }
 
 /** Starts the delivery workflow for an event; an existing one (a retried hand-off) is fine. */
-export async function startDeliverEvent(client: Context['client'], taskQueue: string, workflowId: string, input: DeliverEventInput): Promise<void> {
+export async function startDeliverEvent(
+  client: Context['client'],
+  taskQueue: string,
+  workflowId: string,
+  input: DeliverEventInput,
+): Promise<void> {
   try {
     await client.workflow.start(DELIVER_EVENT_WORKFLOW, {
       workflowId,
@@ -69,14 +80,22 @@ export async function startDeliverEvent(client: Context['client'], taskQueue: st
 function withStepAttempt(envelope: NotificationEnvelope): NotificationEnvelope {
   const activityId = envelope.data.activityId;
   if (!envelope.type.startsWith('step.') || !envelope.workflow || typeof activityId !== 'string') return envelope;
-  return { ...envelope, data: { ...envelope.data, attempt: takeStepAttempt(envelope.workflow.id, envelope.workflow.runId, activityId) } };
+  return {
+    ...envelope,
+    data: { ...envelope.data, attempt: takeStepAttempt(envelope.workflow.id, envelope.workflow.runId, activityId) },
+  };
 }
 
 export function createNotificationActivities(deps: NotificationActivityDeps): NotificationActivities {
-  const guard = deps.guard ?? createOutboundGuard(deps.env?.TEMPOHOOK_OUTBOUND_ALLOW ?? process.env.TEMPOHOOK_OUTBOUND_ALLOW);
+  const guard =
+    deps.guard ?? createOutboundGuard(deps.env?.TEMPOHOOK_OUTBOUND_ALLOW ?? process.env.TEMPOHOOK_OUTBOUND_ALLOW);
   const requireStore = async (): Promise<Store> => {
     const store = await deps.store();
-    if (!store) throw ApplicationFailure.nonRetryable('notifications need a database: give TempohookPlugin a databaseUrl or store', 'NotificationsNotConfigured');
+    if (!store)
+      throw ApplicationFailure.nonRetryable(
+        'notifications need a database: give TempohookPlugin a databaseUrl or store',
+        'NotificationsNotConfigured',
+      );
     return store;
   };
 
@@ -89,30 +108,55 @@ export function createNotificationActivities(deps: NotificationActivityDeps): No
       const [candidates, disabled] = await Promise.all([source.all(), store.subscriptions.disabledKeys()]);
       const chosen = matchSubscriptions(candidates, envelope, input.runSubscriptions, disabled);
       if (chosen.length === 0) return { targets: 0 };
-      await startDeliverEvent(Context.current().client, envelope.workflow!.taskQueue, deliverEventWorkflowId(envelope.id), {
-        envelope,
-        targets: chosen.map((sub) => deliveryTarget(sub)),
-      });
+      await startDeliverEvent(
+        Context.current().client,
+        envelope.workflow!.taskQueue,
+        deliverEventWorkflowId(envelope.id),
+        {
+          envelope,
+          targets: chosen.map((sub) => deliveryTarget(sub)),
+        },
+      );
       return { targets: chosen.length };
     },
 
     async tempohookDeliverNotification(input: DeliverNotificationInput): Promise<{ httpStatus: number }> {
       const store = await requireStore();
       const sub = await createSubscriptionSource(store, deps.settings).get(input.subscriptionKey);
-      if (!sub) throw ApplicationFailure.nonRetryable(`subscription ${input.subscriptionKey} no longer exists`, 'SubscriptionGone');
+      if (!sub)
+        throw ApplicationFailure.nonRetryable(
+          `subscription ${input.subscriptionKey} no longer exists`,
+          'SubscriptionGone',
+        );
       const status = await store.subscriptions.status(sub.key);
-      if (!sub.spec.enabled || status?.disabledAt) throw ApplicationFailure.nonRetryable(`subscription ${sub.key} is disabled`, 'SubscriptionDisabled');
+      if (!sub.spec.enabled || status?.disabledAt)
+        throw ApplicationFailure.nonRetryable(`subscription ${sub.key} is disabled`, 'SubscriptionDisabled');
 
-      await store.notificationDeliveries.ensure({ id: input.deliveryId, subscriptionKey: sub.key, envelope: input.envelope as unknown as { id: string; type: string } & Record<string, unknown> });
+      await store.notificationDeliveries.ensure({
+        id: input.deliveryId,
+        subscriptionKey: sub.key,
+        envelope: input.envelope as unknown as { id: string; type: string } & Record<string, unknown>,
+      });
       const attempt = activityInfo().attempt + (input.attemptOffset ?? 0);
       const startedAt = new Date();
       try {
-        const answer = await sendNotification({ store, guard, ...(deps.env ? { env: deps.env } : {}) }, sub, input.envelope);
+        const answer = await sendNotification(
+          { store, guard, ...(deps.env ? { env: deps.env } : {}) },
+          sub,
+          input.envelope,
+        );
         const verdict = classifyStatus(answer.httpStatus);
         const error = verdict === 'succeeded' ? null : `receiver answered HTTP ${answer.httpStatus}`;
         await store.notificationDeliveries.recordAttempt(
           input.deliveryId,
-          { attempt, startedAt, durationMs: answer.durationMs, httpStatus: answer.httpStatus, responseBody: answer.responseBody, error },
+          {
+            attempt,
+            startedAt,
+            durationMs: answer.durationMs,
+            httpStatus: answer.httpStatus,
+            responseBody: answer.responseBody,
+            error,
+          },
           verdict === 'succeeded' ? 'succeeded' : 'pending',
         );
         if (verdict === 'succeeded') {
@@ -120,23 +164,41 @@ export function createNotificationActivities(deps: NotificationActivityDeps): No
           return { httpStatus: answer.httpStatus };
         }
         if (verdict === 'final') throw withoutStack(ApplicationFailure.nonRetryable(error, 'ReceiverRejected'));
-        throw withoutStack(ApplicationFailure.create({
-          message: error!,
-          type: 'ReceiverUnavailable',
-          // nextRetryDelay steers Temporal's retry; the details carry it to the workflow after the local first attempt.
-          ...(answer.retryAfterMs !== undefined ? { nextRetryDelay: Math.min(answer.retryAfterMs, 24 * 3600_000), details: [{ retryAfterMs: Math.min(answer.retryAfterMs, 24 * 3600_000) }] } : {}),
-        }));
+        throw withoutStack(
+          ApplicationFailure.create({
+            message: error!,
+            type: 'ReceiverUnavailable',
+            // nextRetryDelay steers Temporal's retry; the details carry it to the workflow after the local first attempt.
+            ...(answer.retryAfterMs !== undefined
+              ? {
+                  nextRetryDelay: Math.min(answer.retryAfterMs, 24 * 3600_000),
+                  details: [{ retryAfterMs: Math.min(answer.retryAfterMs, 24 * 3600_000) }],
+                }
+              : {}),
+          }),
+        );
       } catch (err) {
         if (err instanceof ApplicationFailure) throw err;
         const message = (err as Error).message || String(err);
         await store.notificationDeliveries.recordAttempt(
           input.deliveryId,
-          { attempt, startedAt, durationMs: Date.now() - startedAt.getTime(), httpStatus: null, responseBody: null, error: message },
+          {
+            attempt,
+            startedAt,
+            durationMs: Date.now() - startedAt.getTime(),
+            httpStatus: null,
+            responseBody: null,
+            error: message,
+          },
           'pending',
         );
-        if (err instanceof OutboundRefusedError) throw withoutStack(ApplicationFailure.nonRetryable(message, 'OutboundAddressRefused'));
-        if (err instanceof SigningSecretMissingError) throw withoutStack(ApplicationFailure.retryable(message, 'SigningSecretMissing'));
-        throw withoutStack(ApplicationFailure.retryable(`could not reach the receiver: ${message}`, 'ReceiverUnreachable'));
+        if (err instanceof OutboundRefusedError)
+          throw withoutStack(ApplicationFailure.nonRetryable(message, 'OutboundAddressRefused'));
+        if (err instanceof SigningSecretMissingError)
+          throw withoutStack(ApplicationFailure.retryable(message, 'SigningSecretMissing'));
+        throw withoutStack(
+          ApplicationFailure.retryable(`could not reach the receiver: ${message}`, 'ReceiverUnreachable'),
+        );
       }
     },
 
@@ -147,8 +209,17 @@ export function createNotificationActivities(deps: NotificationActivityDeps): No
       // Deliveries stopped because the subscription is gone, paused or already disabled do not count.
       if (!sub || !sub.spec.enabled || (await store.subscriptions.status(sub.key))?.disabledAt) return;
       const disableAfter = sub.spec.disableAfterFailures ?? DEFAULT_DISABLE_AFTER_FAILURES;
-      const status = await store.subscriptions.recordFinalFailure(input.subscriptionKey, input.error, disableAfter, new Date());
-      if (status.disabledAt) deps.logger?.warn('subscription disabled after consecutive failed deliveries', { subscription: input.subscriptionKey, failures: status.consecutiveFailures });
+      const status = await store.subscriptions.recordFinalFailure(
+        input.subscriptionKey,
+        input.error,
+        disableAfter,
+        new Date(),
+      );
+      if (status.disabledAt)
+        deps.logger?.warn('subscription disabled after consecutive failed deliveries', {
+          subscription: input.subscriptionKey,
+          failures: status.consecutiveFailures,
+        });
     },
   };
 }

@@ -23,7 +23,11 @@ export interface WaitActivitiesDeps {
 function runOf() {
   const info = Context.current().info;
   const { workflowExecution: execution, workflowType, workflowNamespace } = info;
-  if (!execution || !workflowType || !workflowNamespace) throw ApplicationFailure.nonRetryable(`${info.activityType} runs only as part of waitForWebhook in a workflow`, WaitFailureType.invalidWait);
+  if (!execution || !workflowType || !workflowNamespace)
+    throw ApplicationFailure.nonRetryable(
+      `${info.activityType} runs only as part of waitForWebhook in a workflow`,
+      WaitFailureType.invalidWait,
+    );
   return { workflowId: execution.workflowId, runId: execution.runId, workflowType, namespace: workflowNamespace };
 }
 
@@ -48,17 +52,28 @@ export function createWaitActivities(deps: WaitActivitiesDeps) {
         if (err instanceof InvalidWaitError) throw invalid(`waitForWebhook("${input.webhook}"): ${err.message}`);
         throw err;
       }
-      if (input.vars !== undefined && (input.vars === null || typeof input.vars !== 'object' || Array.isArray(input.vars))) throw invalid(`waitForWebhook("${input.webhook}"): vars must be an object`);
-      if (input.vars && Buffer.byteLength(canonicalJson(input.vars)) > MAX_VARS_BYTES) throw invalid(`waitForWebhook("${input.webhook}"): vars is over ${MAX_VARS_BYTES} bytes as JSON`);
+      if (
+        input.vars !== undefined &&
+        (input.vars === null || typeof input.vars !== 'object' || Array.isArray(input.vars))
+      )
+        throw invalid(`waitForWebhook("${input.webhook}"): vars must be an object`);
+      if (input.vars && Buffer.byteLength(canonicalJson(input.vars)) > MAX_VARS_BYTES)
+        throw invalid(`waitForWebhook("${input.webhook}"): vars is over ${MAX_VARS_BYTES} bytes as JSON`);
 
       const record = await (await store()).webhooks.get(namespace, input.webhook);
       if (!record) {
-        throw invalid(`waitForWebhook("${input.webhook}"): no webhook "${input.webhook}" in tempohook namespace "${namespace}"; apply it first or fix the name (or the namespace option)`, WaitFailureType.unknownWebhook);
+        throw invalid(
+          `waitForWebhook("${input.webhook}"): no webhook "${input.webhook}" in tempohook namespace "${namespace}"; apply it first or fix the name (or the namespace option)`,
+          WaitFailureType.unknownWebhook,
+        );
       }
       const spec = webhookSpec.safeParse(record.spec);
       const signal = spec.success ? spec.data.signal : undefined;
       if (!signal?.enabled) {
-        throw invalid(`waitForWebhook("${input.webhook}"): webhook ${namespace}/${input.webhook} does not signal waiting workflows; set spec.signal: {enabled: true}`, WaitFailureType.notSignaling);
+        throw invalid(
+          `waitForWebhook("${input.webhook}"): webhook ${namespace}/${input.webhook} does not signal waiting workflows; set spec.signal: {enabled: true}`,
+          WaitFailureType.notSignaling,
+        );
       }
       if (signal.workflowTypes && !signal.workflowTypes.includes(run.workflowType)) {
         throw invalid(
@@ -69,7 +84,9 @@ export function createWaitActivities(deps: WaitActivitiesDeps) {
 
       const at = now();
       const vars = input.vars ?? {};
-      const { delivery } = await (await store()).waits.register({
+      const { delivery } = await (
+        await store()
+      ).waits.register({
         id: input.waitId,
         webhookId: record.id,
         temporalNamespace: run.namespace,
@@ -83,7 +100,15 @@ export function createWaitActivities(deps: WaitActivitiesDeps) {
         since: input.sinceMs === undefined ? null : new Date(input.sinceMs),
         timeoutAt: input.timeoutMs === undefined ? null : new Date(at.getTime() + input.timeoutMs),
         now: at,
-        accepts: (d) => input.if === undefined || conditionHolds(input.if, { payload: d.payload, headers: d.headers, vars, source: d.source, eventId: d.eventId }),
+        accepts: (d) =>
+          input.if === undefined ||
+          conditionHolds(input.if, {
+            payload: d.payload,
+            headers: d.headers,
+            vars,
+            source: d.source,
+            eventId: d.eventId,
+          }),
       });
       return { waitId: input.waitId, delivery };
     },

@@ -65,7 +65,11 @@ export function baseUrlOf(env: NodeJS.ProcessEnv): string {
   try {
     url = new URL(raw);
   } catch {
-    throw new TempohookError('invalid_config', `TEMPOHOOK_URL "${raw}" is not a URL; use e.g. ${DEFAULT_TEMPOHOOK_URL}.`, 400);
+    throw new TempohookError(
+      'invalid_config',
+      `TEMPOHOOK_URL "${raw}" is not a URL; use e.g. ${DEFAULT_TEMPOHOOK_URL}.`,
+      400,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new TempohookError('invalid_config', `TEMPOHOOK_URL "${raw}" must be an http:// or https:// URL.`, 400);
@@ -78,7 +82,11 @@ function unreachableError(baseUrl: string, err: unknown): TempohookError {
   const error = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = error.cause?.code;
   if (error.name === 'TimeoutError' || error.name === 'AbortError') {
-    return new TempohookError('unreachable', `${baseUrl} did not answer within ${REQUEST_TIMEOUT_MS / 1000} s. Is TEMPOHOOK_URL the ingress's address?`, 503);
+    return new TempohookError(
+      'unreachable',
+      `${baseUrl} did not answer within ${REQUEST_TIMEOUT_MS / 1000} s. Is TEMPOHOOK_URL the ingress's address?`,
+      503,
+    );
   }
   if (code === 'ECONNREFUSED') {
     return new TempohookError(
@@ -91,11 +99,20 @@ function unreachableError(baseUrl: string, err: unknown): TempohookError {
     return new TempohookError('unreachable', `The host of ${baseUrl} cannot be resolved. Check TEMPOHOOK_URL.`, 503);
   }
   const detail = code ?? error.cause?.message ?? error.message ?? String(err);
-  return new TempohookError('unreachable', `Cannot reach tempohook at ${baseUrl} (${detail}). Start it with \`npm start\`, or set TEMPOHOOK_URL.`, 503);
+  return new TempohookError(
+    'unreachable',
+    `Cannot reach tempohook at ${baseUrl} (${detail}). Start it with \`npm start\`, or set TEMPOHOOK_URL.`,
+    503,
+  );
 }
 
 /** `fetch` with a timeout, where a network failure becomes a `TempohookError` naming the URL. */
-export async function fetchOrExplain(ctx: CliContext, baseUrl: string, url: string, init: RequestInit = {}): Promise<Response> {
+export async function fetchOrExplain(
+  ctx: CliContext,
+  baseUrl: string,
+  url: string,
+  init: RequestInit = {},
+): Promise<Response> {
   try {
     return await ctx.fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   } catch (err) {
@@ -113,7 +130,11 @@ export type Query = Record<string, string | number | undefined>;
 /** The management API as the CLI uses it; every method throws `TempohookError` on an error answer. */
 export interface ApiClient {
   readonly baseUrl: string;
-  request<T = unknown>(method: 'GET' | 'PUT' | 'DELETE', path: string, options?: { query?: Query; body?: unknown }): Promise<ApiResponse<T>>;
+  request<T = unknown>(
+    method: 'GET' | 'PUT' | 'DELETE',
+    path: string,
+    options?: { query?: Query; body?: unknown },
+  ): Promise<ApiResponse<T>>;
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -127,7 +148,9 @@ async function adminTokenOf(ctx: CliContext, baseUrl: string): Promise<string> {
   if (fromEnv) return fromEnv;
   if (LOOPBACK_HOSTS.has(new URL(baseUrl).hostname)) {
     try {
-      const fromFile = (await readFile(resolve(ctx.cwd, ctx.env.TEMPOHOOK_DATA_DIR || '.tempohook', 'admin-token'), 'utf8')).trim();
+      const fromFile = (
+        await readFile(resolve(ctx.cwd, ctx.env.TEMPOHOOK_DATA_DIR || '.tempohook', 'admin-token'), 'utf8')
+      ).trim();
       if (fromFile) return fromFile;
     } catch {
       // No dev data dir here: fall through to the explanation.
@@ -149,7 +172,8 @@ export async function createApiClient(ctx: CliContext): Promise<ApiClient> {
     baseUrl,
     async request<T>(method: 'GET' | 'PUT' | 'DELETE', path: string, options: { query?: Query; body?: unknown } = {}) {
       const query = new URLSearchParams();
-      for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) query.set(key, String(value));
+      for (const [key, value] of Object.entries(options.query ?? {}))
+        if (value !== undefined) query.set(key, String(value));
       const url = `${baseUrl}${path}${query.size > 0 ? `?${query.toString()}` : ''}`;
       const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: 'application/json' };
       if (options.body !== undefined) headers['Content-Type'] = 'application/json';
@@ -163,17 +187,34 @@ export async function createApiClient(ctx: CliContext): Promise<ApiClient> {
       try {
         body = text === '' ? undefined : JSON.parse(text);
       } catch {
-        throw new TempohookError('bad_response', `${method} ${url} answered ${res.status} with a body that is not JSON. Is TEMPOHOOK_URL (${baseUrl}) a tempohook ingress?`, 502);
+        throw new TempohookError(
+          'bad_response',
+          `${method} ${url} answered ${res.status} with a body that is not JSON. Is TEMPOHOOK_URL (${baseUrl}) a tempohook ingress?`,
+          502,
+        );
       }
       if (res.ok) return { status: res.status, body: body as T };
       const error = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
       if (res.status === 401 && error?.code === 'unauthorized') {
-        throw new TempohookError('unauthorized', `${baseUrl} refused the admin token. TEMPOHOOK_ADMIN_TOKEN must be the token the ingress was started with (\`npm start\` prints it).`, 401);
+        throw new TempohookError(
+          'unauthorized',
+          `${baseUrl} refused the admin token. TEMPOHOOK_ADMIN_TOKEN must be the token the ingress was started with (\`npm start\` prints it).`,
+          401,
+        );
       }
       if (error && typeof error.code === 'string' && typeof error.message === 'string') {
-        throw new TempohookError(error.code, error.message, res.status, error.details === undefined ? undefined : { details: error.details });
+        throw new TempohookError(
+          error.code,
+          error.message,
+          res.status,
+          error.details === undefined ? undefined : { details: error.details },
+        );
       }
-      throw new TempohookError(`http_${res.status}`, `${method} ${url} answered ${res.status} ${res.statusText}.`, res.status);
+      throw new TempohookError(
+        `http_${res.status}`,
+        `${method} ${url} answered ${res.status} ${res.statusText}.`,
+        res.status,
+      );
     },
   };
 }

@@ -33,7 +33,9 @@ export async function devCommand(_argv: string[]): Promise<number> {
   Runtime.install({ logger: new DefaultLogger(env.TEMPOHOOK_LOG_LEVEL === 'debug' ? 'INFO' : 'WARN') });
   const dataDir = path.resolve(env.TEMPOHOOK_DATA_DIR);
   await mkdir(dataDir, { recursive: true });
-  const cleanup = createCleanupStack((step, err) => logger.error('shutdown step failed', { step, error: (err as Error).message }));
+  const cleanup = createCleanupStack((step, err) =>
+    logger.error('shutdown step failed', { step, error: (err as Error).message }),
+  );
 
   try {
     const config = temporalConfigFromEnv(env);
@@ -57,7 +59,8 @@ export async function devCommand(_argv: string[]): Promise<number> {
 
     const temporal = await connectTemporal(config);
     cleanup.push('temporal connection', () => temporal.connection.close());
-    if (env.TEMPORAL_ADDRESS) await ensureSearchAttributes(temporal.connection, config.namespace, tempohookSearchAttributes);
+    if (env.TEMPORAL_ADDRESS)
+      await ensureSearchAttributes(temporal.connection, config.namespace, tempohookSearchAttributes);
 
     let databaseUrl = env.DATABASE_URL;
     let storeDescription = `PostgreSQL (${redactUrl(databaseUrl ?? '')})`;
@@ -67,7 +70,10 @@ export async function devCommand(_argv: string[]): Promise<number> {
       databaseUrl = embedded.url;
       storeDescription = `embedded PGlite in ${path.join(dataDir, 'pglite')} (set DATABASE_URL to use PostgreSQL)`;
     }
-    const store = await createStore({ databaseUrl, ...(env.TEMPOHOOK_SECRET_KEY ? { encryptionKey: env.TEMPOHOOK_SECRET_KEY } : {}) });
+    const store = await createStore({
+      databaseUrl,
+      ...(env.TEMPOHOOK_SECRET_KEY ? { encryptionKey: env.TEMPOHOOK_SECRET_KEY } : {}),
+    });
     cleanup.push('store', () => store.close());
 
     const webhooks = await applyExampleResources(store, logger);
@@ -81,7 +87,9 @@ export async function devCommand(_argv: string[]): Promise<number> {
       await workerRun;
     });
 
-    const admin = env.TEMPOHOOK_ADMIN_TOKEN ? { token: env.TEMPOHOOK_ADMIN_TOKEN, generated: false } : await loadOrCreateDevAdminToken(dataDir);
+    const admin = env.TEMPOHOOK_ADMIN_TOKEN
+      ? { token: env.TEMPOHOOK_ADMIN_TOKEN, generated: false }
+      : await loadOrCreateDevAdminToken(dataDir);
     const ingress = await startIngress({ env, store, client: temporal.client, logger, adminToken: admin.token });
     cleanup.push('ingress', () => ingress.close());
 

@@ -12,24 +12,44 @@ import { tempohookSearchAttributes } from '../workflows/definitions';
 export async function ingressCommand(_argv: string[]): Promise<number> {
   const env = parseEnv();
   const logger = createLogger({ level: env.TEMPOHOOK_LOG_LEVEL, base: { process: 'ingress' } });
-  if (!env.TEMPOHOOK_ADMIN_TOKEN) throw new TempohookError('admin_token_missing', 'Set TEMPOHOOK_ADMIN_TOKEN (at least 16 characters) to protect the management API.');
-  if (!env.DATABASE_URL) throw new TempohookError('database_url_missing', 'Set DATABASE_URL to a PostgreSQL database (postgres://user:pass@host:5432/db). `tempohook dev` runs an embedded one for development.');
+  if (!env.TEMPOHOOK_ADMIN_TOKEN)
+    throw new TempohookError(
+      'admin_token_missing',
+      'Set TEMPOHOOK_ADMIN_TOKEN (at least 16 characters) to protect the management API.',
+    );
+  if (!env.DATABASE_URL)
+    throw new TempohookError(
+      'database_url_missing',
+      'Set DATABASE_URL to a PostgreSQL database (postgres://user:pass@host:5432/db). `tempohook dev` runs an embedded one for development.',
+    );
 
-  const cleanup = createCleanupStack((step, err) => logger.error('shutdown step failed', { step, error: (err as Error).message }));
+  const cleanup = createCleanupStack((step, err) =>
+    logger.error('shutdown step failed', { step, error: (err as Error).message }),
+  );
   try {
-    const store = await createStore({ databaseUrl: env.DATABASE_URL, ...(env.TEMPOHOOK_SECRET_KEY ? { encryptionKey: env.TEMPOHOOK_SECRET_KEY } : {}) });
+    const store = await createStore({
+      databaseUrl: env.DATABASE_URL,
+      ...(env.TEMPOHOOK_SECRET_KEY ? { encryptionKey: env.TEMPOHOOK_SECRET_KEY } : {}),
+    });
     cleanup.push('store', () => store.close());
     const config = temporalConfigFromEnv(env);
     const temporal = await connectTemporal(config);
     cleanup.push('temporal connection', () => temporal.connection.close());
     // Every start sets tempohook's search attributes; a server without them rejects the start.
-    await ensureSearchAttributes(temporal.connection, config.namespace, tempohookSearchAttributes).catch((err: unknown) =>
-      logger.warn('could not check or register search attributes; starts fail until they exist', {
-        error: (err as Error).message,
-        fix: `temporal operator search-attribute create --namespace ${config.namespace} ${tempohookSearchAttributes.map((k) => `--name ${k.name} --type Keyword`).join(' ')}`,
-      }),
+    await ensureSearchAttributes(temporal.connection, config.namespace, tempohookSearchAttributes).catch(
+      (err: unknown) =>
+        logger.warn('could not check or register search attributes; starts fail until they exist', {
+          error: (err as Error).message,
+          fix: `temporal operator search-attribute create --namespace ${config.namespace} ${tempohookSearchAttributes.map((k) => `--name ${k.name} --type Keyword`).join(' ')}`,
+        }),
     );
-    const ingress = await startIngress({ env, store, client: temporal.client, logger, adminToken: env.TEMPOHOOK_ADMIN_TOKEN });
+    const ingress = await startIngress({
+      env,
+      store,
+      client: temporal.client,
+      logger,
+      adminToken: env.TEMPOHOOK_ADMIN_TOKEN,
+    });
     cleanup.push('ingress', () => ingress.close());
     logger.info('ingress listening', { url: ingress.url });
     const signal = await waitForShutdownSignal();

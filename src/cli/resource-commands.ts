@@ -9,7 +9,13 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { TempohookError } from '../errors';
-import { DEFAULT_NAMESPACE, resourceName, secretResource, subscriptionResource, webhookResource } from '../resources/schemas';
+import {
+  DEFAULT_NAMESPACE,
+  resourceName,
+  secretResource,
+  subscriptionResource,
+  webhookResource,
+} from '../resources/schemas';
 import { createApiClient, createCliContext, runReported, type ApiClient, type CliContext } from './api-client';
 import { formatTable, type Cell } from './table';
 
@@ -36,14 +42,20 @@ type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 function outputFormat(value: string | undefined, command: string): OutputFormat {
   const format = (value ?? 'table') as OutputFormat;
-  if (!OUTPUT_FORMATS.includes(format)) throw new TempohookError('usage', `-o ${value} is not one of ${OUTPUT_FORMATS.join(', ')} (see \`tempohook ${command} --help\`)`, 400);
+  if (!OUTPUT_FORMATS.includes(format))
+    throw new TempohookError(
+      'usage',
+      `-o ${value} is not one of ${OUTPUT_FORMATS.join(', ')} (see \`tempohook ${command} --help\`)`,
+      400,
+    );
   return format;
 }
 
 /** Validates a namespace given on the command line, as the API would. */
 export function namespaceFlag(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (!resourceName.safeParse(value).success) throw new TempohookError('usage', `-n ${value}: a namespace is lower-case letters, digits and "-".`, 400);
+  if (!resourceName.safeParse(value).success)
+    throw new TempohookError('usage', `-n ${value}: a namespace is lower-case letters, digits and "-".`, 400);
   return value;
 }
 
@@ -191,8 +203,13 @@ async function readSources(ctx: CliContext, files: string[]): Promise<Array<{ so
     }
     if (info.isDirectory()) {
       const names = (await readdir(path)).filter((name) => ['.yaml', '.yml', '.json'].includes(extname(name))).sort();
-      if (names.length === 0) throw new TempohookError('file_not_found', `${file}: the directory has no .yaml, .yml or .json file.`, 400);
-      for (const name of names) sources.push({ source: `${file.replace(/\/+$/, '')}/${name}`, text: await readFile(resolve(path, name), 'utf8') });
+      if (names.length === 0)
+        throw new TempohookError('file_not_found', `${file}: the directory has no .yaml, .yml or .json file.`, 400);
+      for (const name of names)
+        sources.push({
+          source: `${file.replace(/\/+$/, '')}/${name}`,
+          text: await readFile(resolve(path, name), 'utf8'),
+        });
     } else {
       sources.push({ source: file, text: await readFile(path, 'utf8') });
     }
@@ -238,9 +255,19 @@ export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, where: st
   const substitute = (text: string, at: string): string =>
     text.replace(VARIABLE, (match, name: string | undefined) => {
       if (match === '$${') return '${';
-      if (!name || !VARIABLE_NAME.test(name)) throw new TempohookError('invalid_resource', `${at}: "\${${name ?? ''}}" is not a variable reference; use \${NAME} (letters, digits, _) or $\${ for a literal.`, 400);
+      if (!name || !VARIABLE_NAME.test(name))
+        throw new TempohookError(
+          'invalid_resource',
+          `${at}: "\${${name ?? ''}}" is not a variable reference; use \${NAME} (letters, digits, _) or $\${ for a literal.`,
+          400,
+        );
       const replacement = env[name];
-      if (replacement === undefined) throw new TempohookError('env_var_missing', `${at}: environment variable ${name} is not set (referenced as \${${name}}).`, 400);
+      if (replacement === undefined)
+        throw new TempohookError(
+          'env_var_missing',
+          `${at}: environment variable ${name} is not set (referenced as \${${name}}).`,
+          400,
+        );
       return replacement;
     });
   if (typeof value === 'string') return substitute(value, where);
@@ -260,7 +287,11 @@ export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, where: st
 const READ_ONLY_METADATA = ['uid', 'generation', 'createdAt', 'updatedAt'];
 
 /** Validates one document; returns the resource to send, or the problems found (each naming its path). */
-function prepareDocument(doc: SourceDocument, env: NodeJS.ProcessEnv, flagNamespace: string | undefined): PreparedResource | string[] {
+function prepareDocument(
+  doc: SourceDocument,
+  env: NodeJS.ProcessEnv,
+  flagNamespace: string | undefined,
+): PreparedResource | string[] {
   const where = `${doc.source}: ${doc.label}`;
   const at = (path: string) => `${doc.source}: ${doc.label}${path}`;
   if (!doc.value || typeof doc.value !== 'object' || Array.isArray(doc.value)) {
@@ -275,11 +306,17 @@ function prepareDocument(doc: SourceDocument, env: NodeJS.ProcessEnv, flagNamesp
   }
   const kind = value.kind;
   if (kind !== 'Secret' && kind !== 'Webhook' && kind !== 'Subscription') {
-    return [`${at('.kind')}: ${kind === undefined ? 'missing' : `${JSON.stringify(kind)} is not supported`}; use Secret, Webhook or Subscription`];
+    return [
+      `${at('.kind')}: ${kind === undefined ? 'missing' : `${JSON.stringify(kind)} is not supported`}; use Secret, Webhook or Subscription`,
+    ];
   }
   const { status: _status, ...rest } = value;
-  const metadata = rest.metadata && typeof rest.metadata === 'object' && !Array.isArray(rest.metadata) ? { ...(rest.metadata as Record<string, unknown>) } : rest.metadata;
-  if (metadata && typeof metadata === 'object') for (const key of READ_ONLY_METADATA) delete (metadata as Record<string, unknown>)[key];
+  const metadata =
+    rest.metadata && typeof rest.metadata === 'object' && !Array.isArray(rest.metadata)
+      ? { ...(rest.metadata as Record<string, unknown>) }
+      : rest.metadata;
+  if (metadata && typeof metadata === 'object')
+    for (const key of READ_ONLY_METADATA) delete (metadata as Record<string, unknown>)[key];
   const candidate = { ...rest, metadata };
 
   const parsed = (RESOURCE_KINDS[kind].schema as z.ZodType).safeParse(candidate);
@@ -287,7 +324,9 @@ function prepareDocument(doc: SourceDocument, env: NodeJS.ProcessEnv, flagNamesp
 
   const meta = metadata as { name: string; namespace?: string };
   if (meta.namespace !== undefined && flagNamespace !== undefined && meta.namespace !== flagNamespace) {
-    return [`${at('.metadata.namespace')}: "${meta.namespace}" differs from -n ${flagNamespace}; make them equal or drop one`];
+    return [
+      `${at('.metadata.namespace')}: "${meta.namespace}" differs from -n ${flagNamespace}; make them equal or drop one`,
+    ];
   }
   return {
     kind,
@@ -299,9 +338,14 @@ function prepareDocument(doc: SourceDocument, env: NodeJS.ProcessEnv, flagNamesp
 }
 
 /** Reads, validates and orders every resource; throws one error listing every problem. */
-export async function loadResources(ctx: CliContext, files: string[], flagNamespace?: string): Promise<PreparedResource[]> {
+export async function loadResources(
+  ctx: CliContext,
+  files: string[],
+  flagNamespace?: string,
+): Promise<PreparedResource[]> {
   const documents = (await readSources(ctx, files)).flatMap(({ source, text }) => parseDocuments(source, text));
-  if (documents.length === 0) throw new TempohookError('invalid_resource', `${files.join(', ')}: no documents to apply.`, 400);
+  if (documents.length === 0)
+    throw new TempohookError('invalid_resource', `${files.join(', ')}: no documents to apply.`, 400);
   const problems: string[] = [];
   const resources: PreparedResource[] = [];
   const seen = new Map<string, string>();
@@ -313,14 +357,21 @@ export async function loadResources(ctx: CliContext, files: string[], flagNamesp
     }
     const key = `${result.kind}/${result.namespace}/${result.name}`;
     const first = seen.get(key);
-    if (first) problems.push(`${result.where}: ${result.kind} ${result.namespace}/${result.name} is already defined by ${first}`);
+    if (first)
+      problems.push(
+        `${result.where}: ${result.kind} ${result.namespace}/${result.name} is already defined by ${first}`,
+      );
     else seen.set(key, result.where);
     resources.push(result);
   }
   if (problems.length > 0) {
     const shown = problems.slice(0, 20);
     const more = problems.length > shown.length ? `\n  … and ${problems.length - shown.length} more` : '';
-    throw new TempohookError('invalid_resource', `nothing was applied; fix ${problems.length === 1 ? 'this' : 'these'} first:\n  ${shown.join('\n  ')}${more}`, 400);
+    throw new TempohookError(
+      'invalid_resource',
+      `nothing was applied; fix ${problems.length === 1 ? 'this' : 'these'} first:\n  ${shown.join('\n  ')}${more}`,
+      400,
+    );
   }
   // Webhooks and Subscriptions reference Secrets, so Secrets go first; otherwise file order.
   return [...resources.filter((r) => r.kind === 'Secret'), ...resources.filter((r) => r.kind !== 'Secret')];
@@ -341,8 +392,14 @@ export async function applyCommand(argv: string[], ctx: CliContext = createCliCo
       ctx.stdout(APPLY_USAGE);
       return 0;
     }
-    if (positionals.length > 0) throw new TempohookError('usage', `unexpected argument "${positionals[0]}"; files are given with -f (see \`tempohook apply --help\`)`, 400);
-    if (!values.file || values.file.length === 0) throw new TempohookError('usage', 'apply needs at least one -f FILE (or -f - for standard input).', 400);
+    if (positionals.length > 0)
+      throw new TempohookError(
+        'usage',
+        `unexpected argument "${positionals[0]}"; files are given with -f (see \`tempohook apply --help\`)`,
+        400,
+      );
+    if (!values.file || values.file.length === 0)
+      throw new TempohookError('usage', 'apply needs at least one -f FILE (or -f - for standard input).', 400);
     const flagNamespace = namespaceFlag(values.namespace);
 
     const resources = await loadResources(ctx, values.file, flagNamespace);
@@ -353,10 +410,14 @@ export async function applyCommand(argv: string[], ctx: CliContext = createCliCo
     const api = await createApiClient(ctx);
     for (const resource of resources) {
       const plural = RESOURCE_KINDS[resource.kind].plural;
-      const { status, body } = await api.request<WebhookView | SecretView>('PUT', `/v1/${plural}/${encodeURIComponent(resource.name)}`, {
-        query: { namespace: resource.namespace },
-        body: resource.body,
-      });
+      const { status, body } = await api.request<WebhookView | SecretView>(
+        'PUT',
+        `/v1/${plural}/${encodeURIComponent(resource.name)}`,
+        {
+          query: { namespace: resource.namespace },
+          body: resource.body,
+        },
+      );
       const verb = status === 201 ? 'created' : 'configured';
       const id = `${resource.kind.toLowerCase()}/${body.metadata.namespace}/${body.metadata.name}`;
       if (resource.kind === 'Webhook') ctx.stdout(`${id} ${verb}: POST ${endpointUrl(api, body as WebhookView)}\n`);
@@ -420,7 +481,13 @@ function secretRefText(ref: unknown): string | undefined {
   if (ref === undefined || ref === null) return undefined;
   const refs = Array.isArray(ref) ? ref : [ref];
   return refs
-    .map((r) => (typeof r === 'string' ? r : r && typeof r === 'object' ? `${(r as { name?: string }).name}/${(r as { key?: string }).key}` : String(r)))
+    .map((r) =>
+      typeof r === 'string'
+        ? r
+        : r && typeof r === 'object'
+          ? `${(r as { name?: string }).name}/${(r as { key?: string }).key}`
+          : String(r),
+    )
     .join(', ');
 }
 
@@ -432,7 +499,12 @@ function describeWebhook(api: ApiClient, webhook: WebhookView): string {
     ['Profile', spec.profile],
     ['Endpoint', `POST ${endpointUrl(api, webhook)}`],
     ['Secret refs', secretRefText(spec.secretRef) ?? 'none (verified by spec.conditions)'],
-    ['Conditions', Array.isArray(spec.conditions) && spec.conditions.length > 0 ? spec.conditions.map((c) => c.type).join(', ') : undefined],
+    [
+      'Conditions',
+      Array.isArray(spec.conditions) && spec.conditions.length > 0
+        ? spec.conditions.map((c) => c.type).join(', ')
+        : undefined,
+    ],
     ['Start', spec.start ? `workflow ${spec.start.workflowType} on task queue ${spec.start.taskQueue}` : undefined],
     ['Workflow id', spec.start ? (spec.start.workflowId ?? '{namespace}/{webhook}/{eventId} (default)') : undefined],
     ['Event id header', spec.eventIdHeader],
@@ -441,7 +513,12 @@ function describeWebhook(api: ApiClient, webhook: WebhookView): string {
     ['Max body bytes', spec.maxBodyBytes],
     ['Verified', status.verified ? 'yes' : 'no (no delivery has passed verification yet)'],
     ['Last delivery', shortTime(status.lastDeliveryAt) ?? 'never'],
-    ['Last error', status.lastError ? `${status.lastError}${status.lastErrorAt ? ` (at ${shortTime(status.lastErrorAt)})` : ''}` : 'none'],
+    [
+      'Last error',
+      status.lastError
+        ? `${status.lastError}${status.lastErrorAt ? ` (at ${shortTime(status.lastErrorAt)})` : ''}`
+        : 'none',
+    ],
     ['Deliveries', `${status.deliveriesAccepted} accepted, ${status.deliveriesRejected} rejected`],
     ['Generation', metadata.generation],
     ['Created', shortTime(metadata.createdAt)],
@@ -486,7 +563,11 @@ const DELIVERIES: PagedListing<DeliveryView> = {
   maxWidths: { 'EVENT-ID': 40, 'WORKFLOW-ID': 60, REASON: 60 },
 };
 
-const matchText = (w: WaitView) => [...Object.entries(w.match).map(([path, value]) => `${path}=${JSON.stringify(value)}`), ...(w.if ? [`if ${w.if}`] : [])].join(' ') || '(any delivery)';
+const matchText = (w: WaitView) =>
+  [
+    ...Object.entries(w.match).map(([path, value]) => `${path}=${JSON.stringify(value)}`),
+    ...(w.if ? [`if ${w.if}`] : []),
+  ].join(' ') || '(any delivery)';
 
 const WAITS: PagedListing<WaitView> = {
   target: 'waits',
@@ -494,7 +575,15 @@ const WAITS: PagedListing<WaitView> = {
   path: (name) => `/v1/webhooks/${encodeURIComponent(name)}/waits`,
   empty: 'No open waits',
   headers: ['CREATED', 'WORKFLOW-ID', 'WORKFLOW-TYPE', 'STATE', 'MATCH', 'TIMEOUT', 'WAIT-ID'],
-  row: (w) => [shortTime(w.createdAt), w.workflowId, w.workflowType, w.state, matchText(w), shortTime(w.timeoutAt) ?? 'none', w.waitId],
+  row: (w) => [
+    shortTime(w.createdAt),
+    w.workflowId,
+    w.workflowType,
+    w.state,
+    matchText(w),
+    shortTime(w.timeoutAt) ?? 'none',
+    w.waitId,
+  ],
   maxWidths: { 'WORKFLOW-ID': 60, MATCH: 80 },
 };
 
@@ -503,11 +592,19 @@ async function printPagedListing<T>(
   ctx: CliContext,
   api: ApiClient,
   listing: PagedListing<T>,
-  page: { name: string; namespace: string | undefined; limit: number | undefined; cursor: string | undefined; format: OutputFormat },
+  page: {
+    name: string;
+    namespace: string | undefined;
+    limit: number | undefined;
+    cursor: string | undefined;
+    format: OutputFormat;
+  },
 ): Promise<number> {
   const { name, namespace, limit, cursor, format } = page;
   const ns = namespace ?? DEFAULT_NAMESPACE;
-  const { body } = await api.request<{ items: T[]; nextCursor: string | null }>('GET', listing.path(name), { query: { namespace: ns, limit, cursor } });
+  const { body } = await api.request<{ items: T[]; nextCursor: string | null }>('GET', listing.path(name), {
+    query: { namespace: ns, limit, cursor },
+  });
   if (format !== 'table') return printStructured(ctx, body, format);
   if (body.items.length === 0) {
     ctx.stderr(`${listing.empty} ${cursor ? 'after this cursor' : 'yet'} for ${listing.owner} ${ns}/${name}.\n`);
@@ -515,7 +612,12 @@ async function printPagedListing<T>(
   }
   ctx.stdout(formatTable(listing.headers, body.items.map(listing.row), { maxWidths: listing.maxWidths }));
   if (body.nextCursor) {
-    const again = [`tempohook get ${listing.target} ${name}`, ...(namespace ? [`-n ${namespace}`] : []), ...(limit ? [`--limit ${limit}`] : []), `--cursor ${body.nextCursor}`];
+    const again = [
+      `tempohook get ${listing.target} ${name}`,
+      ...(namespace ? [`-n ${namespace}`] : []),
+      ...(limit ? [`--limit ${limit}`] : []),
+      `--cursor ${body.nextCursor}`,
+    ];
     ctx.stdout(`\nMore: ${again.join(' ')}\n`);
   }
   return 0;
@@ -524,7 +626,8 @@ async function printPagedListing<T>(
 function parseLimit(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const limit = Number(value);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new TempohookError('usage', `--limit ${value}: use a whole number from 1 to 200.`, 400);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 200)
+    throw new TempohookError('usage', `--limit ${value}: use a whole number from 1 to 200.`, 400);
   return limit;
 }
 
@@ -538,33 +641,60 @@ export async function getCommand(argv: string[], ctx: CliContext = createCliCont
     }
     const [what, name, ...extra] = positionals;
     const target = what ? GET_TARGETS[what] : undefined;
-    if (!target) throw new TempohookError('usage', `${what ? `"${what}" is not something to get` : 'get what?'}: use webhooks, webhook NAME, secrets, secret NAME, deliveries NAME, waits NAME, subscriptions, subscription NAME or subscription-deliveries NAME (see \`tempohook get --help\`)`, 400);
-    if (extra.length > 0) throw new TempohookError('usage', `unexpected argument "${extra[0]}" (see \`tempohook get --help\`)`, 400);
+    if (!target)
+      throw new TempohookError(
+        'usage',
+        `${what ? `"${what}" is not something to get` : 'get what?'}: use webhooks, webhook NAME, secrets, secret NAME, deliveries NAME, waits NAME, subscriptions, subscription NAME or subscription-deliveries NAME (see \`tempohook get --help\`)`,
+        400,
+      );
+    if (extra.length > 0)
+      throw new TempohookError('usage', `unexpected argument "${extra[0]}" (see \`tempohook get --help\`)`, 400);
     const format = outputFormat(values.output, 'get');
     const namespace = namespaceFlag(values.namespace);
     const limit = parseLimit(values.limit);
-    const listing = target === 'deliveries' ? DELIVERIES : target === 'waits' ? WAITS : target === 'subscription-deliveries' ? SUBSCRIPTION_DELIVERIES : undefined;
+    const listing =
+      target === 'deliveries'
+        ? DELIVERIES
+        : target === 'waits'
+          ? WAITS
+          : target === 'subscription-deliveries'
+            ? SUBSCRIPTION_DELIVERIES
+            : undefined;
     if ((limit !== undefined || values.cursor !== undefined) && !listing) {
-      throw new TempohookError('usage', '--limit and --cursor apply to `get deliveries`, `get waits` and `get subscription-deliveries` only.', 400);
+      throw new TempohookError(
+        'usage',
+        '--limit and --cursor apply to `get deliveries`, `get waits` and `get subscription-deliveries` only.',
+        400,
+      );
     }
     const api = await createApiClient(ctx);
 
     if (listing) {
       if (!name) throw new TempohookError('usage', `get ${listing.target} needs the ${listing.owner} NAME.`, 400);
-      return printPagedListing(ctx, api, listing as PagedListing<unknown>, { name, namespace, limit, cursor: values.cursor, format });
+      return printPagedListing(ctx, api, listing as PagedListing<unknown>, {
+        name,
+        namespace,
+        limit,
+        cursor: values.cursor,
+        format,
+      });
     }
 
     if (target === 'subscription') return printSubscriptions(ctx, api, name, namespace, format);
 
     const plural = target === 'webhook' ? 'webhooks' : 'secrets';
     if (name) {
-      const { body } = await api.request<WebhookView | SecretView>('GET', `/v1/${plural}/${encodeURIComponent(name)}`, { query: { namespace: namespace ?? DEFAULT_NAMESPACE } });
+      const { body } = await api.request<WebhookView | SecretView>('GET', `/v1/${plural}/${encodeURIComponent(name)}`, {
+        query: { namespace: namespace ?? DEFAULT_NAMESPACE },
+      });
       if (format !== 'table') return printStructured(ctx, body, format);
       ctx.stdout(target === 'webhook' ? describeWebhook(api, body as WebhookView) : describeSecret(body as SecretView));
       return 0;
     }
 
-    const { body } = await api.request<{ items: Array<WebhookView | SecretView> }>('GET', `/v1/${plural}`, { query: { namespace } });
+    const { body } = await api.request<{ items: Array<WebhookView | SecretView> }>('GET', `/v1/${plural}`, {
+      query: { namespace },
+    });
     if (format !== 'table') return printStructured(ctx, body, format);
     if (body.items.length === 0) {
       ctx.stderr(`No ${plural} found${namespace ? ` in namespace ${namespace}` : ''}.\n`);
@@ -575,7 +705,14 @@ export async function getCommand(argv: string[], ctx: CliContext = createCliCont
       ctx.stdout(
         formatTable(
           ['NAME', 'NAMESPACE', 'PROFILE', 'ENDPOINT', 'VERIFIED', 'LAST-DELIVERY'],
-          items.map((w) => [w.metadata.name, w.metadata.namespace, w.spec.profile, w.status.url ?? w.status.endpointPath, w.status.verified ? 'yes' : 'no', shortTime(w.status.lastDeliveryAt) ?? 'never']),
+          items.map((w) => [
+            w.metadata.name,
+            w.metadata.namespace,
+            w.spec.profile,
+            w.status.url ?? w.status.endpointPath,
+            w.status.verified ? 'yes' : 'no',
+            shortTime(w.status.lastDeliveryAt) ?? 'never',
+          ]),
           { maxWidths: { ENDPOINT: 120 } },
         ),
       );
@@ -584,7 +721,12 @@ export async function getCommand(argv: string[], ctx: CliContext = createCliCont
       ctx.stdout(
         formatTable(
           ['NAME', 'NAMESPACE', 'KEYS', 'UPDATED'],
-          items.map((s) => [s.metadata.name, s.metadata.namespace, s.status.keys.join(','), shortTime(s.metadata.updatedAt)]),
+          items.map((s) => [
+            s.metadata.name,
+            s.metadata.namespace,
+            s.status.keys.join(','),
+            shortTime(s.metadata.updatedAt),
+          ]),
         ),
       );
     }
@@ -600,18 +742,33 @@ interface SubscriptionView {
 }
 
 /** `get subscriptions` (a table) and `get subscription NAME` (the resource as YAML, status included). */
-async function printSubscriptions(ctx: CliContext, api: ApiClient, name: string | undefined, namespace: string | undefined, format: OutputFormat): Promise<number> {
+async function printSubscriptions(
+  ctx: CliContext,
+  api: ApiClient,
+  name: string | undefined,
+  namespace: string | undefined,
+  format: OutputFormat,
+): Promise<number> {
   if (name) {
-    const { body } = await api.request<SubscriptionView>('GET', `/v1/subscriptions/${encodeURIComponent(name)}`, { query: { namespace: namespace ?? DEFAULT_NAMESPACE } });
+    const { body } = await api.request<SubscriptionView>('GET', `/v1/subscriptions/${encodeURIComponent(name)}`, {
+      query: { namespace: namespace ?? DEFAULT_NAMESPACE },
+    });
     return printStructured(ctx, body, format === 'json' ? 'json' : 'yaml');
   }
-  const { body } = await api.request<{ items: SubscriptionView[] }>('GET', '/v1/subscriptions', { query: { namespace } });
+  const { body } = await api.request<{ items: SubscriptionView[] }>('GET', '/v1/subscriptions', {
+    query: { namespace },
+  });
   if (format !== 'table') return printStructured(ctx, body, format);
   if (body.items.length === 0) {
     ctx.stderr(`No subscriptions found${namespace ? ` in namespace ${namespace}` : ''}.\n`);
     return 0;
   }
-  const scopeText = (scope: unknown) => (typeof scope === 'object' && scope !== null ? `workflowType=${(scope as { workflowType: string }).workflowType}` : typeof scope === 'string' ? scope : 'global');
+  const scopeText = (scope: unknown) =>
+    typeof scope === 'object' && scope !== null
+      ? `workflowType=${(scope as { workflowType: string }).workflowType}`
+      : typeof scope === 'string'
+        ? scope
+        : 'global';
   ctx.stdout(
     formatTable(
       ['NAME', 'NAMESPACE', 'URL', 'EVENTS', 'SCOPE', 'STATE', 'FAILURES', 'LAST-DELIVERY'],
@@ -649,8 +806,28 @@ const SUBSCRIPTION_DELIVERIES: PagedListing<SubscriptionDeliveryView> = {
   owner: 'subscription',
   path: (name) => `/v1/subscriptions/${encodeURIComponent(name)}/deliveries`,
   empty: 'No deliveries',
-  headers: ['CREATED', 'EVENT-TYPE', 'EVENT-ID', 'STATUS', 'ATTEMPTS', 'HTTP', 'WORKFLOW-ID', 'LAST-ERROR', 'DELIVERY-ID'],
-  row: (d) => [shortTime(d.createdAt), d.eventType, d.eventId, d.status, d.attempts, d.lastHttpStatus, d.workflow?.id ?? null, d.lastError, d.id],
+  headers: [
+    'CREATED',
+    'EVENT-TYPE',
+    'EVENT-ID',
+    'STATUS',
+    'ATTEMPTS',
+    'HTTP',
+    'WORKFLOW-ID',
+    'LAST-ERROR',
+    'DELIVERY-ID',
+  ],
+  row: (d) => [
+    shortTime(d.createdAt),
+    d.eventType,
+    d.eventId,
+    d.status,
+    d.attempts,
+    d.lastHttpStatus,
+    d.workflow?.id ?? null,
+    d.lastError,
+    d.id,
+  ],
   maxWidths: { 'EVENT-ID': 60, 'WORKFLOW-ID': 60, 'LAST-ERROR': 60 },
 };
 
@@ -682,7 +859,11 @@ export async function deleteCommand(argv: string[], ctx: CliContext = createCliC
     const [what, ...names] = positionals;
     const target = what ? GET_TARGETS[what] : undefined;
     if (target !== 'webhook' && target !== 'secret' && target !== 'subscription') {
-      throw new TempohookError('usage', `${what ? `cannot delete "${what}"` : 'delete what?'}: use delete webhook NAME, delete secret NAME or delete subscription NAME (see \`tempohook delete --help\`)`, 400);
+      throw new TempohookError(
+        'usage',
+        `${what ? `cannot delete "${what}"` : 'delete what?'}: use delete webhook NAME, delete secret NAME or delete subscription NAME (see \`tempohook delete --help\`)`,
+        400,
+      );
     }
     if (names.length === 0) throw new TempohookError('usage', `delete ${target} needs a NAME.`, 400);
     const namespace = namespaceFlag(values.namespace) ?? DEFAULT_NAMESPACE;

@@ -41,13 +41,24 @@ interface WebhookForSend {
 }
 
 function secretFrom(ctx: CliContext, secret: string | undefined, secretEnv: string | undefined): string {
-  if (secret !== undefined && secretEnv !== undefined) throw new TempohookError('usage', 'give --secret or --secret-env, not both.', 400);
+  if (secret !== undefined && secretEnv !== undefined)
+    throw new TempohookError('usage', 'give --secret or --secret-env, not both.', 400);
   if (secretEnv !== undefined) {
     const value = ctx.env[secretEnv];
-    if (value === undefined || value === '') throw new TempohookError('env_var_missing', `environment variable ${secretEnv} (from --secret-env) is not set.`, 400);
+    if (value === undefined || value === '')
+      throw new TempohookError(
+        'env_var_missing',
+        `environment variable ${secretEnv} (from --secret-env) is not set.`,
+        400,
+      );
     return value;
   }
-  if (secret === undefined || secret === '') throw new TempohookError('usage', 'send needs the signing secret: --secret S, or --secret-env VAR to read it from the environment.', 400);
+  if (secret === undefined || secret === '')
+    throw new TempohookError(
+      'usage',
+      'send needs the signing secret: --secret S, or --secret-env VAR to read it from the environment.',
+      400,
+    );
   return secret;
 }
 
@@ -79,7 +90,8 @@ async function bodyFrom(ctx: CliContext, data: string | undefined): Promise<Buff
 function eventTypeHeaders(ctx: CliContext, profile: string, eventType: string | undefined): Record<string, string> {
   if (profile === 'github') return { 'x-github-event': eventType ?? 'push' };
   if (profile === 'generic') return eventType === undefined ? {} : { 'x-event-type': eventType };
-  if (eventType !== undefined) ctx.stderr(`note: the ${profile} profile reads the event type from the body; --event-type is ignored.\n`);
+  if (eventType !== undefined)
+    ctx.stderr(`note: the ${profile} profile reads the event type from the body; --event-type is ignored.\n`);
   return {};
 }
 
@@ -97,15 +109,27 @@ export async function sendCommand(argv: string[], ctx: CliContext = createCliCon
     }
     const [name, ...extra] = positionals;
     if (!name) throw new TempohookError('usage', 'send needs the webhook NAME (see `tempohook send --help`).', 400);
-    if (extra.length > 0) throw new TempohookError('usage', `unexpected argument "${extra[0]}"; the body goes in --data (see \`tempohook send --help\`)`, 400);
+    if (extra.length > 0)
+      throw new TempohookError(
+        'usage',
+        `unexpected argument "${extra[0]}"; the body goes in --data (see \`tempohook send --help\`)`,
+        400,
+      );
     const secret = secretFrom(ctx, values.secret, values['secret-env']);
     const rawBody = await bodyFrom(ctx, values.data);
     const namespace = namespaceFlag(values.namespace) ?? DEFAULT_NAMESPACE;
     const api = await createApiClient(ctx);
 
-    const { body: webhook } = await api.request<WebhookForSend>('GET', `/v1/webhooks/${encodeURIComponent(name)}`, { query: { namespace } });
+    const { body: webhook } = await api.request<WebhookForSend>('GET', `/v1/webhooks/${encodeURIComponent(name)}`, {
+      query: { namespace },
+    });
     const profile = getProfile(webhook.spec.profile);
-    if (!profile) throw new TempohookError('unknown_profile', `webhook ${namespace}/${name} uses profile "${webhook.spec.profile}", which this tempohook does not know; update the CLI.`, 400);
+    if (!profile)
+      throw new TempohookError(
+        'unknown_profile',
+        `webhook ${namespace}/${name} uses profile "${webhook.spec.profile}", which this tempohook does not know; update the CLI.`,
+        400,
+      );
 
     let postUrl = `${api.baseUrl}${webhook.status.endpointPath}`;
     // The ingress rebuilds the URL from its public URL when it has one: Twilio signs that.

@@ -31,10 +31,16 @@ export function truncate(text: string, width: number): string {
 }
 
 /** Renders `rows` under `headers`; every line ends with "\n", trailing spaces trimmed. */
-export function formatTable(headers: readonly string[], rows: ReadonlyArray<readonly Cell[]>, options: TableOptions = {}): string {
+export function formatTable(
+  headers: readonly string[],
+  rows: ReadonlyArray<readonly Cell[]>,
+  options: TableOptions = {},
+): string {
   const limitOf = (header: string) => options.maxWidths?.[header] ?? options.maxCellWidth ?? 60;
   const cells = rows.map((row) => headers.map((header, i) => truncate(cellText(row[i]), limitOf(header))));
-  const widths = headers.map((header, i) => Math.max(Array.from(header).length, ...cells.map((row) => Array.from(row[i]!).length)));
+  const widths = headers.map((header, i) =>
+    Math.max(Array.from(header).length, ...cells.map((row) => Array.from(row[i]!).length)),
+  );
   const line = (values: readonly string[]) =>
     values
       .map((value, i) => value + ' '.repeat(widths[i]! - Array.from(value).length))

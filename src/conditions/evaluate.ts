@@ -5,7 +5,16 @@
  */
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, type JWTVerifyOptions } from 'jose';
-import { checkTolerance, decodeBase64, decodeHex, HMAC_DIGEST_BYTES, hmac, parseUnixTimestamp, safeEqual, sha256 } from '../verify/crypto';
+import {
+  checkTolerance,
+  decodeBase64,
+  decodeHex,
+  HMAC_DIGEST_BYTES,
+  hmac,
+  parseUnixTimestamp,
+  safeEqual,
+  sha256,
+} from '../verify/crypto';
 import { headerValue } from '../verify/request-fields';
 import { sharedToken } from '../verify/signature-algorithms';
 import type { InboundRequest } from '../verify/types';
@@ -40,7 +49,11 @@ const JWT_DEFAULT_LOOKUP: LookupSpec = { in: 'header', name: 'Authorization' };
 const JWT_DEFAULT_PREFIX = 'Bearer ';
 
 function describeLookup(lookup: LookupSpec): string {
-  return lookup.in === 'header' ? `header ${lookup.name}` : lookup.in === 'query' ? `query parameter ${lookup.name}` : `${lookup.in} field ${lookup.name}`;
+  return lookup.in === 'header'
+    ? `header ${lookup.name}`
+    : lookup.in === 'query'
+      ? `query parameter ${lookup.name}`
+      : `${lookup.in} field ${lookup.name}`;
 }
 
 function mediaType(contentType: string | undefined): string {
@@ -66,7 +79,13 @@ export function readLookup(lookup: LookupSpec, inbound: InboundRequest, payload:
       if (mediaType(inbound.headers['content-type']) !== 'application/x-www-form-urlencoded') return undefined;
       return new URLSearchParams(inbound.rawBody.toString('utf8')).get(lookup.name) || undefined;
     case 'json': {
-      if (typeof payload !== 'object' || payload === null || Array.isArray(payload) || !Object.hasOwn(payload, lookup.name)) return undefined;
+      if (
+        typeof payload !== 'object' ||
+        payload === null ||
+        Array.isArray(payload) ||
+        !Object.hasOwn(payload, lookup.name)
+      )
+        return undefined;
       const value = (payload as Record<string, unknown>)[lookup.name];
       if (typeof value === 'string') return value || undefined;
       return typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined;
@@ -75,13 +94,20 @@ export function readLookup(lookup: LookupSpec, inbound: InboundRequest, payload:
 }
 
 /** The looked-up value with its prefix stripped (matched case-insensitively, as HTTP auth schemes are). */
-function readToken(lookup: LookupSpec, prefix: string | undefined, ctx: ConditionContext): Outcome | { ok: true; value: string } {
+function readToken(
+  lookup: LookupSpec,
+  prefix: string | undefined,
+  ctx: ConditionContext,
+): Outcome | { ok: true; value: string } {
   const raw = readLookup(lookup, ctx.inbound, ctx.payload);
   if (raw === undefined) return fail('condition_value_missing', `${describeLookup(lookup)} missing`);
   if (prefix === undefined) return { ok: true, value: raw };
-  if (raw.slice(0, prefix.length).toLowerCase() !== prefix.toLowerCase()) return fail('condition_value_malformed', `${describeLookup(lookup)} does not start with the expected prefix`);
+  if (raw.slice(0, prefix.length).toLowerCase() !== prefix.toLowerCase())
+    return fail('condition_value_malformed', `${describeLookup(lookup)} does not start with the expected prefix`);
   const value = raw.slice(prefix.length);
-  return value === '' ? fail('condition_value_missing', `${describeLookup(lookup)} holds only its prefix`) : { ok: true, value };
+  return value === ''
+    ? fail('condition_value_missing', `${describeLookup(lookup)} holds only its prefix`)
+    : { ok: true, value };
 }
 
 function checkStaticToken(condition: StaticTokenCondition, secrets: readonly string[], ctx: ConditionContext): Outcome {
@@ -90,7 +116,9 @@ function checkStaticToken(condition: StaticTokenCondition, secrets: readonly str
   const presented = Buffer.from(token.value);
   const verifiers = secrets.flatMap((secret) => sharedToken.verifierFor(secret) ?? []);
   if (verifiers.length === 0) return fail('condition_secret_unavailable', 'no usable secret configured');
-  return verifiers.some((verifier) => verifier([])(presented)) ? passed : fail('condition_mismatch', `${describeLookup(condition.lookup)} does not match`);
+  return verifiers.some((verifier) => verifier([])(presented))
+    ? passed
+    : fail('condition_mismatch', `${describeLookup(condition.lookup)} does not match`);
 }
 
 type BasestringPart = string | { header: string } | { query: string } | { body: true };
@@ -131,7 +159,10 @@ function checkHmac(condition: HmacCondition, secrets: readonly string[], ctx: Co
   if (!('value' in token)) return token;
   const signature = (condition.encoding === 'hex' ? decodeHex : decodeBase64)(token.value.trim());
   if (signature === undefined || signature.length !== HMAC_DIGEST_BYTES[condition.algorithm]) {
-    return fail('condition_value_malformed', `${describeLookup(condition.lookup)} is not a ${condition.encoding} ${condition.algorithm} signature`);
+    return fail(
+      'condition_value_malformed',
+      `${describeLookup(condition.lookup)} is not a ${condition.encoding} ${condition.algorithm} signature`,
+    );
   }
   const content = fillBasestring(condition.basestring ?? '{body}', ctx.inbound);
   if ('ok' in content) return content;
@@ -159,7 +190,10 @@ function jwtKey(secret: string): KeyObject | Uint8Array | undefined {
     if (text.startsWith('-----BEGIN')) key = createPublicKey(text);
     else if (text.startsWith('{')) {
       const jwk = JSON.parse(text) as { kty?: string; k?: string };
-      key = jwk.kty === 'oct' && typeof jwk.k === 'string' ? createSecretKey(Buffer.from(jwk.k, 'base64url')) : createPublicKey({ key: jwk as never, format: 'jwk' });
+      key =
+        jwk.kty === 'oct' && typeof jwk.k === 'string'
+          ? createSecretKey(Buffer.from(jwk.k, 'base64url'))
+          : createPublicKey({ key: jwk as never, format: 'jwk' });
     } else key = secret === '' ? undefined : new TextEncoder().encode(secret);
   } catch {
     key = undefined;
@@ -172,9 +206,11 @@ function jwtKey(secret: string): KeyObject | Uint8Array | undefined {
 /** A fixed reason for a `jose` error: its messages are not part of our contract. */
 function jwtReason(err: unknown): string {
   if (err instanceof joseErrors.JWTExpired) return 'token expired';
-  if (err instanceof joseErrors.JWTClaimValidationFailed) return `claim "${err.claim}" ${err.reason === 'missing' ? 'missing' : 'rejected'}`;
+  if (err instanceof joseErrors.JWTClaimValidationFailed)
+    return `claim "${err.claim}" ${err.reason === 'missing' ? 'missing' : 'rejected'}`;
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature does not verify';
-  if (err instanceof joseErrors.JOSEAlgNotAllowed || err instanceof joseErrors.JOSENotSupported) return 'algorithm not allowed';
+  if (err instanceof joseErrors.JOSEAlgNotAllowed || err instanceof joseErrors.JOSENotSupported)
+    return 'algorithm not allowed';
   if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid) return 'not a well-formed JWT';
   return 'token could not be verified with the configured key';
 }
@@ -201,7 +237,8 @@ async function checkJwt(condition: JwtCondition, secrets: readonly string[], ctx
       return passed;
     } catch (err) {
       const why = jwtReason(err);
-      if (reason === undefined || reason === 'signature does not verify' || reason.startsWith('token could not')) reason = why;
+      if (reason === undefined || reason === 'signature does not verify' || reason.startsWith('token could not'))
+        reason = why;
     }
   }
   return fail('condition_jwt_invalid', `JWT in ${describeLookup(lookup)}: ${reason ?? 'rejected'}`);
@@ -211,7 +248,8 @@ function checkHeaders(headers: Readonly<Record<string, string>>, inbound: Inboun
   for (const [name, expected] of Object.entries(headers)) {
     const value = headerValue(inbound, [name.toLowerCase()]);
     if (value === undefined) return fail('condition_value_missing', `header ${name} missing`);
-    if (!safeEqual(sha256(value), sha256(expected))) return fail('condition_mismatch', `header ${name} does not have the expected value`);
+    if (!safeEqual(sha256(value), sha256(expected)))
+      return fail('condition_mismatch', `header ${name} does not have the expected value`);
   }
   return passed;
 }
@@ -220,10 +258,14 @@ function checkTimestamp(condition: Extract<Condition, { type: 'timestamp' }>, ct
   const value = readLookup(condition.lookup, ctx.inbound, ctx.payload);
   if (value === undefined) return fail('condition_value_missing', `${describeLookup(condition.lookup)} missing`);
   const seconds = parseUnixTimestamp(value, condition.unit ?? 'auto');
-  if (seconds === undefined) return fail('condition_timestamp_invalid', `${describeLookup(condition.lookup)} is not a unix time`);
+  if (seconds === undefined)
+    return fail('condition_timestamp_invalid', `${describeLookup(condition.lookup)} is not a unix time`);
   return checkTolerance(seconds, ctx.now, condition.toleranceSeconds).ok
     ? passed
-    : fail('condition_timestamp_out_of_tolerance', `${describeLookup(condition.lookup)} is outside the allowed ${condition.toleranceSeconds} s window`);
+    : fail(
+        'condition_timestamp_out_of_tolerance',
+        `${describeLookup(condition.lookup)} is outside the allowed ${condition.toleranceSeconds} s window`,
+      );
 }
 
 async function evaluateOne(condition: Condition, secrets: readonly string[], ctx: ConditionContext): Promise<Outcome> {
@@ -249,7 +291,10 @@ async function evaluateOne(condition: Condition, secrets: readonly string[], ctx
  * Whether every condition holds, in order; the first failure is returned with a reason naming
  * the condition (`conditions[1] (jwt): token expired`). Never throws.
  */
-export async function evaluateConditions(conditions: readonly Condition[] | undefined, ctx: ConditionContext): Promise<ConditionsResult> {
+export async function evaluateConditions(
+  conditions: readonly Condition[] | undefined,
+  ctx: ConditionContext,
+): Promise<ConditionsResult> {
   for (const [index, condition] of (conditions ?? []).entries()) {
     let outcome: Outcome;
     try {
@@ -257,7 +302,8 @@ export async function evaluateConditions(conditions: readonly Condition[] | unde
     } catch {
       outcome = fail('condition_value_malformed', 'the condition could not be checked');
     }
-    if (!outcome.ok) return { ok: false, code: outcome.code, reason: `conditions[${index}] (${condition.type}): ${outcome.reason}` };
+    if (!outcome.ok)
+      return { ok: false, code: outcome.code, reason: `conditions[${index}] (${condition.type}): ${outcome.reason}` };
   }
   return { ok: true };
 }

@@ -7,7 +7,14 @@ import type { Condition } from './spec';
 
 export * from './spec';
 export { rateLimitWindows, describeWindow } from './rate-limit';
-export { evaluateConditions, fillBasestring, readLookup, type ConditionContext, type ConditionFailureCode, type ConditionsResult } from './evaluate';
+export {
+  evaluateConditions,
+  fillBasestring,
+  readLookup,
+  type ConditionContext,
+  type ConditionFailureCode,
+  type ConditionsResult,
+} from './evaluate';
 
 /** The secret references of one condition as a list (empty for conditions without a secret). */
 export function conditionSecretRefs(condition: Condition): SecretKeyRef[] {

@@ -11,7 +11,8 @@ export function rateLimitWindows(conditions: readonly Condition[] | undefined): 
   const byPeriod = new Map<number, number>();
   for (const condition of conditions ?? []) {
     if (!isRateLimitCondition(condition)) continue;
-    for (const { period, quota } of condition.limits) byPeriod.set(period, Math.min(quota, byPeriod.get(period) ?? Infinity));
+    for (const { period, quota } of condition.limits)
+      byPeriod.set(period, Math.min(quota, byPeriod.get(period) ?? Infinity));
   }
   return [...byPeriod].map(([periodSeconds, quota]) => ({ periodSeconds, quota }));
 }

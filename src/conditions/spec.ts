@@ -16,7 +16,10 @@ export const lookupSpec = z
     name: z.string().min(1).max(200),
   })
   .strict()
-  .refine((lookup) => lookup.in !== 'header' || HEADER_NAME.test(lookup.name), { message: 'must be an HTTP header name', path: ['name'] });
+  .refine((lookup) => lookup.in !== 'header' || HEADER_NAME.test(lookup.name), {
+    message: 'must be an HTTP header name',
+    path: ['name'],
+  });
 export type LookupSpec = z.infer<typeof lookupSpec>;
 
 /** Text stripped from the front of the value before it is checked (e.g. `"Bearer "`, `"sha256="`); it must be present. */
@@ -27,7 +30,9 @@ const KNOWN_PLACEHOLDER = /^(?:body|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+|query:[^{
 
 /** The placeholders of an HMAC basestring that are not `{body}`, `{header:Name}` or `{query:name}`. */
 export function unknownBasestringPlaceholders(template: string): string[] {
-  return [...template.matchAll(BASESTRING_PLACEHOLDER)].map((m) => m[1]!).filter((name) => !KNOWN_PLACEHOLDER.test(name));
+  return [...template.matchAll(BASESTRING_PLACEHOLDER)]
+    .map((m) => m[1]!)
+    .filter((name) => !KNOWN_PLACEHOLDER.test(name));
 }
 
 const staticTokenCondition = z
@@ -48,7 +53,11 @@ const hmacCondition = z
       .max(1000)
       .superRefine((value, ctx) => {
         const bad = unknownBasestringPlaceholders(value);
-        if (bad.length > 0) ctx.addIssue({ code: 'custom', message: `unknown placeholder ${bad.map((b) => `{${b}}`).join(', ')}; use {body}, {header:Name} or {query:name}` });
+        if (bad.length > 0)
+          ctx.addIssue({
+            code: 'custom',
+            message: `unknown placeholder ${bad.map((b) => `{${b}}`).join(', ')}; use {body}, {header:Name} or {query:name}`,
+          });
       })
       .optional(),
     secretRef: secretRefSpec,
@@ -62,7 +71,10 @@ const jwtCondition = z
     lookup: lookupSpec.optional(),
     prefix: prefix.optional(),
     /** Pinned: a token signed with any other algorithm (or `none`) fails. */
-    algorithms: z.array(z.enum(['HS256', 'RS256', 'ES256', 'EdDSA'])).min(1).max(4),
+    algorithms: z
+      .array(z.enum(['HS256', 'RS256', 'ES256', 'EdDSA']))
+      .min(1)
+      .max(4),
     /** The HS256 shared secret, or a public key as PEM SPKI or JWK JSON. */
     secretRef: secretRefSpec,
     issuer: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
@@ -75,7 +87,9 @@ const headersCondition = z
   .object({
     type: z.literal('headers'),
     /** Every header must be present and equal to its value (compared in constant time). */
-    headers: z.record(headerName, z.string().min(1).max(4096)).refine((h) => Object.keys(h).length > 0, 'list at least one header'),
+    headers: z
+      .record(headerName, z.string().min(1).max(4096))
+      .refine((h) => Object.keys(h).length > 0, 'list at least one header'),
   })
   .strict();
 
@@ -83,7 +97,11 @@ const timestampCondition = z
   .object({
     type: z.literal('timestamp'),
     lookup: lookupSpec,
-    toleranceSeconds: z.number().int().min(1).max(7 * 24 * 3600),
+    toleranceSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600),
     /** `auto` (default) reads values ≥ 1e11 as milliseconds. */
     unit: z.enum(['auto', 's', 'ms']).optional(),
   })
@@ -92,7 +110,10 @@ const timestampCondition = z
 const rateLimitWindow = z
   .object({
     /** Window length, whole seconds from 1 s to 31 d; windows are aligned on the epoch (a `1d` window is a UTC day). */
-    period: durationSpec.refine((s) => Number.isInteger(s) && s >= 1 && s <= 31 * 86400, 'must be whole seconds between 1s and 31d'),
+    period: durationSpec.refine(
+      (s) => Number.isInteger(s) && s >= 1 && s <= 31 * 86400,
+      'must be whole seconds between 1s and 31d',
+    ),
     /** Deliveries allowed per window. */
     quota: z.number().int().min(1).max(1_000_000_000),
   })
@@ -114,7 +135,14 @@ const rateLimitCondition = z
   })
   .strict();
 
-export const conditionSpec = z.discriminatedUnion('type', [staticTokenCondition, hmacCondition, jwtCondition, headersCondition, timestampCondition, rateLimitCondition]);
+export const conditionSpec = z.discriminatedUnion('type', [
+  staticTokenCondition,
+  hmacCondition,
+  jwtCondition,
+  headersCondition,
+  timestampCondition,
+  rateLimitCondition,
+]);
 export type Condition = z.infer<typeof conditionSpec>;
 export type StaticTokenCondition = z.infer<typeof staticTokenCondition>;
 export type HmacCondition = z.infer<typeof hmacCondition>;

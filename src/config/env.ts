@@ -14,11 +14,19 @@ export const envSchema = z.object({
   TEMPOHOOK_PUBLIC_URL: z.url().optional(),
   TEMPOHOOK_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   TEMPOHOOK_DATA_DIR: z.string().min(1).default('.tempohook'),
-  TEMPOHOOK_MAX_BODY_BYTES: z.coerce.number().int().min(1).max(1536 * 1024, 'must be at most 1572864 (1.5 MiB): Temporal refuses larger payloads').default(1024 * 1024),
+  TEMPOHOOK_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1536 * 1024, 'must be at most 1572864 (1.5 MiB): Temporal refuses larger payloads')
+    .default(1024 * 1024),
   /** Key for encrypting secrets at rest: 32 bytes, base64 or hex. */
   TEMPOHOOK_SECRET_KEY: z.string().optional(),
   TEMPOHOOK_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_API_KEY: z.string().optional(),

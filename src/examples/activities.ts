@@ -14,7 +14,10 @@ export function createExampleActivities() {
     /** Summarizes a webhook payload the way a weekly report would count it. */
     async summarizeWebhookPayload(input: Pick<WebhookStartInput, 'webhook_payload'>): Promise<PayloadSummary> {
       const payload = input.webhook_payload;
-      const object = payload && typeof payload === 'object' && !Array.isArray(payload) ? (payload as Record<string, unknown>) : undefined;
+      const object =
+        payload && typeof payload === 'object' && !Array.isArray(payload)
+          ? (payload as Record<string, unknown>)
+          : undefined;
       const repository = object?.repository as { full_name?: unknown } | undefined;
       return {
         keys: object ? Object.keys(object).slice(0, 50) : [Array.isArray(payload) ? 'array' : typeof payload],

@@ -25,8 +25,20 @@ export interface WeeklyReportResult {
 
 /** Builds a (tiny) report from the delivery that started it. */
 export async function weeklyReport(input: WebhookStartInput): Promise<WeeklyReportResult> {
-  const { webhook_payload, webhook_event_id, webhook_received_at, webhook_source, webhook_name, webhook_namespace, webhook_delivery_id, webhook_normalized: _normalized, ...mapped } = input;
-  setCurrentDetails(`Building the report for event \`${webhook_event_id}\` (${webhook_source}) from webhook \`${webhook_namespace}/${webhook_name}\``);
+  const {
+    webhook_payload,
+    webhook_event_id,
+    webhook_received_at,
+    webhook_source,
+    webhook_name,
+    webhook_namespace,
+    webhook_delivery_id,
+    webhook_normalized: _normalized,
+    ...mapped
+  } = input;
+  setCurrentDetails(
+    `Building the report for event \`${webhook_event_id}\` (${webhook_source}) from webhook \`${webhook_namespace}/${webhook_name}\``,
+  );
   log.info('weekly report started', { eventId: webhook_event_id, deliveryId: webhook_delivery_id });
   const summary = await summarizeWebhookPayload({ webhook_payload });
   setCurrentDetails(`Report ready: ${summary.keys.length} payload keys, ${summary.bytes} bytes`);
@@ -41,6 +53,13 @@ export async function weeklyReport(input: WebhookStartInput): Promise<WeeklyRepo
 }
 
 /** Waits (up to `timeout`, default 1 hour) for a push to `repository` on the example `github-push` webhook. */
-export async function awaitGithubPush(input: { repository: string; timeout?: Duration }): Promise<WaitForWebhookResult> {
-  return waitForWebhook('github-push', { match: { '$.repository.full_name': input.repository }, timeout: input.timeout ?? '1 hour', since: 'workflowStart' });
+export async function awaitGithubPush(input: {
+  repository: string;
+  timeout?: Duration;
+}): Promise<WaitForWebhookResult> {
+  return waitForWebhook('github-push', {
+    match: { '$.repository.full_name': input.repository },
+    timeout: input.timeout ?? '1 hour',
+    since: 'workflowStart',
+  });
 }

@@ -39,7 +39,14 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   }
   const ak = Object.keys(a);
   const bk = Object.keys(b);
-  return ak.length === bk.length && ak.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return (
+    ak.length === bk.length &&
+    ak.every(
+      (k) =>
+        Object.prototype.hasOwnProperty.call(b, k) &&
+        jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+    )
+  );
 }
 
 /** The values a filter path selects: none, one, or several for a wildcard JSONPath. */
@@ -69,7 +76,12 @@ function holds(filter: FilterSpec, value: unknown): boolean {
     return false;
   }
   if (filter.matches !== undefined) {
-    const text = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
+    const text =
+      typeof value === 'string'
+        ? value
+        : typeof value === 'number' || typeof value === 'boolean'
+          ? String(value)
+          : undefined;
     return text !== undefined && text.length <= MAX_MATCH_INPUT_LENGTH && regexFor(filter.matches).test(text);
   }
   return false;
@@ -94,8 +106,14 @@ export function applyFilters(filters: readonly FilterSpec[] | undefined, subject
   for (const [index, filter] of (filters ?? []).entries()) {
     const values = select(filter.path, subject);
     if (values.some((value) => holds(filter, value))) continue;
-    const tooLong = filter.matches !== undefined && values.some((v) => typeof v === 'string' && v.length > MAX_MATCH_INPUT_LENGTH);
-    const why = values.length === 0 ? `${filter.path} is absent` : tooLong ? `value longer than ${MAX_MATCH_INPUT_LENGTH} characters is not matched` : 'no match';
+    const tooLong =
+      filter.matches !== undefined && values.some((v) => typeof v === 'string' && v.length > MAX_MATCH_INPUT_LENGTH);
+    const why =
+      values.length === 0
+        ? `${filter.path} is absent`
+        : tooLong
+          ? `value longer than ${MAX_MATCH_INPUT_LENGTH} characters is not matched`
+          : 'no match';
     return { pass: false, reason: `filter ${index + 1} (${describe(filter)}) failed: ${why}` };
   }
   return { pass: true };

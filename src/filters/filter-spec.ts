@@ -12,9 +12,12 @@ export const MAX_FILTERS = 32;
 /** Why a filter path is refused, or undefined when it is accepted. */
 export function invalidPathReason(path: string): string | undefined {
   if (path.startsWith('headers.') || path.startsWith('normalized.')) {
-    return /^[a-z]+\.[A-Za-z0-9_-]+$/.test(path) ? undefined : 'headers.<name> and normalized.<field> take a single name';
+    return /^[a-z]+\.[A-Za-z0-9_-]+$/.test(path)
+      ? undefined
+      : 'headers.<name> and normalized.<field> take a single name';
   }
-  if (!path.startsWith('$')) return 'must be a JSONPath starting with "$" (e.g. $.repository.full_name), headers.<name> or normalized.<field>';
+  if (!path.startsWith('$'))
+    return 'must be a JSONPath starting with "$" (e.g. $.repository.full_name), headers.<name> or normalized.<field>';
   if (path.includes('(')) return 'script and filter expressions ((…), ?(…)) are not supported';
   try {
     JSONPath.toPathArray(path);
@@ -52,7 +55,9 @@ export const filterSpec = z
       .optional(),
   })
   .strict()
-  .refine((f) => OPERATORS.filter((op) => op in f).length === 1, { message: 'a filter needs exactly one of equals, contains or matches' });
+  .refine((f) => OPERATORS.filter((op) => op in f).length === 1, {
+    message: 'a filter needs exactly one of equals, contains or matches',
+  });
 
 export const filtersSpec = z.array(filterSpec).max(MAX_FILTERS);
 

@@ -34,7 +34,8 @@ function str(value: unknown): string | undefined {
 
 /** Epoch seconds (Docker Hub, Harbor, GitHub `pushed_at`) or an ISO string, as ISO 8601. */
 function isoTime(value: unknown): string | undefined {
-  const date = typeof value === 'number' ? new Date(value * 1000) : typeof value === 'string' ? new Date(value) : undefined;
+  const date =
+    typeof value === 'number' ? new Date(value * 1000) : typeof value === 'string' ? new Date(value) : undefined;
   return date && !Number.isNaN(date.getTime()) ? date.toISOString() : undefined;
 }
 
@@ -53,7 +54,14 @@ function dockerHub(p: Json): NormalizedPayload | undefined {
   const push = obj(p.push_data);
   const repository = str(obj(p.repository)?.repo_name);
   if (!push || !repository) return undefined;
-  return { kind: 'image.pushed', provider: 'dockerhub', repository, tag: str(push.tag), pushedAt: isoTime(push.pushed_at), actor: str(push.pusher) };
+  return {
+    kind: 'image.pushed',
+    provider: 'dockerhub',
+    repository,
+    tag: str(push.tag),
+    pushedAt: isoTime(push.pushed_at),
+    actor: str(push.pusher),
+  };
 }
 
 function harborPush(data: Json | undefined, at: unknown, operator: unknown): NormalizedPayload | undefined {
@@ -61,8 +69,18 @@ function harborPush(data: Json | undefined, at: unknown, operator: unknown): Nor
   if (!Array.isArray(resources)) return undefined;
   const first = obj(resources[0]);
   const repo = obj(data?.repository);
-  const repository = str(repo?.repo_full_name) ?? (str(repo?.namespace) && str(repo?.name) ? `${str(repo?.namespace)}/${str(repo?.name)}` : undefined);
-  return { kind: 'image.pushed', provider: 'harbor', repository, tag: str(first?.tag), digest: str(first?.digest), pushedAt: isoTime(at), actor: str(operator) };
+  const repository =
+    str(repo?.repo_full_name) ??
+    (str(repo?.namespace) && str(repo?.name) ? `${str(repo?.namespace)}/${str(repo?.name)}` : undefined);
+  return {
+    kind: 'image.pushed',
+    provider: 'harbor',
+    repository,
+    tag: str(first?.tag),
+    digest: str(first?.digest),
+    pushedAt: isoTime(at),
+    actor: str(operator),
+  };
 }
 
 function github(p: Json, event: string | undefined): NormalizedPayload | undefined {
@@ -70,7 +88,16 @@ function github(p: Json, event: string | undefined): NormalizedPayload | undefin
   const actor = str(obj(p.sender)?.login) ?? str(obj(p.pusher)?.name);
   if (event === 'push') {
     const ref = str(p.ref);
-    return { kind: 'git.push', provider: 'github', repository, ref, ...refParts(ref), commit: str(p.after), pushedAt: isoTime(obj(p.repository)?.pushed_at), actor };
+    return {
+      kind: 'git.push',
+      provider: 'github',
+      repository,
+      ref,
+      ...refParts(ref),
+      commit: str(p.after),
+      pushedAt: isoTime(obj(p.repository)?.pushed_at),
+      actor,
+    };
   }
   if (event === 'pull_request') {
     const pr = obj(p.pull_request);
@@ -109,7 +136,10 @@ function gitlabPush(p: Json): NormalizedPayload {
  * CloudEvents) image pushes, GitHub push and pull_request (by `x-github-event`), GitLab push.
  * Undefined for anything else.
  */
-export function normalizePayload(payload: unknown, headers: Readonly<Record<string, string | undefined>>): NormalizedPayload | undefined {
+export function normalizePayload(
+  payload: unknown,
+  headers: Readonly<Record<string, string | undefined>>,
+): NormalizedPayload | undefined {
   const p = obj(payload);
   if (!p) return undefined;
   let view: NormalizedPayload | undefined;

@@ -9,8 +9,7 @@ export const MAX_PATTERN_LENGTH = 256;
 /** Longest value a pattern is run against; a longer value fails the filter unmatched. */
 export const MAX_MATCH_INPUT_LENGTH = 64 * 1024;
 
-export const REGEX_SAFETY_RULE =
-  `patterns must be at most ${MAX_PATTERN_LENGTH} characters, use no backreferences (\\1, \\k<name>), no group repeated without bound that contains a quantifier or an alternation (like (a+)+, (\\d{1,3})* or (a|ab)+), and no repeated group containing an unbounded quantifier (like (a*){2}), so that matching cannot backtrack catastrophically`;
+export const REGEX_SAFETY_RULE = `patterns must be at most ${MAX_PATTERN_LENGTH} characters, use no backreferences (\\1, \\k<name>), no group repeated without bound that contains a quantifier or an alternation (like (a+)+, (\\d{1,3})* or (a|ab)+), and no repeated group containing an unbounded quantifier (like (a*){2}), so that matching cannot backtrack catastrophically`;
 
 interface GroupFrame {
   /** A quantifier or an alternation: either lets a repeated group match the same text in many ways. */
@@ -19,7 +18,10 @@ interface GroupFrame {
 }
 
 /** Reads the quantifier at `i`, if any: its length, whether it repeats more than once, and whether without bound. */
-function quantifierAt(pattern: string, i: number): { length: number; repeats: boolean; unbounded: boolean } | undefined {
+function quantifierAt(
+  pattern: string,
+  i: number,
+): { length: number; repeats: boolean; unbounded: boolean } | undefined {
   const c = pattern[i];
   let length: number;
   let repeats: boolean;
@@ -78,7 +80,8 @@ export function unsafeRegexReason(pattern: string): string | undefined {
       const q = quantifierAt(pattern, i);
       if (q) {
         // (a+)+ and (a{1,3})+ backtrack exponentially; (\d{1,3}\.){3} is bounded and allowed.
-        if ((q.unbounded && group.hasQuantifier) || (q.repeats && group.hasUnbounded)) return `the group repeated at position ${i} contains a quantifier or alternation`;
+        if ((q.unbounded && group.hasQuantifier) || (q.repeats && group.hasUnbounded))
+          return `the group repeated at position ${i} contains a quantifier or alternation`;
         i += q.length;
       }
       const parent = stack[stack.length - 1]!;

@@ -63,19 +63,34 @@ export function createApp(deps: AppDeps): express.Express {
   app.locals.drainDeliveries = (timeoutMs: number) => deliveries.drain(timeoutMs);
   app.use(deliveries);
   app.use('/v1', requireAdminToken(deps.adminToken));
-  app.use(createSubscriptionRouter({ store: deps.store, client: deps.client, logger: deps.logger.child({ component: 'api' }), guard: createOutboundGuard(deps.outboundAllow) }));
-  app.use(createManagementRouter({ store: deps.store, logger: deps.logger.child({ component: 'api' }), ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) }));
+  app.use(
+    createSubscriptionRouter({
+      store: deps.store,
+      client: deps.client,
+      logger: deps.logger.child({ component: 'api' }),
+      guard: createOutboundGuard(deps.outboundAllow),
+    }),
+  );
+  app.use(
+    createManagementRouter({
+      store: deps.store,
+      logger: deps.logger.child({ component: 'api' }),
+      ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
+    }),
+  );
 
   app.use((_req, res) => sendError(res, 404, 'not_found', 'No such route. The API lives under /v1/; see the README.'));
   app.use((err: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => {
     // Client mistakes Express itself detects (a malformed percent-encoding in the path, …).
     const status = (err as { status?: unknown })?.status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      if (!res.headersSent) sendError(res, status, 'bad_request', 'The request could not be understood (check the URL and its encoding).');
+      if (!res.headersSent)
+        sendError(res, status, 'bad_request', 'The request could not be understood (check the URL and its encoding).');
       return;
     }
     deps.logger.error('unhandled request error', { path: req.path, error: (err as Error)?.message });
-    if (!res.headersSent) sendError(res, 500, 'internal_error', 'Something went wrong; the ingress log has the details.');
+    if (!res.headersSent)
+      sendError(res, 500, 'internal_error', 'Something went wrong; the ingress log has the details.');
   });
   return app;
 }

@@ -45,9 +45,15 @@ export interface DeliveryHandlerDeps {
 }
 
 /** The event id a request claims (unverified): what an operator searches the history for. */
-function claimedEventId(webhook: { spec: WebhookSpec; profile: Profile }, inbound: InboundRequest, payload: unknown): string | null {
+function claimedEventId(
+  webhook: { spec: WebhookSpec; profile: Profile },
+  inbound: InboundRequest,
+  payload: unknown,
+): string | null {
   const { spec, profile } = webhook;
-  const id = spec.eventIdHeader ? inbound.headers[spec.eventIdHeader.toLowerCase()] : safely(() => profile.eventId(inbound, payload));
+  const id = spec.eventIdHeader
+    ? inbound.headers[spec.eventIdHeader.toLowerCase()]
+    : safely(() => profile.eventId(inbound, payload));
   return id?.slice(0, 255) ?? null;
 }
 
@@ -95,11 +101,14 @@ function createSpecCache() {
 
 function lowerCaseHeaders(req: Request): Record<string, string | undefined> {
   const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  for (const [name, value] of Object.entries(req.headers))
+    headers[name] = Array.isArray(value) ? value.join(', ') : value;
   return headers;
 }
 
-export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router & { drain(timeoutMs: number): Promise<void> } {
+export function createDeliveryRouter(
+  deps: DeliveryHandlerDeps,
+): express.Router & { drain(timeoutMs: number): Promise<void> } {
   const now = deps.now ?? (() => new Date());
   const specFor = createSpecCache();
   const rawParsers = new Map<number, RequestHandler>();
@@ -109,10 +118,27 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
   const retryAfter = { 'Retry-After': String(deps.retryAfterSeconds) };
 
   /** History writes must never turn an answer into a 500: they are logged when they fail. */
-  async function recordRejection(webhook: ResolvedWebhook, receivedAt: Date, status: number, outcome: DeliveryOutcome, reason: string, eventId: string | null = null, sourceEvent: string | null = null) {
+  async function recordRejection(
+    webhook: ResolvedWebhook,
+    receivedAt: Date,
+    status: number,
+    outcome: DeliveryOutcome,
+    reason: string,
+    eventId: string | null = null,
+    sourceEvent: string | null = null,
+  ) {
     try {
-      await deps.store.deliveries.recordUnreserved({ webhookId: webhook.record.id, eventId, sourceEvent, receivedAt, outcome, httpStatus: status, reason });
-      if (outcome === 'rejected' || outcome === 'failed') await deps.store.webhooks.recordError(webhook.record.id, `${status} ${reason}`, receivedAt);
+      await deps.store.deliveries.recordUnreserved({
+        webhookId: webhook.record.id,
+        eventId,
+        sourceEvent,
+        receivedAt,
+        outcome,
+        httpStatus: status,
+        reason,
+      });
+      if (outcome === 'rejected' || outcome === 'failed')
+        await deps.store.webhooks.recordError(webhook.record.id, `${status} ${reason}`, receivedAt);
     } catch (err) {
       log.warn('could not record delivery', { webhook: webhook.record.name, status, error: (err as Error).message });
     }
@@ -125,9 +151,17 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
       record = await deps.store.webhooks.getByEndpointId(String(req.params.endpointId));
     } catch (err) {
       log.error('store unavailable while resolving endpoint', { error: (err as Error).message });
-      return sendError(res, 503, 'store_unavailable', 'The delivery store is unavailable; retry later.', { headers: retryAfter });
+      return sendError(res, 503, 'store_unavailable', 'The delivery store is unavailable; retry later.', {
+        headers: retryAfter,
+      });
     }
-    if (!record) return sendError(res, 404, 'endpoint_not_found', 'No webhook has this endpoint. Check the URL in `tempohook get webhook NAME`.');
+    if (!record)
+      return sendError(
+        res,
+        404,
+        'endpoint_not_found',
+        'No webhook has this endpoint. Check the URL in `tempohook get webhook NAME`.',
+      );
     try {
       const spec = specFor(record);
       const profile = getProfile(spec.profile);
@@ -162,7 +196,8 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
       return sendError(res, 413, 'body_too_large', `The ${reason}; raise spec.maxBodyBytes if this is expected.`);
     }
     const status = bodyError.status >= 400 && bodyError.status < 500 ? bodyError.status : 400;
-    const reason = bodyError.type === 'encoding.unsupported' ? 'unsupported Content-Encoding' : 'the request body could not be read';
+    const reason =
+      bodyError.type === 'encoding.unsupported' ? 'unsupported Content-Encoding' : 'the request body could not be read';
     void recordRejection(webhook, receivedAt, status, 'rejected', reason);
     sendError(res, status, 'body_unreadable', reason);
   };
@@ -181,12 +216,19 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
         const refs = conditionSecretRefs(condition);
         const resolved = await resolveSecrets(deps.store, record.namespace, refs);
         if (refs.length > 0 && resolved.values.length === 0) {
-          return { code: 'secret_unavailable', reason: `conditions[${index}] (${condition.type}): no usable secret: ${resolved.missing.join(', ')} not found; apply the Secret`, claimedId };
+          return {
+            code: 'secret_unavailable',
+            reason: `conditions[${index}] (${condition.type}): no usable secret: ${resolved.missing.join(', ')} not found; apply the Secret`,
+            claimedId,
+          };
         }
         secrets.push(resolved.values);
       }
     } catch (err) {
-      log.error('store unavailable while reading condition secrets', { webhook: record.name, error: (err as Error).message });
+      log.error('store unavailable while reading condition secrets', {
+        webhook: record.name,
+        error: (err as Error).message,
+      });
       return 'store_unavailable' as const;
     }
     const result = await evaluateConditions(conditions, { inbound, payload, secrets, now: inbound.receivedAt });
@@ -194,35 +236,67 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
   }
 
   /** Answers 401 (or 503) and returns true when a condition fails; false when all hold. */
-  async function refusedByConditions(webhook: ResolvedWebhook, inbound: InboundRequest, payload: unknown, res: Response): Promise<boolean> {
+  async function refusedByConditions(
+    webhook: ResolvedWebhook,
+    inbound: InboundRequest,
+    payload: unknown,
+    res: Response,
+  ): Promise<boolean> {
     const rejection = await checkConditions(webhook, inbound, payload);
     if (!rejection) return false;
     if (rejection === 'store_unavailable') {
-      sendError(res, 503, 'store_unavailable', 'The delivery store is unavailable; retry later.', { headers: retryAfter });
+      sendError(res, 503, 'store_unavailable', 'The delivery store is unavailable; retry later.', {
+        headers: retryAfter,
+      });
       return true;
     }
-    await recordRejection(webhook, inbound.receivedAt, 401, 'rejected', `${rejection.code}: ${rejection.reason}`, rejection.claimedId);
+    await recordRejection(
+      webhook,
+      inbound.receivedAt,
+      401,
+      'rejected',
+      `${rejection.code}: ${rejection.reason}`,
+      rejection.claimedId,
+    );
     // A missing Secret is the operator's problem: its name goes to the history, not the sender.
-    if (rejection.code === 'secret_unavailable') sendError(res, 401, 'secret_unavailable', 'This webhook cannot verify deliveries yet.');
+    if (rejection.code === 'secret_unavailable')
+      sendError(res, 401, 'secret_unavailable', 'This webhook cannot verify deliveries yet.');
     else sendError(res, 401, rejection.code, rejection.reason);
     return true;
   }
 
   /** Counts a verified delivery against the webhook's `rate-limit` windows; answers 429 (or 503) and returns true when over quota. */
-  async function refusedByRateLimit(webhook: ResolvedWebhook, inbound: InboundRequest, payload: unknown, res: Response): Promise<boolean> {
+  async function refusedByRateLimit(
+    webhook: ResolvedWebhook,
+    inbound: InboundRequest,
+    payload: unknown,
+    res: Response,
+  ): Promise<boolean> {
     const windows = rateLimitWindows(webhook.spec.conditions);
     if (windows.length === 0) return false;
     let verdict;
     try {
       verdict = await deps.store.rateLimits.hit(webhook.record.id, windows);
     } catch (err) {
-      log.error('store unavailable while counting the rate limit', { webhook: webhook.record.name, error: (err as Error).message });
-      sendError(res, 503, 'store_unavailable', 'The delivery store is unavailable; retry later.', { headers: retryAfter });
+      log.error('store unavailable while counting the rate limit', {
+        webhook: webhook.record.name,
+        error: (err as Error).message,
+      });
+      sendError(res, 503, 'store_unavailable', 'The delivery store is unavailable; retry later.', {
+        headers: retryAfter,
+      });
       return true;
     }
     if (verdict.allowed) return false;
     const reason = `rate limit of ${describeWindow(verdict.window)} reached; retry in ${verdict.retryAfterSeconds} s`;
-    await recordRejection(webhook, inbound.receivedAt, 429, 'rejected', reason, claimedEventId(webhook, inbound, payload));
+    await recordRejection(
+      webhook,
+      inbound.receivedAt,
+      429,
+      'rejected',
+      reason,
+      claimedEventId(webhook, inbound, payload),
+    );
     sendError(res, 429, 'rate_limited', reason, { headers: { 'Retry-After': String(verdict.retryAfterSeconds) } });
     return true;
   }
@@ -234,7 +308,12 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
     const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const headers = lowerCaseHeaders(req);
     const base = deps.publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
-    const inbound: InboundRequest = { rawBody, headers, url: `${base.replace(/\/$/, '')}${req.originalUrl}`, receivedAt };
+    const inbound: InboundRequest = {
+      rawBody,
+      headers,
+      url: `${base.replace(/\/$/, '')}${req.originalUrl}`,
+      receivedAt,
+    };
 
     let secrets: string[];
     try {
@@ -249,28 +328,45 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
       secrets = resolved.values;
     } catch (err) {
       log.error('store unavailable while reading secrets', { webhook: record.name, error: (err as Error).message });
-      return sendError(res, 503, 'store_unavailable', 'The delivery store is unavailable; retry later.', { headers: retryAfter });
+      return sendError(res, 503, 'store_unavailable', 'The delivery store is unavailable; retry later.', {
+        headers: retryAfter,
+      });
     }
 
     // Only an explicit spec value overrides the profile's own default (some sign no timestamp, or
     // document none, like SendGrid).
-    const verifyOptions = spec.timestampTolerance === undefined ? {} : { timestampToleranceSeconds: spec.timestampTolerance };
+    const verifyOptions =
+      spec.timestampTolerance === undefined ? {} : { timestampToleranceSeconds: spec.timestampTolerance };
     const parsed = parsePayload(rawBody, headers['content-type']);
 
     // A handshake first: the profile verifies signed handshakes itself, and answers the few that
     // providers document as unsigned (Slack's ssl_check) without one.
-    const challenge = parsed.ok ? safely(() => profile.challenge?.(inbound, parsed.payload, secrets, verifyOptions)) : undefined;
+    const challenge = parsed.ok
+      ? safely(() => profile.challenge?.(inbound, parsed.payload, secrets, verifyOptions))
+      : undefined;
     if (challenge) {
       // The webhook's own conditions hold for handshakes too (a rate limit does not count them).
-      if (spec.conditions && (await refusedByConditions(webhook, inbound, parsed.ok ? parsed.payload : undefined, res))) return;
+      if (spec.conditions && (await refusedByConditions(webhook, inbound, parsed.ok ? parsed.payload : undefined, res)))
+        return;
       await recordRejection(webhook, receivedAt, challenge.status, 'challenge', 'handshake answered');
       await markAccepted(record.id, receivedAt);
       return res.status(challenge.status).type(challenge.contentType).send(challenge.body);
     }
 
-    const verification = safely(() => profile.verify(inbound, secrets, verifyOptions)) ?? { ok: false as const, code: 'signature_malformed' as const, reason: 'the signature could not be checked' };
+    const verification = safely(() => profile.verify(inbound, secrets, verifyOptions)) ?? {
+      ok: false as const,
+      code: 'signature_malformed' as const,
+      reason: 'the signature could not be checked',
+    };
     if (!verification.ok) {
-      await recordRejection(webhook, receivedAt, 401, 'rejected', `${verification.code}: ${verification.reason}`, claimedEventId(webhook, inbound, undefined));
+      await recordRejection(
+        webhook,
+        receivedAt,
+        401,
+        'rejected',
+        `${verification.code}: ${verification.reason}`,
+        claimedEventId(webhook, inbound, undefined),
+      );
       return sendError(res, 401, verification.code, verification.reason);
     }
 
@@ -291,10 +387,16 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
     if (!eventId) {
       const where = spec.eventIdHeader ? `header ${spec.eventIdHeader}` : `the ${profile.name} profile's event id`;
       await recordRejection(webhook, receivedAt, 400, 'rejected', `event id missing (${where})`, null, sourceEvent);
-      return sendError(res, 400, 'event_id_missing', `The delivery has no event id (${where}); it is needed to deduplicate.`);
+      return sendError(
+        res,
+        400,
+        'event_id_missing',
+        `The delivery has no event id (${where}); it is needed to deduplicate.`,
+      );
     }
     if (eventId.length > 255 || HAS_CONTROL_CHARACTER.test(eventId)) {
-      const reason = eventId.length > 255 ? 'event id longer than 255 characters' : 'event id contains control characters';
+      const reason =
+        eventId.length > 255 ? 'event id longer than 255 characters' : 'event id contains control characters';
       await recordRejection(webhook, receivedAt, 400, 'rejected', reason, null, sourceEvent);
       return sendError(res, 400, 'event_id_invalid', `The ${reason}.`);
     }
@@ -302,7 +404,10 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
     // Filtered before the dedup reservation: an ignored delivery holds no key, so a later
     // redelivery after the filter changes can still start a run.
     const normalized = safely(() => normalizePayload(payload, headers));
-    const verdict = safely(() => applyFilters(spec.filters, { payload, headers, normalized })) ?? { pass: false as const, reason: 'the filters could not be evaluated on this payload' };
+    const verdict = safely(() => applyFilters(spec.filters, { payload, headers, normalized })) ?? {
+      pass: false as const,
+      reason: 'the filters could not be evaluated on this payload',
+    };
     if (!verdict.pass) {
       await recordRejection(webhook, receivedAt, 202, 'ignored', verdict.reason, eventId, sourceEvent);
       await markAccepted(record.id, receivedAt);
@@ -312,10 +417,18 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
     const windowSeconds = spec.dedupWindow ?? profile.defaultDedupWindowSeconds;
     let reservation;
     try {
-      reservation = await deps.store.deliveries.reserve({ webhookId: record.id, eventId, sourceEvent, receivedAt, windowSeconds });
+      reservation = await deps.store.deliveries.reserve({
+        webhookId: record.id,
+        eventId,
+        sourceEvent,
+        receivedAt,
+        windowSeconds,
+      });
     } catch (err) {
       log.error('store unavailable while reserving delivery', { webhook: record.name, error: (err as Error).message });
-      return sendError(res, 503, 'store_unavailable', 'The delivery store is unavailable; retry later.', { headers: retryAfter });
+      return sendError(res, 503, 'store_unavailable', 'The delivery store is unavailable; retry later.', {
+        headers: retryAfter,
+      });
     }
 
     const source = sourceEvent ?? profile.name;
@@ -366,11 +479,22 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
           temporalTimeoutMs: deps.temporalTimeoutMs,
           webhook: { id: record.id, name: record.name },
           signal: signalSpec!,
-          delivery: { deliveryId, eventId, receivedAt: context.receivedAt, source, payload, headers: visibleHeaders(headers) },
+          delivery: {
+            deliveryId,
+            eventId,
+            receivedAt: context.receivedAt,
+            source,
+            payload,
+            headers: visibleHeaders(headers),
+          },
           now: now(),
         });
       } catch (err) {
-        log.error('store unavailable while matching waits', { webhook: record.name, deliveryId, error: (err as Error).message });
+        log.error('store unavailable while matching waits', {
+          webhook: record.name,
+          deliveryId,
+          error: (err as Error).message,
+        });
         return 'store_unavailable';
       }
     };
@@ -378,12 +502,20 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
     const signalFailed = async (outcome: SignalWaitsOutcome | 'store_unavailable') => {
       if (outcome === 'store_unavailable') {
         await giveUp(503, 'store unavailable while matching waits');
-        return sendError(res, 503, 'store_unavailable', 'The delivery store is unavailable; retry later.', { headers: retryAfter });
+        return sendError(res, 503, 'store_unavailable', 'The delivery store is unavailable; retry later.', {
+          headers: retryAfter,
+        });
       }
       if (outcome.kind === 'unavailable') {
-        log.error('Temporal unavailable while signaling waits; delivery released for retry', { webhook: record.name, deliveryId, error: outcome.detail });
+        log.error('Temporal unavailable while signaling waits; delivery released for retry', {
+          webhook: record.name,
+          deliveryId,
+          error: outcome.detail,
+        });
         await giveUp(503, 'Temporal unavailable: ' + outcome.detail);
-        return sendError(res, 503, 'temporal_unavailable', 'Temporal is unavailable; retry later.', { headers: retryAfter });
+        return sendError(res, 503, 'temporal_unavailable', 'Temporal is unavailable; retry later.', {
+          headers: retryAfter,
+        });
       }
       return undefined;
     };
@@ -392,16 +524,31 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
       // Signal-only: the reservation is the dedup layer. A repeat of a delivery that finished
       // resumes nothing; one still in flight (or crashed) goes on, and the claims decide.
       if (original && original.outcome !== 'pending' && original.outcome !== 'failed') {
-        await Promise.all([finish(deliveryId, { outcome: 'duplicate', httpStatus: 202, reason: `duplicate of delivery ${original.id}` }), markAccepted(record.id, receivedAt)]);
-        return res.status(202).json({ accepted: true, duplicate: true, deliveryId, originalDeliveryId: original.id, signaled: [] });
+        await Promise.all([
+          finish(deliveryId, { outcome: 'duplicate', httpStatus: 202, reason: `duplicate of delivery ${original.id}` }),
+          markAccepted(record.id, receivedAt),
+        ]);
+        return res
+          .status(202)
+          .json({ accepted: true, duplicate: true, deliveryId, originalDeliveryId: original.id, signaled: [] });
       }
       const outcome = await signalWaits();
       if (outcome === 'store_unavailable' || outcome.kind === 'unavailable') return signalFailed(outcome);
       await Promise.all([
-        finish(deliveryId, { outcome: 'signaled', httpStatus: 202, reason: `signaled ${outcome.signaled.length} waiting run${outcome.signaled.length === 1 ? '' : 's'}` }),
+        finish(deliveryId, {
+          outcome: 'signaled',
+          httpStatus: 202,
+          reason: `signaled ${outcome.signaled.length} waiting run${outcome.signaled.length === 1 ? '' : 's'}`,
+        }),
         markAccepted(record.id, receivedAt),
       ]);
-      return res.status(202).json({ accepted: true, duplicate: false, deliveryId, ...(original ? { originalDeliveryId: original.id } : {}), signaled: outcome.signaled });
+      return res.status(202).json({
+        accepted: true,
+        duplicate: false,
+        deliveryId,
+        ...(original ? { originalDeliveryId: original.id } : {}),
+        signaled: outcome.signaled,
+      });
     }
 
     // Layer 1 answers a repeat at once only when the original run is known to exist. A key held by
@@ -409,7 +556,13 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
     // retry: it goes on to the start, where the deterministic workflow id (layer 2) decides.
     if (original && (original.outcome === 'started' || original.outcome === 'duplicate')) {
       await Promise.all([
-        finish(reservation.delivery.id, { outcome: 'duplicate', httpStatus: 202, workflowId: original.workflowId ?? workflowId, runId: original.runId, reason: `duplicate of delivery ${original.id}` }),
+        finish(reservation.delivery.id, {
+          outcome: 'duplicate',
+          httpStatus: 202,
+          workflowId: original.workflowId ?? workflowId,
+          runId: original.runId,
+          reason: `duplicate of delivery ${original.id}`,
+        }),
         markAccepted(record.id, receivedAt),
       ]);
       return res.status(202).json({
@@ -449,7 +602,14 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
         input,
         memo: {
           ...(start.memo ? (renderValue(start.memo, context) as Record<string, unknown>) : {}),
-          [TEMPOHOOK_MEMO_KEY]: { webhook: webhookKey, profile: profile.name, eventId, deliveryId, source, receivedAt: context.receivedAt } satisfies TempohookRunMemo,
+          [TEMPOHOOK_MEMO_KEY]: {
+            webhook: webhookKey,
+            profile: profile.name,
+            eventId,
+            deliveryId,
+            source,
+            receivedAt: context.receivedAt,
+          } satisfies TempohookRunMemo,
         },
         searchAttributes: [
           { key: webhookSearchAttribute, value: webhookKey },
@@ -480,9 +640,16 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
       case 'already_started': {
         const duplicate = outcome.kind === 'already_started';
         const signaled = signalSpec ? await signalWaits() : undefined;
-        if (signaled && (signaled === 'store_unavailable' || signaled.kind === 'unavailable')) return signalFailed(signaled);
+        if (signaled && (signaled === 'store_unavailable' || signaled.kind === 'unavailable'))
+          return signalFailed(signaled);
         await Promise.all([
-          finish(deliveryId, { outcome: duplicate ? 'duplicate' : 'started', httpStatus: 202, workflowId: outcome.workflowId, runId: outcome.runId, reason: duplicate ? 'a run with this workflow id already exists' : null }),
+          finish(deliveryId, {
+            outcome: duplicate ? 'duplicate' : 'started',
+            httpStatus: 202,
+            workflowId: outcome.workflowId,
+            runId: outcome.runId,
+            reason: duplicate ? 'a run with this workflow id already exists' : null,
+          }),
           markAccepted(record.id, receivedAt),
         ]);
         return res.status(202).json({
@@ -496,13 +663,24 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
         });
       }
       case 'unavailable': {
-        log.error('Temporal unavailable; delivery released for retry', { webhook: record.name, deliveryId, error: outcome.detail });
+        log.error('Temporal unavailable; delivery released for retry', {
+          webhook: record.name,
+          deliveryId,
+          error: outcome.detail,
+        });
         await giveUp(503, 'Temporal unavailable: ' + outcome.detail);
-        return sendError(res, 503, 'temporal_unavailable', 'Temporal is unavailable; retry later.', { headers: retryAfter });
+        return sendError(res, 503, 'temporal_unavailable', 'Temporal is unavailable; retry later.', {
+          headers: retryAfter,
+        });
       }
       case 'rejected': {
         log.warn('Temporal rejected the start', { webhook: record.name, deliveryId, error: outcome.detail });
-        return refuseStart(400, 'webhook_task_creation_failed', 'webhook task creation failed', `start rejected by Temporal: ${outcome.detail}`);
+        return refuseStart(
+          400,
+          'webhook_task_creation_failed',
+          'webhook task creation failed',
+          `start rejected by Temporal: ${outcome.detail}`,
+        );
       }
     }
   };
@@ -518,7 +696,9 @@ export function createDeliveryRouter(deps: DeliveryHandlerDeps): express.Router 
 
   /** Webhook status (verified, counters) is bookkeeping: a failure is logged, never the answer. */
   async function markAccepted(webhookId: string, at: Date) {
-    await deps.store.webhooks.recordAccepted(webhookId, at).catch((err: unknown) => log.warn('could not update webhook status', { error: (err as Error).message }));
+    await deps.store.webhooks
+      .recordAccepted(webhookId, at)
+      .catch((err: unknown) => log.warn('could not update webhook status', { error: (err as Error).message }));
   }
 
   async function releaseAndFinish(deliveryId: string, status: number, reason: string) {

@@ -9,5 +9,7 @@ export function sendError(
   extra: { headers?: Record<string, string>; details?: unknown } = {},
 ): void {
   for (const [name, value] of Object.entries(extra.headers ?? {})) res.setHeader(name, value);
-  res.status(status).json({ error: { code, message, ...(extra.details === undefined ? {} : { details: extra.details }) } });
+  res
+    .status(status)
+    .json({ error: { code, message, ...(extra.details === undefined ? {} : { details: extra.details }) } });
 }

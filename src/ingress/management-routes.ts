@@ -116,27 +116,46 @@ export class BadRequest extends Error {
 export function namespaceOf(req: Request, bodyNamespace?: string): string {
   const query = typeof req.query.namespace === 'string' ? req.query.namespace : undefined;
   if (query && bodyNamespace && query !== bodyNamespace) {
-    throw new BadRequest('namespace_mismatch', `metadata.namespace "${bodyNamespace}" differs from ?namespace=${query}; make them equal or drop one.`);
+    throw new BadRequest(
+      'namespace_mismatch',
+      `metadata.namespace "${bodyNamespace}" differs from ?namespace=${query}; make them equal or drop one.`,
+    );
   }
   const namespace = query ?? bodyNamespace ?? DEFAULT_NAMESPACE;
-  if (!resourceName.safeParse(namespace).success) throw new BadRequest('invalid_namespace', `namespace "${namespace}" is not a valid name (lower-case letters, digits, "-").`);
+  if (!resourceName.safeParse(namespace).success)
+    throw new BadRequest(
+      'invalid_namespace',
+      `namespace "${namespace}" is not a valid name (lower-case letters, digits, "-").`,
+    );
   return namespace;
 }
 
 export function nameOf(req: Request): string {
   const name = String(req.params.name);
-  if (!resourceName.safeParse(name).success) throw new BadRequest('invalid_name', `"${name}" is not a valid name (lower-case letters, digits, "-", at most 63).`);
+  if (!resourceName.safeParse(name).success)
+    throw new BadRequest(
+      'invalid_name',
+      `"${name}" is not a valid name (lower-case letters, digits, "-", at most 63).`,
+    );
   return name;
 }
 
 /** Parses a resource body; the path names the resource, so metadata.name may be omitted but must match. */
-export function parseResource<S extends z.ZodType>(schema: S, req: Request, kind: string): { resource: z.infer<S>; namespace: string; name: string } {
+export function parseResource<S extends z.ZodType>(
+  schema: S,
+  req: Request,
+  kind: string,
+): { resource: z.infer<S>; namespace: string; name: string } {
   const name = nameOf(req);
   const body = (req.body ?? {}) as Record<string, unknown>;
-  if (typeof body !== 'object' || Array.isArray(body)) throw new BadRequest('invalid_resource', `The body must be a ${kind} resource object.`);
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw new BadRequest('invalid_resource', `The body must be a ${kind} resource object.`);
   const metadata = (body.metadata ?? {}) as Record<string, unknown>;
   if (metadata.name !== undefined && metadata.name !== name) {
-    throw new BadRequest('name_mismatch', `metadata.name ${JSON.stringify(metadata.name)} differs from the URL's "${name}".`);
+    throw new BadRequest(
+      'name_mismatch',
+      `metadata.name ${JSON.stringify(metadata.name)} differs from the URL's "${name}".`,
+    );
   }
   const candidate = { apiVersion: API_VERSION, kind, ...body, metadata: { ...metadata, name } };
   const parsed = schema.safeParse(candidate);
@@ -157,7 +176,9 @@ export function managementRoute(logger: Logger) {
         if (err instanceof BadRequest) return sendError(res, 400, err.code, err.message, { details: err.details });
         if (err instanceof TempohookError && err.status < 500) return sendError(res, err.status, err.code, err.message);
         logger.error('management API failure', { path: req.path, method: req.method, error: (err as Error).message });
-        sendError(res, 503, 'store_unavailable', 'The store did not answer; retry later.', { headers: { 'Retry-After': '5' } });
+        sendError(res, 503, 'store_unavailable', 'The store did not answer; retry later.', {
+          headers: { 'Retry-After': '5' },
+        });
       }
     };
 }
@@ -185,7 +206,9 @@ export function createManagementRouter(deps: ManagementDeps): express.Router {
       defaultDedupWindowSeconds: p.defaultDedupWindowSeconds,
       defaultTimestampToleranceSeconds: p.defaultTimestampToleranceSeconds ?? null,
     });
-    res.json({ items: [...profiles.map((p) => describe(p, true)), ...conditionOnlyProfiles.map((p) => describe(p, false))] });
+    res.json({
+      items: [...profiles.map((p) => describe(p, true)), ...conditionOnlyProfiles.map((p) => describe(p, false))],
+    });
   });
 
   router.put(
@@ -193,7 +216,8 @@ export function createManagementRouter(deps: ManagementDeps): express.Router {
     route(async (req, res) => {
       const { resource, namespace, name } = parseResource(secretResource, req, 'Secret');
       const data: Record<string, string> = {};
-      for (const [key, value] of Object.entries(resource.spec.data ?? {})) data[key] = Buffer.from(value, 'base64').toString('utf8');
+      for (const [key, value] of Object.entries(resource.spec.data ?? {}))
+        data[key] = Buffer.from(value, 'base64').toString('utf8');
       Object.assign(data, resource.spec.stringData ?? {});
       const existed = (await store.secrets.get(namespace, name)) !== null;
       const record = await store.secrets.put(namespace, name, data);
@@ -212,7 +236,8 @@ export function createManagementRouter(deps: ManagementDeps): express.Router {
     '/v1/secrets/:name',
     route(async (req, res) => {
       const record = await store.secrets.get(namespaceOf(req), nameOf(req));
-      if (!record) return sendError(res, 404, 'not_found', `Secret ${nameOf(req)} not found in namespace ${namespaceOf(req)}.`);
+      if (!record)
+        return sendError(res, 404, 'not_found', `Secret ${nameOf(req)} not found in namespace ${namespaceOf(req)}.`);
       res.json(presentSecret(record));
     }),
   );
@@ -220,7 +245,8 @@ export function createManagementRouter(deps: ManagementDeps): express.Router {
     '/v1/secrets/:name',
     route(async (req, res) => {
       const deleted = await store.secrets.delete(namespaceOf(req), nameOf(req));
-      if (!deleted) return sendError(res, 404, 'not_found', `Secret ${nameOf(req)} not found in namespace ${namespaceOf(req)}.`);
+      if (!deleted)
+        return sendError(res, 404, 'not_found', `Secret ${nameOf(req)} not found in namespace ${namespaceOf(req)}.`);
       res.json({ deleted: true });
     }),
   );
@@ -230,7 +256,11 @@ export function createManagementRouter(deps: ManagementDeps): express.Router {
     route(async (req, res) => {
       const { namespace, name } = parseResource(webhookResource, req, 'Webhook');
       // Store the spec as written (durations stay "24h"); it is parsed again where it is used.
-      const { webhook, created } = await store.webhooks.apply(namespace, name, (req.body as { spec: Record<string, unknown> }).spec);
+      const { webhook, created } = await store.webhooks.apply(
+        namespace,
+        name,
+        (req.body as { spec: Record<string, unknown> }).spec,
+      );
       deps.logger.info('webhook applied', { namespace, name, created, generation: webhook.generation });
       res.status(created ? 201 : 200).json(presentWebhook(webhook, deps.publicUrl));
     }),
@@ -246,7 +276,8 @@ export function createManagementRouter(deps: ManagementDeps): express.Router {
     '/v1/webhooks/:name',
     route(async (req, res) => {
       const record = await store.webhooks.get(namespaceOf(req), nameOf(req));
-      if (!record) return sendError(res, 404, 'not_found', `Webhook ${nameOf(req)} not found in namespace ${namespaceOf(req)}.`);
+      if (!record)
+        return sendError(res, 404, 'not_found', `Webhook ${nameOf(req)} not found in namespace ${namespaceOf(req)}.`);
       res.json(presentWebhook(record, deps.publicUrl));
     }),
   );
@@ -254,7 +285,8 @@ export function createManagementRouter(deps: ManagementDeps): express.Router {
     '/v1/webhooks/:name',
     route(async (req, res) => {
       const deleted = await store.webhooks.delete(namespaceOf(req), nameOf(req));
-      if (!deleted) return sendError(res, 404, 'not_found', `Webhook ${nameOf(req)} not found in namespace ${namespaceOf(req)}.`);
+      if (!deleted)
+        return sendError(res, 404, 'not_found', `Webhook ${nameOf(req)} not found in namespace ${namespaceOf(req)}.`);
       res.json({ deleted: true });
     }),
   );
@@ -262,7 +294,8 @@ export function createManagementRouter(deps: ManagementDeps): express.Router {
     '/v1/webhooks/:name/deliveries',
     route(async (req, res) => {
       const record = await store.webhooks.get(namespaceOf(req), nameOf(req));
-      if (!record) return sendError(res, 404, 'not_found', `Webhook ${nameOf(req)} not found in namespace ${namespaceOf(req)}.`);
+      if (!record)
+        return sendError(res, 404, 'not_found', `Webhook ${nameOf(req)} not found in namespace ${namespaceOf(req)}.`);
       const page = await store.deliveries.list(record.id, pageOf(req));
       res.json({ items: page.items.map(presentDelivery), nextCursor: page.nextCursor });
     }),
@@ -272,7 +305,8 @@ export function createManagementRouter(deps: ManagementDeps): express.Router {
     '/v1/webhooks/:name/waits',
     route(async (req, res) => {
       const record = await store.webhooks.get(namespaceOf(req), nameOf(req));
-      if (!record) return sendError(res, 404, 'not_found', `Webhook ${nameOf(req)} not found in namespace ${namespaceOf(req)}.`);
+      if (!record)
+        return sendError(res, 404, 'not_found', `Webhook ${nameOf(req)} not found in namespace ${namespaceOf(req)}.`);
       const limit = Math.min(Math.max(Math.floor(Number(req.query.limit ?? 50)) || 50, 1), MAX_PAGE);
       const cursor = typeof req.query.cursor === 'string' ? req.query.cursor : undefined;
       const page = await store.waits.listOpen(record.id, { limit, ...(cursor ? { after: cursor } : {}) });
@@ -282,8 +316,10 @@ export function createManagementRouter(deps: ManagementDeps): express.Router {
 
   router.use((err: unknown, _req: Request, res: Response, next: express.NextFunction) => {
     const parseError = err as { type?: string; status?: number };
-    if (parseError.type === 'entity.parse.failed') return sendError(res, 400, 'invalid_json', 'The request body is not valid JSON.');
-    if (parseError.type === 'entity.too.large') return sendError(res, 413, 'body_too_large', 'Resource bodies are limited to 1 MiB.');
+    if (parseError.type === 'entity.parse.failed')
+      return sendError(res, 400, 'invalid_json', 'The request body is not valid JSON.');
+    if (parseError.type === 'entity.too.large')
+      return sendError(res, 413, 'body_too_large', 'Resource bodies are limited to 1 MiB.');
     next(err);
   });
   return router;

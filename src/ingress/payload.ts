@@ -2,7 +2,8 @@
  * Turns the raw bytes of a delivery into the payload a workflow receives. Verification always
  * runs on the raw bytes; this only decides what the workflow sees.
  */
-export type ParsedPayload = { ok: true; payload: unknown; format: 'json' | 'form' | 'text' | 'binary' | 'empty' } | { ok: false; reason: string };
+export type ParsedPayload =
+  { ok: true; payload: unknown; format: 'json' | 'form' | 'text' | 'binary' | 'empty' } | { ok: false; reason: string };
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 

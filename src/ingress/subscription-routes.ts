@@ -13,7 +13,13 @@ import { deliveryTarget, fromRecord, SETTINGS_NAMESPACE, SETTINGS_PREFIX } from 
 import { API_VERSION } from '../resources/schemas';
 import { subscriptionResource } from '../resources/subscription-schema';
 import { subscriptionKey } from '../store/subscriptions-repository';
-import type { NotificationAttemptRecord, NotificationDeliveryRecord, Store, SubscriptionRecord, SubscriptionStatusRecord } from '../store/types';
+import type {
+  NotificationAttemptRecord,
+  NotificationDeliveryRecord,
+  Store,
+  SubscriptionRecord,
+  SubscriptionStatusRecord,
+} from '../store/types';
 import { NotificationEventType, type NotificationEnvelope } from '../workflows/notification-definitions';
 import { sendError } from './http-errors';
 import { BadRequest, managementRoute, nameOf, namespaceOf, pageOf, parseResource } from './management-routes';
@@ -43,7 +49,14 @@ export function presentSubscription(record: SubscriptionRecord, status: Subscrip
   return {
     apiVersion: API_VERSION,
     kind: 'Subscription',
-    metadata: { name: record.name, namespace: record.namespace, source: 'api', generation: record.generation, createdAt: record.createdAt.toISOString(), updatedAt: record.updatedAt.toISOString() },
+    metadata: {
+      name: record.name,
+      namespace: record.namespace,
+      source: 'api',
+      generation: record.generation,
+      createdAt: record.createdAt.toISOString(),
+      updatedAt: record.updatedAt.toISOString(),
+    },
     spec: record.spec,
     status: presentStatus(record.spec.enabled !== false, status),
   };
@@ -66,13 +79,23 @@ export function presentSettingsSubscription(status: SubscriptionStatusRecord) {
 /** Settings-file subscriptions are read-only here: the ingress never reads the file. */
 function refuseSettings(namespace: string, advice: string): void {
   if (namespace !== SETTINGS_NAMESPACE) return;
-  throw new BadRequest('settings_read_only', `Namespace ${SETTINGS_NAMESPACE} shows the workers' TEMPOHOOK_SUBSCRIPTIONS_FILE subscriptions, read-only (the ingress never reads that file): ${advice}`);
+  throw new BadRequest(
+    'settings_read_only',
+    `Namespace ${SETTINGS_NAMESPACE} shows the workers' TEMPOHOOK_SUBSCRIPTIONS_FILE subscriptions, read-only (the ingress never reads that file): ${advice}`,
+  );
 }
 
 const EDIT_THE_FILE = 'edit the file and restart the workers, or use another namespace.';
 
 function presentAttempt(a: NotificationAttemptRecord) {
-  return { attempt: a.attempt, startedAt: a.startedAt.toISOString(), durationMs: a.durationMs, httpStatus: a.httpStatus, responseBody: a.responseBody, error: a.error };
+  return {
+    attempt: a.attempt,
+    startedAt: a.startedAt.toISOString(),
+    durationMs: a.durationMs,
+    httpStatus: a.httpStatus,
+    responseBody: a.responseBody,
+    error: a.error,
+  };
 }
 
 function presentDelivery(d: NotificationDeliveryRecord, attempts: NotificationAttemptRecord[]) {
@@ -124,9 +147,15 @@ export function createSubscriptionRouter(deps: SubscriptionRoutesDeps): express.
     route(async (req, res) => {
       const { namespace, name } = parseResource(subscriptionResource, req, 'Subscription');
       refuseSettings(namespace, EDIT_THE_FILE);
-      const { subscription, created } = await store.subscriptions.apply(namespace, name, (req.body as { spec: Record<string, unknown> }).spec);
+      const { subscription, created } = await store.subscriptions.apply(
+        namespace,
+        name,
+        (req.body as { spec: Record<string, unknown> }).spec,
+      );
       deps.logger.info('subscription applied', { namespace, name, created, generation: subscription.generation });
-      res.status(created ? 201 : 200).json(presentSubscription(subscription, await store.subscriptions.status(subscriptionKey(namespace, name))));
+      res
+        .status(created ? 201 : 200)
+        .json(presentSubscription(subscription, await store.subscriptions.status(subscriptionKey(namespace, name))));
     }),
   );
   router.get(
@@ -134,8 +163,15 @@ export function createSubscriptionRouter(deps: SubscriptionRoutesDeps): express.
     route(async (req, res) => {
       const namespace = typeof req.query.namespace === 'string' ? namespaceOf(req) : undefined;
       const records = namespace === SETTINGS_NAMESPACE ? [] : await store.subscriptions.list(namespace);
-      const items = await Promise.all(records.map(async (r) => presentSubscription(r, await store.subscriptions.status(subscriptionKey(r.namespace, r.name)))));
-      const settings = namespace === undefined || namespace === SETTINGS_NAMESPACE ? await store.subscriptions.statuses(SETTINGS_PREFIX) : [];
+      const items = await Promise.all(
+        records.map(async (r) =>
+          presentSubscription(r, await store.subscriptions.status(subscriptionKey(r.namespace, r.name))),
+        ),
+      );
+      const settings =
+        namespace === undefined || namespace === SETTINGS_NAMESPACE
+          ? await store.subscriptions.statuses(SETTINGS_PREFIX)
+          : [];
       res.json({ items: [...items, ...settings.map(presentSettingsSubscription)] });
     }),
   );
@@ -176,7 +212,9 @@ export function createSubscriptionRouter(deps: SubscriptionRoutesDeps): express.
       // Settings-file deliveries are listed by key: the log is there even if the announcement is not.
       if (!record && namespace !== SETTINGS_NAMESPACE) return notFound(res, namespace, name);
       const page = await store.notificationDeliveries.list(key, pageOf(req));
-      const items = await Promise.all(page.items.map(async (d) => presentDelivery(d, await store.notificationDeliveries.attempts(d.id))));
+      const items = await Promise.all(
+        page.items.map(async (d) => presentDelivery(d, await store.notificationDeliveries.attempts(d.id))),
+      );
       res.json({ items, nextCursor: page.nextCursor });
     }),
   );
@@ -184,7 +222,10 @@ export function createSubscriptionRouter(deps: SubscriptionRoutesDeps): express.
     '/v1/subscriptions/:name/test',
     route(async (req, res) => {
       const { namespace, name, record, key } = await load(req);
-      refuseSettings(namespace, 'to test the receiver, apply a Subscription with the same url in another namespace and test that.');
+      refuseSettings(
+        namespace,
+        'to test the receiver, apply a Subscription with the same url in another namespace and test that.',
+      );
       if (!record) return notFound(res, namespace, name);
       const envelope: NotificationEnvelope = {
         id: `evt_test_${randomUUID()}`,
@@ -194,19 +235,54 @@ export function createSubscriptionRouter(deps: SubscriptionRoutesDeps): express.
         data: { subscription: key },
       };
       const deliveryId = randomUUID();
-      await store.notificationDeliveries.ensure({ id: deliveryId, subscriptionKey: key, envelope: envelope as unknown as { id: string; type: string } & Record<string, unknown> });
+      await store.notificationDeliveries.ensure({
+        id: deliveryId,
+        subscriptionKey: key,
+        envelope: envelope as unknown as { id: string; type: string } & Record<string, unknown>,
+      });
       const startedAt = new Date();
       try {
         const answer = await sendNotification({ store, guard: deps.guard }, fromRecord(record), envelope);
         const delivered = classifyStatus(answer.httpStatus) === 'succeeded';
         const error = delivered ? null : `receiver answered HTTP ${answer.httpStatus}`;
-        await store.notificationDeliveries.recordAttempt(deliveryId, { attempt: 1, startedAt, durationMs: answer.durationMs, httpStatus: answer.httpStatus, responseBody: answer.responseBody, error }, delivered ? 'succeeded' : 'failed');
-        res.json({ delivered, deliveryId, eventId: envelope.id, httpStatus: answer.httpStatus, responseBody: answer.responseBody, durationMs: Math.round(answer.durationMs) });
+        await store.notificationDeliveries.recordAttempt(
+          deliveryId,
+          {
+            attempt: 1,
+            startedAt,
+            durationMs: answer.durationMs,
+            httpStatus: answer.httpStatus,
+            responseBody: answer.responseBody,
+            error,
+          },
+          delivered ? 'succeeded' : 'failed',
+        );
+        res.json({
+          delivered,
+          deliveryId,
+          eventId: envelope.id,
+          httpStatus: answer.httpStatus,
+          responseBody: answer.responseBody,
+          durationMs: Math.round(answer.durationMs),
+        });
       } catch (err) {
         const message = (err as Error).message;
-        await store.notificationDeliveries.recordAttempt(deliveryId, { attempt: 1, startedAt, durationMs: Date.now() - startedAt.getTime(), httpStatus: null, responseBody: null, error: message }, 'failed');
+        await store.notificationDeliveries.recordAttempt(
+          deliveryId,
+          {
+            attempt: 1,
+            startedAt,
+            durationMs: Date.now() - startedAt.getTime(),
+            httpStatus: null,
+            responseBody: null,
+            error: message,
+          },
+          'failed',
+        );
         const code = err instanceof OutboundRefusedError ? 'outbound_address_refused' : 'receiver_unreachable';
-        sendError(res, 502, code, `The test event was not delivered: ${message}`, { details: { deliveryId, eventId: envelope.id } });
+        sendError(res, 502, code, `The test event was not delivered: ${message}`, {
+          details: { deliveryId, eventId: envelope.id },
+        });
       }
     }),
   );
@@ -217,12 +293,22 @@ export function createSubscriptionRouter(deps: SubscriptionRoutesDeps): express.
       refuseSettings(namespace, 'redelivery needs the timeout and retry policy in the file, which only workers read.');
       if (!record) return notFound(res, namespace, name);
       const original = await store.notificationDeliveries.get(String(req.params.id));
-      if (!original || original.subscriptionKey !== key) return sendError(res, 404, 'not_found', `Delivery ${String(req.params.id)} of subscription ${name} not found.`);
+      if (!original || original.subscriptionKey !== key)
+        return sendError(res, 404, 'not_found', `Delivery ${String(req.params.id)} of subscription ${name} not found.`);
       const envelope = original.envelope as unknown as NotificationEnvelope;
-      if (!envelope.workflow) return sendError(res, 400, 'not_redeliverable', 'Test events are not redelivered; send a new one with POST …/test.');
+      if (!envelope.workflow)
+        return sendError(
+          res,
+          400,
+          'not_redeliverable',
+          'Test events are not redelivered; send a new one with POST …/test.',
+        );
       const deliveryId = randomUUID();
       const workflowId = `${deliverEventWorkflowId(envelope.id)}/redeliver/${deliveryId}`;
-      await startDeliverEvent(deps.client, envelope.workflow.taskQueue, workflowId, { envelope, targets: [deliveryTarget(fromRecord(record), deliveryId)] });
+      await startDeliverEvent(deps.client, envelope.workflow.taskQueue, workflowId, {
+        envelope,
+        targets: [deliveryTarget(fromRecord(record), deliveryId)],
+      });
       deps.logger.info('redelivery started', { subscription: key, deliveryId, eventId: envelope.id });
       res.status(202).json({ deliveryId, eventId: envelope.id, workflowId, taskQueue: envelope.workflow.taskQueue });
     }),

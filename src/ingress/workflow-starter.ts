@@ -25,7 +25,10 @@ export type WorkflowStartOutcome =
   | { kind: 'rejected'; detail: string };
 
 /** gRPC codes that mean "this request can never succeed as configured". */
-export const PERMANENT_GRPC_CODES = new Set([3 /* INVALID_ARGUMENT */, 5 /* NOT_FOUND */, 7 /* PERMISSION_DENIED */, 9 /* FAILED_PRECONDITION */, 11 /* OUT_OF_RANGE */, 12 /* UNIMPLEMENTED */, 16 /* UNAUTHENTICATED */]);
+export const PERMANENT_GRPC_CODES = new Set([
+  3 /* INVALID_ARGUMENT */, 5 /* NOT_FOUND */, 7 /* PERMISSION_DENIED */, 9 /* FAILED_PRECONDITION */,
+  11 /* OUT_OF_RANGE */, 12 /* UNIMPLEMENTED */, 16 /* UNAUTHENTICATED */,
+]);
 
 export function grpcCode(err: unknown): number | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
@@ -38,13 +41,23 @@ export function describeTemporalError(err: unknown): string {
   // The SDK wraps the server's answer ("Failed to start Workflow"); the cause says why.
   const messages: string[] = [];
   for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    messages.push(e instanceof Error ? (e as { details?: string }).details || e.message : typeof e === 'string' ? e : 'unknown error');
+    messages.push(
+      e instanceof Error
+        ? (e as { details?: string }).details || e.message
+        : typeof e === 'string'
+          ? e
+          : 'unknown error',
+    );
   }
   const message = [...new Set(messages)].join(': ');
   return message.length > 500 ? `${message.slice(0, 500)}…` : message;
 }
 
-export async function startWebhookWorkflow(client: Client, request: WorkflowStartRequest, timeoutMs: number): Promise<WorkflowStartOutcome> {
+export async function startWebhookWorkflow(
+  client: Client,
+  request: WorkflowStartRequest,
+  timeoutMs: number,
+): Promise<WorkflowStartOutcome> {
   try {
     const handle = await client.withDeadline(Date.now() + timeoutMs, () =>
       client.workflow.start(request.workflowType, {
@@ -58,23 +71,32 @@ export async function startWebhookWorkflow(client: Client, request: WorkflowStar
         workflowIdConflictPolicy: 'FAIL',
         // A closed run with the same id is the same event delivered again, not a new one.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        ...(request.workflowExecutionTimeoutSeconds ? { workflowExecutionTimeout: request.workflowExecutionTimeoutSeconds * 1000 } : {}),
+        ...(request.workflowExecutionTimeoutSeconds
+          ? { workflowExecutionTimeout: request.workflowExecutionTimeoutSeconds * 1000 }
+          : {}),
       }),
     );
     return { kind: 'started', workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      return { kind: 'already_started', workflowId: request.workflowId, runId: await currentRunId(client, request.workflowId, timeoutMs) };
+      return {
+        kind: 'already_started',
+        workflowId: request.workflowId,
+        runId: await currentRunId(client, request.workflowId, timeoutMs),
+      };
     }
     const code = grpcCode(err);
-    if (code !== undefined && PERMANENT_GRPC_CODES.has(code)) return { kind: 'rejected', detail: describeTemporalError(err) };
+    if (code !== undefined && PERMANENT_GRPC_CODES.has(code))
+      return { kind: 'rejected', detail: describeTemporalError(err) };
     return { kind: 'unavailable', detail: describeTemporalError(err) };
   }
 }
 
 async function currentRunId(client: Client, workflowId: string, timeoutMs: number): Promise<string | null> {
   try {
-    const description = await client.withDeadline(Date.now() + timeoutMs, () => client.workflow.getHandle(workflowId).describe());
+    const description = await client.withDeadline(Date.now() + timeoutMs, () =>
+      client.workflow.getHandle(workflowId).describe(),
+    );
     return description.runId;
   } catch {
     return null;

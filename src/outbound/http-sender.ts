@@ -24,7 +24,13 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-export async function postJson(input: { url: string; body: string; headers: Record<string, string>; timeoutMs: number; guard: OutboundGuard }): Promise<SendResult> {
+export async function postJson(input: {
+  url: string;
+  body: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  guard: OutboundGuard;
+}): Promise<SendResult> {
   const url = new URL(input.url);
   refuseLiteralHost(input.guard, url);
   const started = performance.now();
@@ -34,7 +40,12 @@ export async function postJson(input: { url: string; body: string; headers: Reco
       url,
       {
         method: 'POST',
-        headers: { ...input.headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(input.body)), 'user-agent': 'tempohook' },
+        headers: {
+          ...input.headers,
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(input.body)),
+          'user-agent': 'tempohook',
+        },
         lookup: input.guard.lookup,
         timeout: input.timeoutMs,
         agent: false,
@@ -62,7 +73,10 @@ export async function postJson(input: { url: string; body: string; headers: Reco
       },
     );
     // `timeout` only covers idle sockets; this bounds the whole exchange.
-    const deadline = setTimeout(() => req.destroy(new Error(`no answer within ${input.timeoutMs} ms`)), input.timeoutMs);
+    const deadline = setTimeout(
+      () => req.destroy(new Error(`no answer within ${input.timeoutMs} ms`)),
+      input.timeoutMs,
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${input.timeoutMs} ms`)));
     req.on('error', (err) => {
       clearTimeout(deadline);

@@ -24,13 +24,21 @@ interface AllowList {
 /** Parses TEMPOHOOK_OUTBOUND_ALLOW: `10.0.0.0/8, 127.0.0.1, hooks.internal`. Throws on an entry that is neither. */
 export function parseOutboundAllow(text: string | undefined): AllowList {
   const list: AllowList = { ranges: [], hosts: new Set() };
-  for (const entry of (text ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of (text ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     if (ipaddr.isValidCIDR(entry)) list.ranges.push(ipaddr.parseCIDR(entry));
     else if (ipaddr.isValid(entry)) {
       const address = ipaddr.process(entry);
       list.ranges.push([address, address.kind() === 'ipv4' ? 32 : 128]);
     } else if (/^[A-Za-z0-9.-]+$/.test(entry)) list.hosts.add(entry.toLowerCase());
-    else throw new TempohookError('invalid_config', `TEMPOHOOK_OUTBOUND_ALLOW: "${entry}" is not a CIDR, an IP address or a host name.`, 500);
+    else
+      throw new TempohookError(
+        'invalid_config',
+        `TEMPOHOOK_OUTBOUND_ALLOW: "${entry}" is not a CIDR, an IP address or a host name.`,
+        500,
+      );
   }
   return list;
 }
@@ -41,7 +49,8 @@ export function createOutboundGuard(allow: string | undefined): OutboundGuard {
     if (list.hosts.has(hostname.toLowerCase().replace(/\.$/, ''))) return undefined;
     if (!ipaddr.isValid(address)) return `${address} is not an IP address`;
     const parsed = ipaddr.process(address);
-    if (list.ranges.some(([range, bits]) => range.kind() === parsed.kind() && parsed.match(range, bits))) return undefined;
+    if (list.ranges.some(([range, bits]) => range.kind() === parsed.kind() && parsed.match(range, bits)))
+      return undefined;
     const range = parsed.range();
     if (range === 'unicast') return undefined;
     return `${hostname} resolves to ${parsed.toString()} (${range}), which outbound notifications may not reach; allow it with TEMPOHOOK_OUTBOUND_ALLOW if it is meant to`;

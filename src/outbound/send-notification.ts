@@ -26,8 +26,18 @@ export async function sendNotification(
   if (missing.length > 0) throw new SigningSecretMissingError(`signing secret missing: ${missing.join(', ')}`);
   const body = JSON.stringify(envelope);
   const timestampSeconds = Math.floor((deps.now?.() ?? Date.now()) / 1000);
-  const headers = { ...sub.spec.headers, ...signatureHeaders(sub.spec.scheme, values, { id: envelope.id, timestampSeconds, body }), 'x-tempohook-event-type': envelope.type };
-  return postJson({ url: sub.spec.url, body, headers, timeoutMs: Math.round((sub.spec.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000), guard: deps.guard });
+  const headers = {
+    ...sub.spec.headers,
+    ...signatureHeaders(sub.spec.scheme, values, { id: envelope.id, timestampSeconds, body }),
+    'x-tempohook-event-type': envelope.type,
+  };
+  return postJson({
+    url: sub.spec.url,
+    body,
+    headers,
+    timeoutMs: Math.round((sub.spec.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000),
+    guard: deps.guard,
+  });
 }
 
 /** 2xx succeeds; 4xx other than 408 and 429 is final; anything else is retried. */

@@ -34,10 +34,21 @@ export const DEFAULT_DISABLE_AFTER_FAILURES = 50;
  * 10 s doubling to 2 h, 22 attempts: about 25 hours of retries, like Svix's schedule
  * (5 s … 10 h over ~28 h), so a receiver down for a day still gets everything.
  */
-export const DEFAULT_RETRY = { maximumAttempts: 22, initialIntervalMs: 10_000, backoffCoefficient: 2, maximumIntervalMs: 2 * 3600_000 } as const;
+export const DEFAULT_RETRY = {
+  maximumAttempts: 22,
+  initialIntervalMs: 10_000,
+  backoffCoefficient: 2,
+  maximumIntervalMs: 2 * 3600_000,
+} as const;
 
 export function fromRecord(record: SubscriptionRecord): ResolvedSubscription {
-  return { key: subscriptionKey(record.namespace, record.name), name: record.name, namespace: record.namespace, source: 'api', spec: subscriptionSpec.parse(record.spec) };
+  return {
+    key: subscriptionKey(record.namespace, record.name),
+    name: record.name,
+    namespace: record.namespace,
+    source: 'api',
+    spec: subscriptionSpec.parse(record.spec),
+  };
 }
 
 /** Reads TEMPOHOOK_SUBSCRIPTIONS_FILE (YAML or JSON, `subscriptions: [{name, url, …}]`), `${VAR}` interpolated. */
@@ -46,13 +57,27 @@ export function loadSubscriptionsFile(file: string, env: NodeJS.ProcessEnv = pro
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new TempohookError('invalid_config', `TEMPOHOOK_SUBSCRIPTIONS_FILE: cannot read ${file} (${(err as Error).message}).`, 500);
+    throw new TempohookError(
+      'invalid_config',
+      `TEMPOHOOK_SUBSCRIPTIONS_FILE: cannot read ${file} (${(err as Error).message}).`,
+      500,
+    );
   }
   const parsed = subscriptionsSettings.safeParse(interpolateEnv(parseYaml(text), env, file));
-  if (!parsed.success) throw new TempohookError('invalid_config', `TEMPOHOOK_SUBSCRIPTIONS_FILE ${file}: ${describeZodError(parsed.error).message}`, 500);
+  if (!parsed.success)
+    throw new TempohookError(
+      'invalid_config',
+      `TEMPOHOOK_SUBSCRIPTIONS_FILE ${file}: ${describeZodError(parsed.error).message}`,
+      500,
+    );
   const names = new Set<string>();
   return parsed.data.subscriptions.map(({ name, ...spec }) => {
-    if (names.has(name)) throw new TempohookError('invalid_config', `TEMPOHOOK_SUBSCRIPTIONS_FILE ${file}: subscription "${name}" is listed twice.`, 500);
+    if (names.has(name))
+      throw new TempohookError(
+        'invalid_config',
+        `TEMPOHOOK_SUBSCRIPTIONS_FILE ${file}: subscription "${name}" is listed twice.`,
+        500,
+      );
     names.add(name);
     return { key: `${SETTINGS_PREFIX}${name}`, name, namespace: 'default', source: 'settings', spec };
   });
@@ -66,10 +91,15 @@ export function eventMatches(patterns: readonly string[], type: string): boolean
 const RANK = { global: 0, workflowType: 1, run: 2 } as const;
 
 /** How narrowly `sub` applies to the event's run, or undefined when it does not apply. */
-function scopeRank(sub: ResolvedSubscription, envelope: NotificationEnvelope, runSubscriptions: readonly string[]): number | undefined {
+function scopeRank(
+  sub: ResolvedSubscription,
+  envelope: NotificationEnvelope,
+  runSubscriptions: readonly string[],
+): number | undefined {
   const { scope } = sub.spec;
   if (scope === 'global') return RANK.global;
-  if (scope === 'run') return runSubscriptions.includes(sub.name) || runSubscriptions.includes(sub.key) ? RANK.run : undefined;
+  if (scope === 'run')
+    return runSubscriptions.includes(sub.name) || runSubscriptions.includes(sub.key) ? RANK.run : undefined;
   return envelope.workflow?.type === scope.workflowType ? RANK.workflowType : undefined;
 }
 
@@ -117,9 +147,15 @@ export function deliveryTarget(sub: ResolvedSubscription, deliveryId?: string): 
     timeoutMs: Math.round((sub.spec.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000),
     retry: {
       maximumAttempts: retry.maximumAttempts ?? DEFAULT_RETRY.maximumAttempts,
-      initialIntervalMs: retry.initialInterval === undefined ? DEFAULT_RETRY.initialIntervalMs : Math.max(1, Math.round(retry.initialInterval * 1000)),
+      initialIntervalMs:
+        retry.initialInterval === undefined
+          ? DEFAULT_RETRY.initialIntervalMs
+          : Math.max(1, Math.round(retry.initialInterval * 1000)),
       backoffCoefficient: retry.backoffCoefficient ?? DEFAULT_RETRY.backoffCoefficient,
-      maximumIntervalMs: retry.maximumInterval === undefined ? DEFAULT_RETRY.maximumIntervalMs : Math.max(1, Math.round(retry.maximumInterval * 1000)),
+      maximumIntervalMs:
+        retry.maximumInterval === undefined
+          ? DEFAULT_RETRY.maximumIntervalMs
+          : Math.max(1, Math.round(retry.maximumInterval * 1000)),
     },
   };
 }
@@ -130,7 +166,10 @@ export interface SubscriptionSource {
   get(key: string): Promise<ResolvedSubscription | null>;
 }
 
-export function createSubscriptionSource(store: Pick<Store, 'subscriptions'>, settings: readonly ResolvedSubscription[] = []): SubscriptionSource {
+export function createSubscriptionSource(
+  store: Pick<Store, 'subscriptions'>,
+  settings: readonly ResolvedSubscription[] = [],
+): SubscriptionSource {
   return {
     async all() {
       const records = await store.subscriptions.list();

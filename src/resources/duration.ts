@@ -30,5 +30,8 @@ export function formatDurationSeconds(seconds: number): string {
 /** A duration field of a resource: accepts the forms above, yields seconds. */
 export const durationSpec = z
   .union([z.string(), z.number()])
-  .refine((v) => parseDurationSeconds(v) !== undefined, 'must be a duration like "300s", "5m", "24h", "7d" or a number of seconds')
+  .refine(
+    (v) => parseDurationSeconds(v) !== undefined,
+    'must be a duration like "300s", "5m", "24h", "7d" or a number of seconds',
+  )
   .transform((v) => parseDurationSeconds(v)!);

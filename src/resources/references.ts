@@ -9,7 +9,10 @@ export const resourceName = z
   .string()
   .min(1)
   .max(63)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be lower-case letters, digits and "-", starting and ending with a letter or digit');
+  .regex(
+    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+    'must be lower-case letters, digits and "-", starting and ending with a letter or digit',
+  );
 
 /** `{name, key}` of a Secret resource in the webhook's namespace, or `"{env:VAR}"` for an environment variable. */
 export const secretKeyRef = z.union([

@@ -44,13 +44,22 @@ export const webhookStartSpec = z
     /** Default `{namespace}/{webhook}/{eventId}`: deterministic, so a lost reservation cannot start a second run. */
     workflowId: template
       .max(1000)
-      .refine((t) => !/\{(deliveryId|receivedAt)\}/.test(t), 'must not use {deliveryId} or {receivedAt}: they differ per delivery, so a redelivered event would start a second run')
-      .refine((t) => !/\{header\./.test(t), 'must not use {header.*}: headers such as timestamps and signatures differ per attempt; use {eventId} (set spec.eventIdHeader to take it from a header)')
+      .refine(
+        (t) => !/\{(deliveryId|receivedAt)\}/.test(t),
+        'must not use {deliveryId} or {receivedAt}: they differ per delivery, so a redelivered event would start a second run',
+      )
+      .refine(
+        (t) => !/\{header\./.test(t),
+        'must not use {header.*}: headers such as timestamps and signatures differ per attempt; use {eventId} (set spec.eventIdHeader to take it from a header)',
+      )
       .optional(),
     /** Extra input fields; strings are templates. Keys `webhook_*` are reserved. */
     input: z
       .record(z.string(), z.unknown())
-      .refine((input) => !Object.keys(input).some((key) => key.startsWith('webhook_')), 'keys starting with "webhook_" are reserved for tempohook')
+      .refine(
+        (input) => !Object.keys(input).some((key) => key.startsWith('webhook_')),
+        'keys starting with "webhook_" are reserved for tempohook',
+      )
       .optional(),
     memo: z.record(z.string(), z.unknown()).optional(),
     workflowExecutionTimeout: duration.optional(),
@@ -84,7 +93,12 @@ export const webhookSpec = z
     timestampTolerance: duration.optional(),
     /** Largest accepted body; default 1 MiB. */
     // Temporal refuses payloads over 2 MB, so larger bodies could never start a run.
-    maxBodyBytes: z.number().int().min(1).max(MAX_BODY_BYTES_LIMIT, `must be at most ${MAX_BODY_BYTES_LIMIT} bytes: Temporal refuses larger payloads`).optional(),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_BODY_BYTES_LIMIT, `must be at most ${MAX_BODY_BYTES_LIMIT} bytes: Temporal refuses larger payloads`)
+      .optional(),
     /** Conditions on the payload, headers or normalized view; a delivery failing one is ignored (202). */
     filters: filtersSpec.optional(),
     /** Checks on top of the profile's signature (all must hold); a delivery failing one is a 401. */
@@ -93,13 +107,21 @@ export const webhookSpec = z
     signal: webhookSignalSpec.optional(),
   })
   .strict()
-  .refine((spec) => spec.profile === 'custom' || spec.secretRef !== undefined, { message: `profile needs spec.secretRef (only profile "custom" may omit it)`, path: ['secretRef'] })
-  .refine((spec) => spec.profile !== 'custom' || (spec.conditions ?? []).some((c) => AUTHENTICATING_CONDITIONS.has(c.type)), {
-    message: 'profile "custom" verifies no signature itself: list at least one static-token, hmac, jwt or headers condition in spec.conditions',
-    path: ['conditions'],
+  .refine((spec) => spec.profile === 'custom' || spec.secretRef !== undefined, {
+    message: `profile needs spec.secretRef (only profile "custom" may omit it)`,
+    path: ['secretRef'],
   })
+  .refine(
+    (spec) => spec.profile !== 'custom' || (spec.conditions ?? []).some((c) => AUTHENTICATING_CONDITIONS.has(c.type)),
+    {
+      message:
+        'profile "custom" verifies no signature itself: list at least one static-token, hmac, jwt or headers condition in spec.conditions',
+      path: ['conditions'],
+    },
+  )
   .refine((spec) => spec.start !== undefined || spec.signal?.enabled === true, {
-    message: 'a webhook needs an action: set spec.start (start a run), spec.signal: {enabled: true} (resume waiting runs), or both',
+    message:
+      'a webhook needs an action: set spec.start (start a run), spec.signal: {enabled: true} (resume waiting runs), or both',
     path: ['start'],
   });
 
@@ -128,7 +150,10 @@ export const secretResource = z
         data: z.record(z.string().min(1).max(253), z.string().base64()).optional(),
       })
       .strict()
-      .refine((s) => Object.keys({ ...s.data, ...s.stringData }).length > 0, 'a secret needs at least one key in spec.stringData or spec.data'),
+      .refine(
+        (s) => Object.keys({ ...s.data, ...s.stringData }).length > 0,
+        'a secret needs at least one key in spec.stringData or spec.data',
+      ),
   })
   .strict();
 
@@ -142,7 +167,10 @@ export function secretRefs(spec: Pick<WebhookSpec, 'secretRef'>): SecretKeyRef[]
 }
 
 /** Flattens a zod error into `path: message` lines and a list for API clients. */
-export function describeZodError(error: z.ZodError): { message: string; issues: Array<{ path: string; message: string }> } {
+export function describeZodError(error: z.ZodError): {
+  message: string;
+  issues: Array<{ path: string; message: string }>;
+} {
   const issues = error.issues.map((issue) => ({
     path: issue.path.map(String).join('.') || '(root)',
     message: issue.message,

@@ -10,7 +10,10 @@ import { resourceName, secretRefSpec } from './references';
 
 const durationSeconds = z
   .union([z.string(), z.number()])
-  .refine((v) => parseDurationSeconds(v) !== undefined, 'must be a duration like "10s", "5m", "2h" or a number of seconds')
+  .refine(
+    (v) => parseDurationSeconds(v) !== undefined,
+    'must be a duration like "10s", "5m", "2h" or a number of seconds',
+  )
   .transform((v) => parseDurationSeconds(v)!);
 
 /** An event type (`workflow.completed`), a prefix (`step.*`) or `*`. */
@@ -18,10 +21,14 @@ const eventPattern = z
   .string()
   .min(1)
   .max(200)
-  .regex(/^(\*|[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*(\.\*)?)$/, 'must be "*", an event type like "workflow.completed" or a prefix like "step.*"');
+  .regex(
+    /^(\*|[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*(\.\*)?)$/,
+    'must be "*", an event type like "workflow.completed" or a prefix like "step.*"',
+  );
 
 /** Headers we set ourselves; a subscription may not override them. */
-const RESERVED_HEADERS = /^(content-type|content-length|host|user-agent|webhook-.*|x-tempohook-.*|transfer-encoding|connection)$/i;
+const RESERVED_HEADERS =
+  /^(content-type|content-length|host|user-agent|webhook-.*|x-tempohook-.*|transfer-encoding|connection)$/i;
 
 export const subscriptionScope = z.union([
   z.literal('global'),
@@ -45,17 +52,31 @@ export const subscriptionSpec = z
     url: z
       .url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' })
       .max(2048)
-      .refine((u) => !/^https?:\/\/[^/]*@/.test(u), 'must not carry credentials (user:password@); use headers or secretRef'),
+      .refine(
+        (u) => !/^https?:\/\/[^/]*@/.test(u),
+        'must not carry credentials (user:password@); use headers or secretRef',
+      ),
     events: z.array(eventPattern).min(1).max(100).default(['*']),
     filters: z
-      .array(filterSpec.refine((f) => f.path.startsWith('$'), 'subscription filters are JSONPaths into the event envelope (e.g. $.workflow.type, $.data.activityType)'))
+      .array(
+        filterSpec.refine(
+          (f) => f.path.startsWith('$'),
+          'subscription filters are JSONPaths into the event envelope (e.g. $.workflow.type, $.data.activityType)',
+        ),
+      )
       .max(MAX_FILTERS)
       .optional(),
     /** Signing secrets; several during rotation: every one signs each delivery. */
     secretRef: secretRefSpec.optional(),
     scheme: z.enum(['standard-webhooks', 'hmac-sha256-hex']).default('standard-webhooks'),
     headers: z
-      .record(z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'must be a header name').refine((h) => !RESERVED_HEADERS.test(h), 'is set by tempohook itself'), z.string().max(4096))
+      .record(
+        z
+          .string()
+          .regex(/^[A-Za-z0-9-]{1,100}$/, 'must be a header name')
+          .refine((h) => !RESERVED_HEADERS.test(h), 'is set by tempohook itself'),
+        z.string().max(4096),
+      )
       .optional(),
     /** Per-attempt timeout; default 10 s. */
     timeout: durationSeconds.refine((s) => s > 0 && s <= 300, 'must be between 1ms and 300s').optional(),

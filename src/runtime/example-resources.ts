@@ -10,7 +10,9 @@ import { TempohookError } from '../errors';
 export const EXAMPLES_DIR = path.join(__dirname, '..', '..', 'examples');
 
 /** Reads every document of every YAML file in `dir`, Secrets first. */
-export async function readExampleDocuments(dir = EXAMPLES_DIR): Promise<Array<{ file: string; doc: Record<string, unknown> }>> {
+export async function readExampleDocuments(
+  dir = EXAMPLES_DIR,
+): Promise<Array<{ file: string; doc: Record<string, unknown> }>> {
   const files = (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort();
   const docs: Array<{ file: string; doc: Record<string, unknown> }> = [];
   for (const file of files) {
@@ -23,12 +25,17 @@ export async function readExampleDocuments(dir = EXAMPLES_DIR): Promise<Array<{ 
 }
 
 /** Creates the examples that do not exist yet; existing resources are left as the user changed them. */
-export async function applyExampleResources(store: Store, logger: Logger, dir = EXAMPLES_DIR): Promise<WebhookRecord[]> {
+export async function applyExampleResources(
+  store: Store,
+  logger: Logger,
+  dir = EXAMPLES_DIR,
+): Promise<WebhookRecord[]> {
   const webhooks: WebhookRecord[] = [];
   for (const { file, doc } of await readExampleDocuments(dir)) {
     const schema = doc.kind === 'Secret' ? secretResource : webhookResource;
     const parsed = schema.safeParse(doc);
-    if (!parsed.success) throw new TempohookError('invalid_example', `${file}: ${describeZodError(parsed.error).message}`);
+    if (!parsed.success)
+      throw new TempohookError('invalid_example', `${file}: ${describeZodError(parsed.error).message}`);
     const { name, namespace = DEFAULT_NAMESPACE } = parsed.data.metadata;
     if (parsed.data.kind === 'Secret') {
       if (!(await store.secrets.get(namespace, name))) {

@@ -10,7 +10,13 @@ import { sweepWaits } from '../waits/sweeper';
 /** Expired dedup keys and rate-limit windows are purged this often; history rows stay. */
 const PURGE_INTERVAL_MS = 10 * 60 * 1000;
 
-export async function startIngress(input: { env: Env; store: Store; client: Client; logger: Logger; adminToken: string }): Promise<RunningServer> {
+export async function startIngress(input: {
+  env: Env;
+  store: Store;
+  client: Client;
+  logger: Logger;
+  adminToken: string;
+}): Promise<RunningServer> {
   const { env, store, logger } = input;
   const app = createApp({
     store,
@@ -29,7 +35,9 @@ export async function startIngress(input: { env: Env; store: Store; client: Clie
       (count) => count > 0 && logger.debug('purged expired dedup keys', { count }),
       (err: unknown) => logger.warn('dedup purge failed', { error: (err as Error).message }),
     );
-    store.rateLimits.purgeExpired().catch((err: unknown) => logger.warn('rate-limit purge failed', { error: (err as Error).message }));
+    store.rateLimits
+      .purgeExpired()
+      .catch((err: unknown) => logger.warn('rate-limit purge failed', { error: (err as Error).message }));
     sweepWaits({ store, client: input.client, logger, temporalTimeoutMs: env.TEMPOHOOK_TEMPORAL_TIMEOUT_MS }).then(
       (swept) => logger.debug('swept waits', { ...swept }),
       (err: unknown) => logger.warn('wait sweep failed', { error: (err as Error).message }),

@@ -41,7 +41,9 @@ export function devBanner(input: {
       '',
       genericCurl(input.ingressUrl, input.genericEndpointPath, input.exampleSecret),
       '',
-      'or, without openssl:  npx tempohook send weekly-report --secret ' + input.exampleSecret + ` --data '{"requestedBy":"cli"}'`,
+      'or, without openssl:  npx tempohook send weekly-report --secret ' +
+        input.exampleSecret +
+        ` --data '{"requestedBy":"cli"}'`,
       'then:                 npx tempohook get deliveries weekly-report',
     );
   }

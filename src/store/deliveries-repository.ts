@@ -22,7 +22,8 @@ interface DeliveryRow {
   duplicate_of: string | null;
 }
 
-const COLUMNS = 'id, webhook_id, event_id, source_event, received_at, http_status, outcome, reason, workflow_id, run_id, duplicate_of';
+const COLUMNS =
+  'id, webhook_id, event_id, source_event, received_at, http_status, outcome, reason, workflow_id, run_id, duplicate_of';
 
 export { MAX_PAGE_SIZE } from './keyset-page';
 
@@ -81,7 +82,11 @@ export function createDeliveriesRepository(db: Db): DeliveriesRepository {
 
     async reserve({ webhookId, eventId, sourceEvent, receivedAt, windowSeconds }) {
       if (!Number.isFinite(windowSeconds) || windowSeconds < 0) {
-        throw new TempohookError('invalid_argument', `The dedup window must be zero or more seconds, not ${windowSeconds}.`, 500);
+        throw new TempohookError(
+          'invalid_argument',
+          `The dedup window must be zero or more seconds, not ${windowSeconds}.`,
+          500,
+        );
       }
       const id = randomUUID();
       const expiresAt = new Date(receivedAt.getTime() + windowSeconds * 1000);
@@ -91,7 +96,11 @@ export function createDeliveriesRepository(db: Db): DeliveriesRepository {
       // A fresh statement, so it sees the holder's committed row.
       const original = await get(delivery.duplicateOf);
       if (!original) {
-        throw new TempohookError('delivery_not_found', `Delivery ${delivery.duplicateOf}, which holds event ${eventId}, disappeared while being read; the webhook was probably deleted.`, 409);
+        throw new TempohookError(
+          'delivery_not_found',
+          `Delivery ${delivery.duplicateOf}, which holds event ${eventId}, disappeared while being read; the webhook was probably deleted.`,
+          409,
+        );
       }
       return { reserved: false, delivery, original };
     },
@@ -103,7 +112,12 @@ export function createDeliveriesRepository(db: Db): DeliveriesRepository {
       const optional: Array<[string, string | null | undefined]> = [
         ['workflow_id', result.workflowId],
         ['run_id', result.runId],
-        ['reason', result.reason === undefined || result.reason === null ? result.reason : result.reason.slice(0, MAX_REASON_LENGTH)],
+        [
+          'reason',
+          result.reason === undefined || result.reason === null
+            ? result.reason
+            : result.reason.slice(0, MAX_REASON_LENGTH),
+        ],
       ];
       for (const [column, value] of optional) {
         if (value === undefined) continue;
@@ -124,7 +138,16 @@ export function createDeliveriesRepository(db: Db): DeliveriesRepository {
         `INSERT INTO deliveries (id, webhook_id, event_id, source_event, received_at, http_status, outcome, reason)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          RETURNING ${COLUMNS}`,
-        [randomUUID(), webhookId, eventId, sourceEvent, receivedAt, httpStatus, outcome, reason === null ? null : reason.slice(0, MAX_REASON_LENGTH)],
+        [
+          randomUUID(),
+          webhookId,
+          eventId,
+          sourceEvent,
+          receivedAt,
+          httpStatus,
+          outcome,
+          reason === null ? null : reason.slice(0, MAX_REASON_LENGTH),
+        ],
       );
       return toRecord(result.rows[0]!);
     },

@@ -78,9 +78,17 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
     await db?.close().catch(() => undefined);
     unlock();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new TempohookError('port_in_use', `Port ${options.port} on ${host} is already in use; choose another port for the embedded database or omit it to pick a free one.`, 500);
+      throw new TempohookError(
+        'port_in_use',
+        `Port ${options.port} on ${host} is already in use; choose another port for the embedded database or omit it to pick a free one.`,
+        500,
+      );
     }
-    throw new TempohookError('embedded_database_failed', `Could not open the embedded database in ${dataDir}: ${(err as Error).message}. Delete the directory to start empty, or set DATABASE_URL.`, 500);
+    throw new TempohookError(
+      'embedded_database_failed',
+      `Could not open the embedded database in ${dataDir}: ${(err as Error).message}. Delete the directory to start empty, or set DATABASE_URL.`,
+      500,
+    );
   }
 }
 
@@ -103,7 +111,10 @@ function lockDataDir(dataDir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = Number(fs.readFileSync(lockFile, 'utf8').trim());
       if (Number.isInteger(pid) && pid > 0 && isRunning(pid)) {
-        const who = pid === process.pid ? 'this process (stop the first embedded database before starting another)' : `process ${pid} (another \`tempohook dev\`?)`;
+        const who =
+          pid === process.pid
+            ? 'this process (stop the first embedded database before starting another)'
+            : `process ${pid} (another \`tempohook dev\`?)`;
         throw new TempohookError(
           'embedded_database_in_use',
           `The embedded database in ${dataDir} is already open by ${who}. Stop it, or use another TEMPOHOOK_DATA_DIR, or set DATABASE_URL.`,
@@ -113,7 +124,11 @@ function lockDataDir(dataDir: string): () => void {
       fs.rmSync(lockFile, { force: true });
     }
   }
-  throw new TempohookError('embedded_database_in_use', `Could not lock ${lockFile}; remove it if no tempohook process is running.`, 500);
+  throw new TempohookError(
+    'embedded_database_in_use',
+    `Could not lock ${lockFile}; remove it if no tempohook process is running.`,
+    500,
+  );
 }
 
 function isRunning(pid: number): boolean {

@@ -17,15 +17,34 @@ import { createNotificationDeliveriesRepository } from './notification-deliverie
 import type { Logger } from '../logger';
 
 export * from './types';
-export { createPool, withTransaction, describeDatabaseUrl, explainConnectionError, quoteIdentifier, type CreatePoolOptions } from './pool';
+export {
+  createPool,
+  withTransaction,
+  describeDatabaseUrl,
+  explainConnectionError,
+  quoteIdentifier,
+  type CreatePoolOptions,
+} from './pool';
 export { migrate, loadMigrations, findMigrationsDir, type Migration, type MigrateResult } from './migrate';
-export { startEmbeddedPostgres, isEmbeddedPostgresUrl, type EmbeddedPostgres, type StartEmbeddedPostgresOptions } from './embedded-postgres';
+export {
+  startEmbeddedPostgres,
+  isEmbeddedPostgresUrl,
+  type EmbeddedPostgres,
+  type StartEmbeddedPostgresOptions,
+} from './embedded-postgres';
 export { createSecretsRepository, type SecretsRepositoryOptions } from './secrets-repository';
 export { createWebhooksRepository, newEndpointId } from './webhooks-repository';
 export { createDeliveriesRepository, MAX_PAGE_SIZE } from './deliveries-repository';
 export { createRateLimitsRepository } from './rate-limits-repository';
 export { parseSecretKey } from './secret-cipher';
-export { createWaitsRepository, CLAIM_TIMEOUT_MS, type WaitsRepository, type WaitRecord, type ClaimedWait, type ExpiredClaim } from './waits-repository';
+export {
+  createWaitsRepository,
+  CLAIM_TIMEOUT_MS,
+  type WaitsRepository,
+  type WaitRecord,
+  type ClaimedWait,
+  type ExpiredClaim,
+} from './waits-repository';
 export { createSubscriptionsRepository, subscriptionKey } from './subscriptions-repository';
 export { createNotificationDeliveriesRepository } from './notification-deliveries-repository';
 
@@ -97,4 +116,3 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
     },
   };
 }
-

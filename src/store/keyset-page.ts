@@ -26,12 +26,19 @@ export interface KeysetQuery {
 /** Refuses a page size outside 1…MAX_PAGE_SIZE (400 invalid_argument). */
 export function checkPageLimit(limit: number): void {
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-    throw new TempohookError('invalid_argument', `limit must be an integer from 1 to ${MAX_PAGE_SIZE}, not ${limit}.`, 400);
+    throw new TempohookError(
+      'invalid_argument',
+      `limit must be an integer from 1 to ${MAX_PAGE_SIZE}, not ${limit}.`,
+      400,
+    );
   }
 }
 
 /** One page of rows and the cursor of the next one (null on the last page). */
-export async function keysetPage<Row extends { id: string }>(db: Db, query: KeysetQuery): Promise<{ rows: Row[]; nextCursor: string | null }> {
+export async function keysetPage<Row extends { id: string }>(
+  db: Db,
+  query: KeysetQuery,
+): Promise<{ rows: Row[]; nextCursor: string | null }> {
   const { limit, cursor } = query.page;
   checkPageLimit(limit);
   const after = cursor ? decodeCursor(cursor) : null;
@@ -59,7 +66,13 @@ function decodeCursor(text: string): { at: string; id: string } {
     const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
     if (Array.isArray(value) && value.length === 2) {
       const [at, id] = value as unknown[];
-      if (typeof at === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(at) && typeof id === 'string' && isUuid(id)) return { at, id };
+      if (
+        typeof at === 'string' &&
+        /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(at) &&
+        typeof id === 'string' &&
+        isUuid(id)
+      )
+        return { at, id };
     }
   } catch {
     // reported below

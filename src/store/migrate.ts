@@ -33,10 +33,17 @@ const FILE_NAME = /^(\d+)_([A-Za-z0-9_-]+)\.sql$/;
  * `src/store/migrations` (compiled `dist/store`, which has no .sql files of its own).
  */
 export function findMigrationsDir(): string {
-  const candidates = [path.join(__dirname, 'migrations'), path.resolve(__dirname, '..', '..', 'src', 'store', 'migrations')];
+  const candidates = [
+    path.join(__dirname, 'migrations'),
+    path.resolve(__dirname, '..', '..', 'src', 'store', 'migrations'),
+  ];
   const found = candidates.find((dir) => fs.existsSync(dir));
   if (!found) {
-    throw new TempohookError('migrations_missing', `No SQL migrations found (looked in ${candidates.join(' and ')}); reinstall tempohook: the package must ship src/store/migrations.`, 500);
+    throw new TempohookError(
+      'migrations_missing',
+      `No SQL migrations found (looked in ${candidates.join(' and ')}); reinstall tempohook: the package must ship src/store/migrations.`,
+      500,
+    );
   }
   return found;
 }
@@ -48,14 +55,23 @@ export function loadMigrations(dir: string = findMigrationsDir()): Migration[] {
     .filter((file) => file.endsWith('.sql'))
     .map((file) => {
       const match = FILE_NAME.exec(file);
-      if (!match) throw new TempohookError('migration_invalid', `Migration file ${file} in ${dir} must be named NNN_name.sql.`, 500);
+      if (!match)
+        throw new TempohookError(
+          'migration_invalid',
+          `Migration file ${file} in ${dir} must be named NNN_name.sql.`,
+          500,
+        );
       const sql = fs.readFileSync(path.join(dir, file), 'utf8');
       return { version: Number(match[1]), name: file, sql, checksum: createHash('sha256').update(sql).digest('hex') };
     })
     .sort((a, b) => a.version - b.version);
   for (let i = 1; i < migrations.length; i++) {
     if (migrations[i]!.version === migrations[i - 1]!.version) {
-      throw new TempohookError('migration_invalid', `Migrations ${migrations[i - 1]!.name} and ${migrations[i]!.name} share version ${migrations[i]!.version}.`, 500);
+      throw new TempohookError(
+        'migration_invalid',
+        `Migrations ${migrations[i - 1]!.name} and ${migrations[i]!.name} share version ${migrations[i]!.version}.`,
+        500,
+      );
     }
   }
   return migrations;
@@ -77,7 +93,11 @@ export async function migrate(db: Db, options: { migrations?: Migration[] } = {}
   try {
     const schema = (await client.query<{ schema: string | null }>('SELECT current_schema() AS schema')).rows[0]?.schema;
     if (!schema) {
-      throw new TempohookError('schema_missing', 'No schema on the search_path exists, so there is nowhere to create tables; create the schema or fix search_path.', 500);
+      throw new TempohookError(
+        'schema_missing',
+        'No schema on the search_path exists, so there is nowhere to create tables; create the schema or fix search_path.',
+        500,
+      );
     }
     const lockKey = advisoryLockKey(`tempohook:migrate:${schema}`);
 
@@ -96,7 +116,11 @@ export async function migrate(db: Db, options: { migrations?: Migration[] } = {}
           const seen = await client.query('SELECT 1 FROM tempohook_migrations WHERE version = $1', [migration.version]);
           if (seen.rowCount) return false;
           await client.query(migration.sql);
-          await client.query('INSERT INTO tempohook_migrations (version, name, checksum) VALUES ($1, $2, $3)', [migration.version, migration.name, migration.checksum]);
+          await client.query('INSERT INTO tempohook_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
+            migration.version,
+            migration.name,
+            migration.checksum,
+          ]);
           return true;
         });
         if (ran) applied.push(migration.name);

@@ -3,7 +3,13 @@
  * the envelope kept for redelivery, and one `notification_attempts` row per HTTP attempt.
  */
 import { keysetPage } from './keyset-page';
-import type { Db, NotificationAttemptRecord, NotificationDeliveriesRepository, NotificationDeliveryRecord, NotificationDeliveryStatus } from './types';
+import type {
+  Db,
+  NotificationAttemptRecord,
+  NotificationDeliveriesRepository,
+  NotificationDeliveryRecord,
+  NotificationDeliveryStatus,
+} from './types';
 import { isUuid } from './webhooks-repository';
 
 interface DeliveryRow {
@@ -29,7 +35,8 @@ interface AttemptRow {
   error: string | null;
 }
 
-const COLUMNS = 'id, subscription_key, event_id, event_type, envelope, status, attempts, last_http_status, last_error, created_at, updated_at';
+const COLUMNS =
+  'id, subscription_key, event_id, event_type, envelope, status, attempts, last_http_status, last_error, created_at, updated_at';
 const MAX_ERROR_LENGTH = 1000;
 
 function toRecord(row: DeliveryRow): NotificationDeliveryRecord {
@@ -67,16 +74,24 @@ export function createNotificationDeliveriesRepository(db: Db): NotificationDeli
          )
          UPDATE notification_deliveries SET attempts = GREATEST(attempts, $2), status = $8, last_http_status = $5, last_error = $7, updated_at = now()
          WHERE id = $1`,
-        [id, attempt.attempt, attempt.startedAt, Math.round(attempt.durationMs), attempt.httpStatus, attempt.responseBody, error, status],
+        [
+          id,
+          attempt.attempt,
+          attempt.startedAt,
+          Math.round(attempt.durationMs),
+          attempt.httpStatus,
+          attempt.responseBody,
+          error,
+          status,
+        ],
       );
     },
 
     async finish(id, status, error) {
-      await db.query(`UPDATE notification_deliveries SET status = $2, last_error = COALESCE($3, last_error), updated_at = now() WHERE id = $1`, [
-        id,
-        status,
-        error?.slice(0, MAX_ERROR_LENGTH) ?? null,
-      ]);
+      await db.query(
+        `UPDATE notification_deliveries SET status = $2, last_error = COALESCE($3, last_error), updated_at = now() WHERE id = $1`,
+        [id, status, error?.slice(0, MAX_ERROR_LENGTH) ?? null],
+      );
     },
 
     async get(id) {
@@ -91,16 +106,14 @@ export function createNotificationDeliveriesRepository(db: Db): NotificationDeli
         'SELECT attempt, started_at, duration_ms, http_status, response_body, error FROM notification_attempts WHERE delivery_id = $1 ORDER BY started_at, attempt',
         [id],
       );
-      return result.rows.map(
-        (row): NotificationAttemptRecord => ({
-          attempt: row.attempt,
-          startedAt: row.started_at,
-          durationMs: row.duration_ms,
-          httpStatus: row.http_status,
-          responseBody: row.response_body,
-          error: row.error,
-        }),
-      );
+      return result.rows.map((row): NotificationAttemptRecord => ({
+        attempt: row.attempt,
+        startedAt: row.started_at,
+        durationMs: row.duration_ms,
+        httpStatus: row.http_status,
+        responseBody: row.response_body,
+        error: row.error,
+      }));
     },
 
     async list(subscriptionKey, page) {

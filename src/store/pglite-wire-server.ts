@@ -77,7 +77,8 @@ export async function servePglite(db: PgliteSession, options: ServePgliteOptions
   const turn = new SessionTurn();
   const connections = new Set<Connection>();
   const reportError = options.onConnectionError ?? (() => undefined);
-  const readSearchPath = async () => (await db.query<{ path: string }>("SELECT current_setting('search_path') AS path")).rows[0]!.path;
+  const readSearchPath = async () =>
+    (await db.query<{ path: string }>("SELECT current_setting('search_path') AS path")).rows[0]!.path;
   const defaultSearchPath = await readSearchPath();
   /** The connection whose settings the session holds now. */
   let sessionOwner: Connection | null = null;
@@ -95,16 +96,26 @@ export async function servePglite(db: PgliteSession, options: ServePgliteOptions
   const port = (server.address() as net.AddressInfo).port;
 
   function attach(socket: net.Socket): void {
-    const conn: Connection = { socket, buffer: Buffer.alloc(0), started: false, closed: false, idle: true, work: Promise.resolve(), searchPath: null };
+    const conn: Connection = {
+      socket,
+      buffer: Buffer.alloc(0),
+      started: false,
+      closed: false,
+      idle: true,
+      work: Promise.resolve(),
+      searchPath: null,
+    };
     connections.add(conn);
     socket.setNoDelay(true);
     socket.on('data', (chunk) => {
       conn.buffer = conn.buffer.length === 0 ? chunk : Buffer.concat([conn.buffer, chunk]);
       for (const message of takeMessages(conn)) {
-        conn.work = conn.work.then(() => run(conn, message)).catch((err: Error) => {
-          reportError(err);
-          socket.destroy();
-        });
+        conn.work = conn.work
+          .then(() => run(conn, message))
+          .catch((err: Error) => {
+            reportError(err);
+            socket.destroy();
+          });
       }
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {

@@ -31,7 +31,11 @@ const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 export function createPool(databaseUrl: string, options: CreatePoolOptions = {}): Pool {
   const { schema } = options;
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
-    throw new TempohookError('invalid_schema', `Schema name "${schema}" is not allowed: use letters, digits and underscores (at most 63, not starting with a digit).`, 500);
+    throw new TempohookError(
+      'invalid_schema',
+      `Schema name "${schema}" is not allowed: use letters, digits and underscores (at most 63, not starting with a digit).`,
+      500,
+    );
   }
   const logger = options.logger ?? createLogger();
   let schemaReady: Promise<void> | null = null;
@@ -57,7 +61,12 @@ export function createPool(databaseUrl: string, options: CreatePoolOptions = {})
     // eslint-disable-next-line @typescript-eslint/no-misused-promises
     onConnect: schema === undefined ? undefined : (client: pg.ClientBase) => useSchema(client, schema),
   });
-  pool.on('error', (err) => logger.warn('idle database connection failed; it will be replaced', { database: describeDatabaseUrl(databaseUrl), error: err.message }));
+  pool.on('error', (err) =>
+    logger.warn('idle database connection failed; it will be replaced', {
+      database: describeDatabaseUrl(databaseUrl),
+      error: err.message,
+    }),
+  );
   return pool;
 }
 
@@ -133,7 +142,8 @@ export function explainConnectionError(err: unknown, databaseUrl: string): Tempo
   const message = e.message ?? '';
   let problem = code ? CONNECTION_ERROR_CODES[code] : undefined;
   if (!problem && /connection timeout/i.test(message)) problem = 'no answer within the connection timeout';
-  if (!problem && /terminated unexpectedly|Connection terminated/i.test(message)) problem = 'the server closed the connection';
+  if (!problem && /terminated unexpectedly|Connection terminated/i.test(message))
+    problem = 'the server closed the connection';
   if (!problem) return null;
   return new TempohookError(
     'database_unreachable',

@@ -32,7 +32,9 @@ export function createRateLimitsRepository(db: Db): RateLimitsRepository {
       const exceeded = windows
         .map((window) => {
           const row = counted.rows.find((r) => r.period_seconds === window.periodSeconds);
-          return row && row.hits > window.quota ? { window, retryAfterSeconds: Math.max(1, Math.ceil(Number(row.remaining))) } : undefined;
+          return row && row.hits > window.quota
+            ? { window, retryAfterSeconds: Math.max(1, Math.ceil(Number(row.remaining))) }
+            : undefined;
         })
         .filter((e) => e !== undefined);
       if (exceeded.length === 0) return { allowed: true };

@@ -32,22 +32,33 @@ export interface SecretCipher {
 }
 
 // NUL cannot occur in a PostgreSQL text value, so the associated data is unambiguous.
-const associatedData = ({ namespace, name }: SecretIdentity) => Buffer.from(`tempohook/secret/v1\0${namespace}\0${name}`, 'utf8');
+const associatedData = ({ namespace, name }: SecretIdentity) =>
+  Buffer.from(`tempohook/secret/v1\0${namespace}\0${name}`, 'utf8');
 
 const HOW_TO_MAKE_A_KEY = 'Generate one with `openssl rand -base64 32`.';
 
 /** Decodes a 32-byte key given as 64 hex characters or as base64/base64url. */
 export function parseSecretKey(key: string | Buffer): Buffer {
   if (Buffer.isBuffer(key)) {
-    if (key.length !== 32) throw new TempohookError('secret_key_invalid', `TEMPOHOOK_SECRET_KEY must be 32 bytes; this one is ${key.length}. ${HOW_TO_MAKE_A_KEY}`, 500);
+    if (key.length !== 32)
+      throw new TempohookError(
+        'secret_key_invalid',
+        `TEMPOHOOK_SECRET_KEY must be 32 bytes; this one is ${key.length}. ${HOW_TO_MAKE_A_KEY}`,
+        500,
+      );
     return key;
   }
   const text = key.trim();
   let bytes: Buffer | null = null;
   if (/^[0-9a-fA-F]{64}$/.test(text)) bytes = Buffer.from(text, 'hex');
-  else if (/^[A-Za-z0-9+/_-]{43}={0,1}$/.test(text)) bytes = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  else if (/^[A-Za-z0-9+/_-]{43}={0,1}$/.test(text))
+    bytes = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
   if (!bytes || bytes.length !== 32) {
-    throw new TempohookError('secret_key_invalid', `TEMPOHOOK_SECRET_KEY must be 32 bytes written as base64 (44 characters) or hex (64 characters). ${HOW_TO_MAKE_A_KEY}`, 500);
+    throw new TempohookError(
+      'secret_key_invalid',
+      `TEMPOHOOK_SECRET_KEY must be 32 bytes written as base64 (44 characters) or hex (64 characters). ${HOW_TO_MAKE_A_KEY}`,
+      500,
+    );
   }
   return bytes;
 }
@@ -63,12 +74,23 @@ export function createSecretCipher(key: string | Buffer): SecretCipher {
       const cipher = createCipheriv('aes-256-gcm', keyBytes, iv);
       cipher.setAAD(associatedData(secret));
       const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-      return { v: 1, alg: 'A256GCM', kid: keyId, iv: iv.toString('base64url'), tag: cipher.getAuthTag().toString('base64url'), ct: ct.toString('base64url') };
+      return {
+        v: 1,
+        alg: 'A256GCM',
+        kid: keyId,
+        iv: iv.toString('base64url'),
+        tag: cipher.getAuthTag().toString('base64url'),
+        ct: ct.toString('base64url'),
+      };
     },
     decrypt(envelope, secret) {
       const label = `${secret.namespace}/${secret.name}`;
       if (envelope?.v !== 1 || envelope.alg !== 'A256GCM') {
-        throw new TempohookError('secret_unreadable', `Secret ${label} is stored in an unknown format; put it again.`, 500);
+        throw new TempohookError(
+          'secret_unreadable',
+          `Secret ${label} is stored in an unknown format; put it again.`,
+          500,
+        );
       }
       if (envelope.kid !== keyId) {
         throw new TempohookError(
@@ -81,9 +103,15 @@ export function createSecretCipher(key: string | Buffer): SecretCipher {
         const decipher = createDecipheriv('aes-256-gcm', keyBytes, Buffer.from(envelope.iv, 'base64url'));
         decipher.setAAD(associatedData(secret));
         decipher.setAuthTag(Buffer.from(envelope.tag, 'base64url'));
-        return Buffer.concat([decipher.update(Buffer.from(envelope.ct, 'base64url')), decipher.final()]).toString('utf8');
+        return Buffer.concat([decipher.update(Buffer.from(envelope.ct, 'base64url')), decipher.final()]).toString(
+          'utf8',
+        );
       } catch {
-        throw new TempohookError('secret_key_mismatch', `Secret ${label} does not decrypt with the configured TEMPOHOOK_SECRET_KEY: it was altered or copied from another secret. Put the secret again.`, 500);
+        throw new TempohookError(
+          'secret_key_mismatch',
+          `Secret ${label} does not decrypt with the configured TEMPOHOOK_SECRET_KEY: it was altered or copied from another secret. Put the secret again.`,
+          500,
+        );
       }
     },
   };

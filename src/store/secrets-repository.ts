@@ -26,13 +26,18 @@ const COLUMNS = 'namespace, name, data, encrypted, created_at, updated_at';
 
 /** Creates the secrets repository over `db`. */
 export function createSecretsRepository(db: Db, options: SecretsRepositoryOptions = {}): SecretsRepository {
-  const cipher: SecretCipher | null = options.encryptionKey === undefined ? null : createSecretCipher(options.encryptionKey);
+  const cipher: SecretCipher | null =
+    options.encryptionKey === undefined ? null : createSecretCipher(options.encryptionKey);
 
   function toRecord(row: SecretRow): SecretRecord {
     let data: Record<string, string>;
     if (row.encrypted) {
       if (!cipher) {
-        throw new TempohookError('secret_key_missing', `Secret ${row.namespace}/${row.name} is encrypted but no TEMPOHOOK_SECRET_KEY is configured; set the key it was written with.`, 500);
+        throw new TempohookError(
+          'secret_key_missing',
+          `Secret ${row.namespace}/${row.name} is encrypted but no TEMPOHOOK_SECRET_KEY is configured; set the key it was written with.`,
+          500,
+        );
       }
       data = JSON.parse(cipher.decrypt(row.data as EncryptedEnvelope, row)) as Record<string, string>;
     } else {
@@ -56,7 +61,10 @@ export function createSecretsRepository(db: Db, options: SecretsRepositoryOption
     },
 
     async get(namespace, name) {
-      const result = await db.query<SecretRow>(`SELECT ${COLUMNS} FROM secrets WHERE namespace = $1 AND name = $2`, [namespace, name]);
+      const result = await db.query<SecretRow>(`SELECT ${COLUMNS} FROM secrets WHERE namespace = $1 AND name = $2`, [
+        namespace,
+        name,
+      ]);
       return result.rows[0] ? toRecord(result.rows[0]) : null;
     },
 
@@ -77,9 +85,18 @@ export function createSecretsRepository(db: Db, options: SecretsRepositoryOption
 
 function assertSecretData(namespace: string, name: string, data: Record<string, string>): void {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new TempohookError('invalid_secret', `Secret ${namespace}/${name}: data must be an object of key → string value.`, 400);
+    throw new TempohookError(
+      'invalid_secret',
+      `Secret ${namespace}/${name}: data must be an object of key → string value.`,
+      400,
+    );
   }
   for (const [key, value] of Object.entries(data)) {
-    if (typeof value !== 'string') throw new TempohookError('invalid_secret', `Secret ${namespace}/${name}: the value of "${key}" must be a string.`, 400);
+    if (typeof value !== 'string')
+      throw new TempohookError(
+        'invalid_secret',
+        `Secret ${namespace}/${name}: the value of "${key}" must be a string.`,
+        400,
+      );
   }
 }

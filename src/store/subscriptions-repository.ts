@@ -32,7 +32,14 @@ const STATUS_COLUMNS =
 const MAX_ERROR_LENGTH = 1000;
 
 function toRecord(row: SubscriptionRow): SubscriptionRecord {
-  return { namespace: row.namespace, name: row.name, spec: row.spec, generation: row.generation, createdAt: row.created_at, updatedAt: row.updated_at };
+  return {
+    namespace: row.namespace,
+    name: row.name,
+    spec: row.spec,
+    generation: row.generation,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
 }
 
 function toStatus(row: StatusRow): SubscriptionStatusRecord {
@@ -56,7 +63,10 @@ export function subscriptionKey(namespace: string, name: string): string {
 
 export function createSubscriptionsRepository(db: Db): SubscriptionsRepository {
   const reenable = async (key: string): Promise<boolean> => {
-    const result = await db.query(`UPDATE subscription_status SET consecutive_failures = 0, disabled_at = NULL, disabled_reason = NULL WHERE subscription_key = $1`, [key]);
+    const result = await db.query(
+      `UPDATE subscription_status SET consecutive_failures = 0, disabled_at = NULL, disabled_reason = NULL WHERE subscription_key = $1`,
+      [key],
+    );
     return (result.rowCount ?? 0) > 0;
   };
   return {
@@ -78,7 +88,10 @@ export function createSubscriptionsRepository(db: Db): SubscriptionsRepository {
     },
 
     async get(namespace, name) {
-      const result = await db.query<SubscriptionRow>(`SELECT ${COLUMNS} FROM subscriptions WHERE namespace = $1 AND name = $2`, [namespace, name]);
+      const result = await db.query<SubscriptionRow>(
+        `SELECT ${COLUMNS} FROM subscriptions WHERE namespace = $1 AND name = $2`,
+        [namespace, name],
+      );
       return result.rows[0] ? toRecord(result.rows[0]) : null;
     },
 
@@ -86,7 +99,9 @@ export function createSubscriptionsRepository(db: Db): SubscriptionsRepository {
       const result =
         namespace === undefined
           ? await db.query<SubscriptionRow>(`SELECT ${COLUMNS} FROM subscriptions ORDER BY namespace, name`)
-          : await db.query<SubscriptionRow>(`SELECT ${COLUMNS} FROM subscriptions WHERE namespace = $1 ORDER BY name`, [namespace]);
+          : await db.query<SubscriptionRow>(`SELECT ${COLUMNS} FROM subscriptions WHERE namespace = $1 ORDER BY name`, [
+              namespace,
+            ]);
       return result.rows.map(toRecord);
     },
 
@@ -97,22 +112,33 @@ export function createSubscriptionsRepository(db: Db): SubscriptionsRepository {
     },
 
     async status(key) {
-      const result = await db.query<StatusRow>(`SELECT ${STATUS_COLUMNS} FROM subscription_status WHERE subscription_key = $1`, [key]);
+      const result = await db.query<StatusRow>(
+        `SELECT ${STATUS_COLUMNS} FROM subscription_status WHERE subscription_key = $1`,
+        [key],
+      );
       return result.rows[0] ? toStatus(result.rows[0]) : null;
     },
 
     async statuses(prefix) {
-      const result = await db.query<StatusRow>(`SELECT ${STATUS_COLUMNS} FROM subscription_status WHERE starts_with(subscription_key, $1) ORDER BY subscription_key`, [prefix]);
+      const result = await db.query<StatusRow>(
+        `SELECT ${STATUS_COLUMNS} FROM subscription_status WHERE starts_with(subscription_key, $1) ORDER BY subscription_key`,
+        [prefix],
+      );
       return result.rows.map(toStatus);
     },
 
     async register(keys) {
       if (keys.length === 0) return;
-      await db.query('INSERT INTO subscription_status (subscription_key) SELECT unnest($1::text[]) ON CONFLICT (subscription_key) DO NOTHING', [keys]);
+      await db.query(
+        'INSERT INTO subscription_status (subscription_key) SELECT unnest($1::text[]) ON CONFLICT (subscription_key) DO NOTHING',
+        [keys],
+      );
     },
 
     async disabledKeys() {
-      const result = await db.query<{ subscription_key: string }>('SELECT subscription_key FROM subscription_status WHERE disabled_at IS NOT NULL');
+      const result = await db.query<{ subscription_key: string }>(
+        'SELECT subscription_key FROM subscription_status WHERE disabled_at IS NOT NULL',
+      );
       return new Set(result.rows.map((r) => r.subscription_key));
     },
 
@@ -139,7 +165,14 @@ export function createSubscriptionsRepository(db: Db): SubscriptionsRepository {
       if (status.consecutiveFailures < disableAfter || status.disabledAt) return status;
       const disabled = await db.query<StatusRow>(
         `UPDATE subscription_status SET disabled_at = $2, disabled_reason = $3 WHERE subscription_key = $1 AND disabled_at IS NULL RETURNING ${STATUS_COLUMNS}`,
-        [key, at, `disabled after ${status.consecutiveFailures} consecutive failed deliveries; the last: ${message}`.slice(0, MAX_ERROR_LENGTH)],
+        [
+          key,
+          at,
+          `disabled after ${status.consecutiveFailures} consecutive failed deliveries; the last: ${message}`.slice(
+            0,
+            MAX_ERROR_LENGTH,
+          ),
+        ],
       );
       return disabled.rows[0] ? toStatus(disabled.rows[0]) : status;
     },

@@ -48,7 +48,11 @@ export interface WebhookRecord {
 
 export interface WebhooksRepository {
   /** Inserts or updates the spec; keeps id and endpointId of an existing webhook. */
-  apply(namespace: string, name: string, spec: Record<string, unknown>): Promise<{ webhook: WebhookRecord; created: boolean }>;
+  apply(
+    namespace: string,
+    name: string,
+    spec: Record<string, unknown>,
+  ): Promise<{ webhook: WebhookRecord; created: boolean }>;
   get(namespace: string, name: string): Promise<WebhookRecord | null>;
   getByEndpointId(endpointId: string): Promise<WebhookRecord | null>;
   list(namespace?: string): Promise<WebhookRecord[]>;
@@ -99,16 +103,42 @@ export interface DeliveriesRepository {
    * A key whose window has passed can be reserved again. The others get a `duplicate`
    * delivery row of their own (httpStatus 202) pointing at the original.
    */
-  reserve(input: { webhookId: string; eventId: string; sourceEvent: string | null; receivedAt: Date; windowSeconds: number }): Promise<ReserveResult>;
+  reserve(input: {
+    webhookId: string;
+    eventId: string;
+    sourceEvent: string | null;
+    receivedAt: Date;
+    windowSeconds: number;
+  }): Promise<ReserveResult>;
   /** Sets outcome, httpStatus, workflowId, runId, reason of a delivery. */
-  complete(id: string, result: { outcome: DeliveryOutcome; httpStatus: number; workflowId?: string | null; runId?: string | null; reason?: string | null }): Promise<void>;
+  complete(
+    id: string,
+    result: {
+      outcome: DeliveryOutcome;
+      httpStatus: number;
+      workflowId?: string | null;
+      runId?: string | null;
+      reason?: string | null;
+    },
+  ): Promise<void>;
   /** Frees the dedup key held by this delivery (Temporal/store down, start rejected) so a retry can succeed. */
   release(id: string): Promise<void>;
   /** Records a request that never got a dedup key (bad signature, missing event id, filtered…). */
-  recordUnreserved(input: { webhookId: string; eventId: string | null; sourceEvent: string | null; receivedAt: Date; outcome: DeliveryOutcome; httpStatus: number; reason: string | null }): Promise<DeliveryRecord>;
+  recordUnreserved(input: {
+    webhookId: string;
+    eventId: string | null;
+    sourceEvent: string | null;
+    receivedAt: Date;
+    outcome: DeliveryOutcome;
+    httpStatus: number;
+    reason: string | null;
+  }): Promise<DeliveryRecord>;
   get(id: string): Promise<DeliveryRecord | null>;
   /** Newest first (receivedAt, then id). `cursor` is the opaque `nextCursor` of the previous page; `limit` is 1..500. */
-  list(webhookId: string, page: { limit: number; cursor?: string }): Promise<{ items: DeliveryRecord[]; nextCursor: string | null }>;
+  list(
+    webhookId: string,
+    page: { limit: number; cursor?: string },
+  ): Promise<{ items: DeliveryRecord[]; nextCursor: string | null }>;
   /** Deletes dedup keys whose window has passed; returns how many. */
   purgeExpired(now: Date): Promise<number>;
 }
@@ -119,7 +149,8 @@ export interface RateLimitWindow {
   quota: number;
 }
 
-export type RateLimitVerdict = { allowed: true } | { allowed: false; window: RateLimitWindow; retryAfterSeconds: number };
+export type RateLimitVerdict =
+  { allowed: true } | { allowed: false; window: RateLimitWindow; retryAfterSeconds: number };
 
 export interface RateLimitsRepository {
   /**
@@ -171,7 +202,11 @@ export interface SubscriptionStatusRecord {
 
 export interface SubscriptionsRepository {
   /** Inserts or replaces the spec; re-applying re-enables a subscription disabled by failures. */
-  apply(namespace: string, name: string, spec: Record<string, unknown>): Promise<{ subscription: SubscriptionRecord; created: boolean }>;
+  apply(
+    namespace: string,
+    name: string,
+    spec: Record<string, unknown>,
+  ): Promise<{ subscription: SubscriptionRecord; created: boolean }>;
   get(namespace: string, name: string): Promise<SubscriptionRecord | null>;
   list(namespace?: string): Promise<SubscriptionRecord[]>;
   delete(namespace: string, name: string): Promise<boolean>;
@@ -219,7 +254,11 @@ export interface NotificationDeliveryRecord {
 
 export interface NotificationDeliveriesRepository {
   /** Creates the delivery row once (later calls with the same id leave it as is). */
-  ensure(input: { id: string; subscriptionKey: string; envelope: { id: string; type: string } & Record<string, unknown> }): Promise<void>;
+  ensure(input: {
+    id: string;
+    subscriptionKey: string;
+    envelope: { id: string; type: string } & Record<string, unknown>;
+  }): Promise<void>;
   /** Records one attempt and updates the delivery's counters and status. */
   recordAttempt(id: string, attempt: NotificationAttemptRecord, status: NotificationDeliveryStatus): Promise<void>;
   /** Sets the final status without an attempt (retries exhausted, subscription gone or disabled). */
@@ -227,5 +266,8 @@ export interface NotificationDeliveriesRepository {
   get(id: string): Promise<NotificationDeliveryRecord | null>;
   attempts(id: string): Promise<NotificationAttemptRecord[]>;
   /** Newest first; `cursor` is the previous page's `nextCursor`. */
-  list(subscriptionKey: string, page: { limit: number; cursor?: string }): Promise<{ items: NotificationDeliveryRecord[]; nextCursor: string | null }>;
+  list(
+    subscriptionKey: string,
+    page: { limit: number; cursor?: string },
+  ): Promise<{ items: NotificationDeliveryRecord[]; nextCursor: string | null }>;
 }

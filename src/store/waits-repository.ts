@@ -115,7 +115,10 @@ export interface WaitsRepository {
    */
   takeExpiredClaims(temporalNamespace: string, now: Date, limit: number): Promise<ExpiredClaim[]>;
   /** Live waits of a webhook, oldest first. */
-  listOpen(webhookId: string, page: { limit: number; after?: string }): Promise<{ items: WaitRecord[]; nextCursor: string | null }>;
+  listOpen(
+    webhookId: string,
+    page: { limit: number; after?: string },
+  ): Promise<{ items: WaitRecord[]; nextCursor: string | null }>;
   /** Live waits in `temporalNamespace` not looked at since `before`, oldest look first (for the sweeper). */
   liveNotCheckedSince(temporalNamespace: string, before: Date, limit: number): Promise<ClaimedWait[]>;
   /** Marks waits as looked at now. */
@@ -140,7 +143,8 @@ interface WaitRow {
   timeout_at: Date | null;
 }
 
-const WAIT_COLUMNS = 'id, webhook_id, temporal_namespace, workflow_id, run_id, workflow_type, match, condition, vars, state, delivery_id, created_at, timeout_at';
+const WAIT_COLUMNS =
+  'id, webhook_id, temporal_namespace, workflow_id, run_id, workflow_type, match, condition, vars, state, delivery_id, created_at, timeout_at';
 
 function toWait(row: WaitRow): WaitRecord {
   return {
@@ -170,7 +174,14 @@ interface PayloadRow {
 }
 
 function toDelivery(row: PayloadRow): WebhookDelivery {
-  return { deliveryId: row.delivery_id, eventId: row.event_id, receivedAt: row.received_at.toISOString(), source: row.source, payload: row.payload, headers: row.headers };
+  return {
+    deliveryId: row.delivery_id,
+    eventId: row.event_id,
+    receivedAt: row.received_at.toISOString(),
+    source: row.source,
+    payload: row.payload,
+    headers: row.headers,
+  };
 }
 
 const LIVE = `state IN ('open', 'claimed')`;
@@ -186,7 +197,9 @@ function payloadEquality(entries: CompiledMatch['entries'], firstParam: number):
     values.push(path.in === 'headers' ? path.name : path.segments.map(String), JSON.stringify(value));
     const key = `$${firstParam + values.length - 2}`;
     const expected = `$${firstParam + values.length - 1}::jsonb`;
-    sql.push(path.in === 'headers' ? `p.headers -> ${key}::text = ${expected}` : `p.payload #> ${key}::text[] = ${expected}`);
+    sql.push(
+      path.in === 'headers' ? `p.headers -> ${key}::text = ${expected}` : `p.payload #> ${key}::text[] = ${expected}`,
+    );
   }
   return { sql, values };
 }
@@ -194,7 +207,10 @@ function payloadEquality(entries: CompiledMatch['entries'], firstParam: number):
 /** Creates the waits repository over `db`. */
 export function createWaitsRepository(db: Db): WaitsRepository {
   async function deliveryOf(client: PoolClient | Db, deliveryId: string): Promise<WebhookDelivery | null> {
-    const result = await client.query<PayloadRow>('SELECT delivery_id, event_id, source, received_at, payload, headers FROM delivery_payloads WHERE delivery_id = $1', [deliveryId]);
+    const result = await client.query<PayloadRow>(
+      'SELECT delivery_id, event_id, source, received_at, payload, headers FROM delivery_payloads WHERE delivery_id = $1',
+      [deliveryId],
+    );
     return result.rows[0] ? toDelivery(result.rows[0]) : null;
   }
 
@@ -221,7 +237,10 @@ export function createWaitsRepository(db: Db): WaitsRepository {
     async register(input) {
       return withTransaction(db, async (client) => {
         if (input.since) await client.query(`SELECT pg_advisory_xact_lock(${WEBHOOK_LOCK})`, [input.webhookId]);
-        const existing = await client.query<{ delivery_id: string | null }>('SELECT delivery_id FROM waits WHERE id = $1', [input.id]);
+        const existing = await client.query<{ delivery_id: string | null }>(
+          'SELECT delivery_id FROM waits WHERE id = $1',
+          [input.id],
+        );
         if (existing.rows[0]) {
           // A retried registration: answer as the first attempt did.
           const deliveryId = existing.rows[0].delivery_id;
@@ -263,10 +282,19 @@ export function createWaitsRepository(db: Db): WaitsRepository {
     async remove(workflowId, runId, waitIds) {
       const ids = (waitIds ?? []).filter(isUuid);
       const result = waitIds
-        ? await db.query(`DELETE FROM waits WHERE workflow_id = $1 AND run_id = $2 AND id = ANY($3::uuid[]) AND state IN ('open', 'stale')`, [workflowId, runId, ids])
-        : await db.query(`DELETE FROM waits WHERE workflow_id = $1 AND run_id = $2 AND state IN ('open', 'stale')`, [workflowId, runId]);
+        ? await db.query(
+            `DELETE FROM waits WHERE workflow_id = $1 AND run_id = $2 AND id = ANY($3::uuid[]) AND state IN ('open', 'stale')`,
+            [workflowId, runId, ids],
+          )
+        : await db.query(`DELETE FROM waits WHERE workflow_id = $1 AND run_id = $2 AND state IN ('open', 'stale')`, [
+            workflowId,
+            runId,
+          ]);
       const claimed = waitIds
-        ? await db.query<{ id: string }>(`SELECT id FROM waits WHERE workflow_id = $1 AND run_id = $2 AND id = ANY($3::uuid[]) AND state IN ('claimed', 'signaled')`, [workflowId, runId, ids])
+        ? await db.query<{ id: string }>(
+            `SELECT id FROM waits WHERE workflow_id = $1 AND run_id = $2 AND id = ANY($3::uuid[]) AND state IN ('claimed', 'signaled')`,
+            [workflowId, runId, ids],
+          )
         : { rows: [] };
       return { removed: result.rowCount ?? 0, claimed: claimed.rows.map((row) => row.id) };
     },
@@ -275,12 +303,24 @@ export function createWaitsRepository(db: Db): WaitsRepository {
       await db.query(
         `INSERT INTO delivery_payloads (delivery_id, webhook_id, event_id, source, received_at, payload, headers, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (delivery_id) DO NOTHING`,
-        [delivery.deliveryId, webhookId, delivery.eventId, delivery.source, delivery.receivedAt, JSON.stringify(delivery.payload ?? null), JSON.stringify(delivery.headers), expiresAt],
+        [
+          delivery.deliveryId,
+          webhookId,
+          delivery.eventId,
+          delivery.source,
+          delivery.receivedAt,
+          JSON.stringify(delivery.payload ?? null),
+          JSON.stringify(delivery.headers),
+          expiresAt,
+        ],
       );
     },
 
     async pathSets(webhookId) {
-      const result = await db.query<{ path_set: string; paths: MatchPath[] }>('SELECT path_set, paths FROM wait_path_sets WHERE webhook_id = $1', [webhookId]);
+      const result = await db.query<{ path_set: string; paths: MatchPath[] }>(
+        'SELECT path_set, paths FROM wait_path_sets WHERE webhook_id = $1',
+        [webhookId],
+      );
       return result.rows.map((row) => ({ key: row.path_set, paths: row.paths }));
     },
 
@@ -297,7 +337,14 @@ export function createWaitsRepository(db: Db): WaitsRepository {
              AND ($5::text[] IS NULL OR workflow_type = ANY($5::text[]))
            ORDER BY created_at, id
            FOR UPDATE`,
-          [input.webhookId, input.matchKeys, input.temporalNamespace, cutoff, input.workflowTypes ?? null, input.eventId],
+          [
+            input.webhookId,
+            input.matchKeys,
+            input.temporalNamespace,
+            cutoff,
+            input.workflowTypes ?? null,
+            input.eventId,
+          ],
         );
         const chosen = candidates.rows.filter((row) => input.accepts({ condition: row.condition, vars: row.vars }));
         if (chosen.length === 0) return [];
@@ -311,17 +358,18 @@ export function createWaitsRepository(db: Db): WaitsRepository {
           [chosen.map((row) => row.id), input.deliveryId, input.eventId, input.now, cutoff],
         );
         const taken = new Set(updated.rows.map((row) => row.id));
-        return chosen.filter((row) => taken.has(row.id)).map((row) => ({ id: row.id, workflowId: row.workflow_id, runId: row.run_id }));
+        return chosen
+          .filter((row) => taken.has(row.id))
+          .map((row) => ({ id: row.id, workflowId: row.workflow_id, runId: row.run_id }));
       });
     },
 
     async markSignaled({ deliveryId, eventId }, waitIds) {
       if (waitIds.length === 0) return;
-      await db.query(`UPDATE waits SET state = 'signaled', updated_at = now() WHERE id = ANY($1::uuid[]) AND (delivery_id = $2 OR event_id = $3) AND state = 'claimed'`, [
-        waitIds,
-        deliveryId,
-        eventId,
-      ]);
+      await db.query(
+        `UPDATE waits SET state = 'signaled', updated_at = now() WHERE id = ANY($1::uuid[]) AND (delivery_id = $2 OR event_id = $3) AND state = 'claimed'`,
+        [waitIds, deliveryId, eventId],
+      );
     },
 
     async reopen(deliveryId, waitIds) {
@@ -352,8 +400,15 @@ export function createWaitsRepository(db: Db): WaitsRepository {
         [temporalNamespace, now, new Date(now.getTime() - CLAIM_TIMEOUT_MS), limit],
       );
       const deliveries = new Map<string, WebhookDelivery | null>();
-      for (const row of result.rows) if (!deliveries.has(row.delivery_id)) deliveries.set(row.delivery_id, await deliveryOf(db, row.delivery_id));
-      return result.rows.map((row) => ({ id: row.id, workflowId: row.workflow_id, runId: row.run_id, deliveryId: row.delivery_id, delivery: deliveries.get(row.delivery_id) ?? null }));
+      for (const row of result.rows)
+        if (!deliveries.has(row.delivery_id)) deliveries.set(row.delivery_id, await deliveryOf(db, row.delivery_id));
+      return result.rows.map((row) => ({
+        id: row.id,
+        workflowId: row.workflow_id,
+        runId: row.run_id,
+        deliveryId: row.delivery_id,
+        delivery: deliveries.get(row.delivery_id) ?? null,
+      }));
     },
 
     async listOpen(webhookId, page) {
@@ -371,7 +426,10 @@ export function createWaitsRepository(db: Db): WaitsRepository {
     },
 
     async liveNotCheckedSince(temporalNamespace, before, limit) {
-      const result = await db.query<WaitRow>(`SELECT ${WAIT_COLUMNS} FROM waits WHERE temporal_namespace = $1 AND ${LIVE} AND updated_at < $2 ORDER BY updated_at LIMIT $3`, [temporalNamespace, before, limit]);
+      const result = await db.query<WaitRow>(
+        `SELECT ${WAIT_COLUMNS} FROM waits WHERE temporal_namespace = $1 AND ${LIVE} AND updated_at < $2 ORDER BY updated_at LIMIT $3`,
+        [temporalNamespace, before, limit],
+      );
       return result.rows.map((row) => ({ id: row.id, workflowId: row.workflow_id, runId: row.run_id }));
     },
 
@@ -383,7 +441,10 @@ export function createWaitsRepository(db: Db): WaitsRepository {
     async purge(now) {
       const ago = (ms: number) => new Date(now.getTime() - ms);
       const payloads = await db.query('DELETE FROM delivery_payloads WHERE expires_at <= $1', [now]);
-      const expired = await db.query(`UPDATE waits SET state = 'stale', reason = 'past its timeout and not removed by its run', updated_at = $1 WHERE state = 'open' AND timeout_at < $2`, [now, ago(TIMEOUT_GRACE_MS)]);
+      const expired = await db.query(
+        `UPDATE waits SET state = 'stale', reason = 'past its timeout and not removed by its run', updated_at = $1 WHERE state = 'open' AND timeout_at < $2`,
+        [now, ago(TIMEOUT_GRACE_MS)],
+      );
       // A resolved wait records that its workflow consumed the event: kept while the event's payload is.
       const waits = await db.query(
         `DELETE FROM waits w WHERE (w.state = 'stale' AND w.updated_at < $1)
@@ -400,4 +461,3 @@ export function createWaitsRepository(db: Db): WaitsRepository {
     },
   };
 }
-

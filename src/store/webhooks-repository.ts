@@ -79,7 +79,10 @@ export function createWebhooksRepository(db: Db): WebhooksRepository {
     },
 
     async get(namespace, name) {
-      const result = await db.query<WebhookRow>(`SELECT ${COLUMNS} FROM webhooks WHERE namespace = $1 AND name = $2`, [namespace, name]);
+      const result = await db.query<WebhookRow>(`SELECT ${COLUMNS} FROM webhooks WHERE namespace = $1 AND name = $2`, [
+        namespace,
+        name,
+      ]);
       return result.rows[0] ? toRecord(result.rows[0]) : null;
     },
 
@@ -92,7 +95,9 @@ export function createWebhooksRepository(db: Db): WebhooksRepository {
       const result =
         namespace === undefined
           ? await db.query<WebhookRow>(`SELECT ${COLUMNS} FROM webhooks ORDER BY namespace, name`)
-          : await db.query<WebhookRow>(`SELECT ${COLUMNS} FROM webhooks WHERE namespace = $1 ORDER BY name`, [namespace]);
+          : await db.query<WebhookRow>(`SELECT ${COLUMNS} FROM webhooks WHERE namespace = $1 ORDER BY name`, [
+              namespace,
+            ]);
       return result.rows.map(toRecord);
     },
 

@@ -207,13 +207,18 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 const LOCK_STALE_MS = 60 * 60_000;
 
-async function acquireBuildLock(lockPath: string, opts: { waitMs: number; logger: Logger }): Promise<() => Promise<void>> {
+async function acquireBuildLock(
+  lockPath: string,
+  opts: { waitMs: number; logger: Logger },
+): Promise<() => Promise<void>> {
   const deadline = Date.now() + opts.waitMs;
   let announced = false;
   for (;;) {
     try {
       const handle = await fs.open(lockPath, 'wx');
-      await handle.writeFile(JSON.stringify({ pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() }));
+      await handle.writeFile(
+        JSON.stringify({ pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() }),
+      );
       await handle.close();
       return async () => {
         await fs.rm(lockPath, { force: true });
@@ -237,7 +242,10 @@ async function acquireBuildLock(lockPath: string, opts: { waitMs: number; logger
       );
     }
     if (!announced) {
-      opts.logger.info('another process is provisioning the Temporal CLI; waiting for it', { lockPath, pid: holder.pid });
+      opts.logger.info('another process is provisioning the Temporal CLI; waiting for it', {
+        lockPath,
+        pid: holder.pid,
+      });
       announced = true;
     }
     await sleep(1000);
@@ -278,11 +286,20 @@ function processAlive(pid: number): boolean {
 // Download: the service @temporalio/testing's ephemeral server uses. It answers
 // `GET /cli/<version>?arch&platform&format` with `{archiveUrl, fileToExtract}`.
 
-async function downloadTemporalCli(dest: string, opts: { baseUrl: string; probeTimeoutMs: number; logger: Logger }): Promise<void> {
+async function downloadTemporalCli(
+  dest: string,
+  opts: { baseUrl: string; probeTimeoutMs: number; logger: Logger },
+): Promise<void> {
   const arch = process.arch === 'x64' ? 'amd64' : process.arch === 'arm64' ? 'arm64' : undefined;
   if (!arch) throw new Error(`no download for CPU architecture ${process.arch}`);
   const platform = process.platform === 'win32' ? 'windows' : process.platform === 'darwin' ? 'darwin' : 'linux';
-  const query = new URLSearchParams({ arch, platform, format: 'tar.gz', 'sdk-name': 'sdk-typescript', 'sdk-version': sdkVersion() });
+  const query = new URLSearchParams({
+    arch,
+    platform,
+    format: 'tar.gz',
+    'sdk-name': 'sdk-typescript',
+    'sdk-version': sdkVersion(),
+  });
 
   // We pin the CLI version rather than ask for the SDK's "default" so the cache folder's name stays true.
   let info: { archiveUrl: string; fileToExtract: string } | undefined;
@@ -304,7 +321,9 @@ async function downloadTemporalCli(dest: string, opts: { baseUrl: string; probeT
   if (!info) throw new Error(refusals.join('; '));
 
   opts.logger.info('downloading the Temporal CLI', { url: info.archiveUrl });
-  const staging = await fs.mkdtemp(path.join(path.dirname(path.dirname(dest)), `temporal-cli-${TEMPORAL_CLI_VERSION}.download-`));
+  const staging = await fs.mkdtemp(
+    path.join(path.dirname(path.dirname(dest)), `temporal-cli-${TEMPORAL_CLI_VERSION}.download-`),
+  );
   try {
     const res = await fetch(info.archiveUrl, { signal: AbortSignal.timeout(10 * 60_000) });
     if (!res.ok) throw new Error(`${info.archiveUrl} answered ${res.status}`);
@@ -325,7 +344,9 @@ async function downloadTemporalCli(dest: string, opts: { baseUrl: string; probeT
 
 function sdkVersion(): string {
   try {
-    return (JSON.parse(readFileSync(require.resolve('@temporalio/testing/package.json'), 'utf8')) as { version: string }).version;
+    return (
+      JSON.parse(readFileSync(require.resolve('@temporalio/testing/package.json'), 'utf8')) as { version: string }
+    ).version;
   } catch {
     return '1.24.0';
   }
@@ -357,14 +378,19 @@ interface GoToolchain {
   version: [number, number, number];
 }
 
-const atLeast = (v: readonly [number, number, ...number[]], min: readonly [number, number]) => v[0] > min[0] || (v[0] === min[0] && v[1] >= min[1]);
+const atLeast = (v: readonly [number, number, ...number[]], min: readonly [number, number]) =>
+  v[0] > min[0] || (v[0] === min[0] && v[1] >= min[1]);
 
 async function findGo(env: NodeJS.ProcessEnv, explicit: string | undefined): Promise<GoToolchain> {
   const goExe = process.platform === 'win32' ? 'go.exe' : 'go';
   const onPath = explicit ? undefined : await findOnPath(goExe, env.PATH ?? '');
   const candidates = explicit
     ? [explicit]
-    : [...(env.GOROOT ? [path.join(env.GOROOT, 'bin', goExe)] : []), ...(onPath ? [onPath] : []), '/usr/local/go/bin/go'];
+    : [
+        ...(env.GOROOT ? [path.join(env.GOROOT, 'bin', goExe)] : []),
+        ...(onPath ? [onPath] : []),
+        '/usr/local/go/bin/go',
+      ];
   const found: GoToolchain[] = [];
   const problems: string[] = [];
   for (const candidate of [...new Set(candidates)]) {
@@ -383,7 +409,9 @@ async function findGo(env: NodeJS.ProcessEnv, explicit: string | undefined): Pro
       problems.push(`${candidate}: ${errorText(err)}`);
     }
   }
-  const best = found.find((g) => atLeast(g.version, MIN_GO_FOR_LOCAL_TOOLCHAIN)) ?? found.find((g) => atLeast(g.version, MIN_GO_FOR_AUTO_TOOLCHAIN));
+  const best =
+    found.find((g) => atLeast(g.version, MIN_GO_FOR_LOCAL_TOOLCHAIN)) ??
+    found.find((g) => atLeast(g.version, MIN_GO_FOR_AUTO_TOOLCHAIN));
   if (best) return best;
   if (found.length > 0) {
     const list = found.map((g) => `${g.path} is go${g.version.join('.')}`).join(', ');
@@ -392,7 +420,10 @@ async function findGo(env: NodeJS.ProcessEnv, explicit: string | undefined): Pro
   throw new Error(`Go not found (${problems.join('; ') || 'looked in GOROOT, PATH and /usr/local/go/bin'})`);
 }
 
-async function goInstallTemporalCli(dest: string, opts: { env: NodeJS.ProcessEnv; goBinary: string | undefined; logger: Logger }): Promise<void> {
+async function goInstallTemporalCli(
+  dest: string,
+  opts: { env: NodeJS.ProcessEnv; goBinary: string | undefined; logger: Logger },
+): Promise<void> {
   const go = await findGo(opts.env, opts.goBinary);
   const cacheDir = path.dirname(path.dirname(dest));
   const staging = await fs.mkdtemp(path.join(cacheDir, `temporal-cli-${TEMPORAL_CLI_VERSION}.build-`));
@@ -411,11 +442,15 @@ async function goInstallTemporalCli(dest: string, opts: { env: NodeJS.ProcessEnv
   const started = Date.now();
   try {
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(go.path, ['install', `-ldflags=-X ${CLI_MODULE}/temporalcli.Version=${TEMPORAL_CLI_VERSION}`, pkg], {
-        cwd: cacheDir, // outside any module, so the user's go.mod cannot interfere
-        env: childEnv,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        go.path,
+        ['install', `-ldflags=-X ${CLI_MODULE}/temporalcli.Version=${TEMPORAL_CLI_VERSION}`, pkg],
+        {
+          cwd: cacheDir, // outside any module, so the user's go.mod cannot interfere
+          env: childEnv,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       const tail: string[] = [];
       const onLine = (line: string) => {
         tail.push(line);
@@ -426,7 +461,9 @@ async function goInstallTemporalCli(dest: string, opts: { env: NodeJS.ProcessEnv
       createInterface({ input: child.stderr }).on('line', onLine);
       // Compiling prints nothing for minutes; say that it is still alive.
       const heartbeat = setInterval(() => {
-        opts.logger.info(`go install: still building the Temporal CLI (${Math.round((Date.now() - started) / 1000)} s)`);
+        opts.logger.info(
+          `go install: still building the Temporal CLI (${Math.round((Date.now() - started) / 1000)} s)`,
+        );
       }, 30_000);
       child.on('error', (err) => {
         clearInterval(heartbeat);

@@ -37,7 +37,11 @@ export async function temporalConnectionOptions(
     try {
       return await fs.readFile(file);
     } catch (err) {
-      throw new TempohookError('invalid_config', `${variable}=${file} cannot be read (${(err as Error).message}); fix the path or unset ${variable}.`, 500);
+      throw new TempohookError(
+        'invalid_config',
+        `${variable}=${file} cannot be read (${(err as Error).message}); fix the path or unset ${variable}.`,
+        500,
+      );
     }
   };
   const tls: TLSConfig = {};

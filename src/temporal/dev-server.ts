@@ -96,7 +96,10 @@ export interface DevServer {
 
 /** The search attributes every tempohook server carries, plus `extra`. */
 export function devServerSearchAttributes(extra: SearchAttributeSpec[] = []): SearchAttributeSpec[] {
-  const all: SearchAttributeSpec[] = [...tempohookSearchAttributes.map((k) => ({ name: k.name, type: k.type })), ...extra];
+  const all: SearchAttributeSpec[] = [
+    ...tempohookSearchAttributes.map((k) => ({ name: k.name, type: k.type })),
+    ...extra,
+  ];
   return [...new Map(all.map((s) => [s.name, s])).values()];
 }
 
@@ -227,7 +230,10 @@ async function waitUntilReady(address: string, timeoutMs: number, signal: AbortS
   while (polling()) {
     let connection: Connection | undefined;
     try {
-      connection = await Connection.connect({ address, connectTimeout: Math.max(500, Math.min(5000, deadline - Date.now())) });
+      connection = await Connection.connect({
+        address,
+        connectTimeout: Math.max(500, Math.min(5000, deadline - Date.now())),
+      });
       await connection.workflowService.getSystemInfo({});
       if (!signal.aborted) return connection;
       await connection.close();
@@ -237,7 +243,9 @@ async function waitUntilReady(address: string, timeoutMs: number, signal: AbortS
       await sleep(100);
     }
   }
-  throw new Error(`no answer within ${Math.round(timeoutMs / 1000)} s${lastError ? ` (${(lastError as Error).message})` : ''}`);
+  throw new Error(
+    `no answer within ${Math.round(timeoutMs / 1000)} s${lastError ? ` (${(lastError as Error).message})` : ''}`,
+  );
 }
 
 function splitAddress(address: string): [string, string] {
@@ -269,7 +277,10 @@ export async function ensureSearchAttributes(
   keys: readonly SearchAttributeSpec[] = devServerSearchAttributes(),
 ): Promise<string[]> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
-  const known = new Set([...Object.keys(existing.customAttributes ?? {}), ...Object.keys(existing.systemAttributes ?? {})]);
+  const known = new Set([
+    ...Object.keys(existing.customAttributes ?? {}),
+    ...Object.keys(existing.systemAttributes ?? {}),
+  ]);
   const missing = keys.filter((k) => !known.has(k.name));
   if (missing.length === 0) return [];
   const searchAttributes: Record<string, IndexedValueType> = {};

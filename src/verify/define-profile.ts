@@ -15,7 +15,15 @@ import {
 } from './crypto';
 import { bodyOf, headerValue, readField, type FieldSource } from './request-fields';
 import type { SignatureAlgorithm } from './signature-algorithms';
-import type { ChallengeResponse, InboundRequest, Profile, SignInput, VerifyFailure, VerifyOptions, VerifyResult } from './types';
+import type {
+  ChallengeResponse,
+  InboundRequest,
+  Profile,
+  SignInput,
+  VerifyFailure,
+  VerifyOptions,
+  VerifyResult,
+} from './types';
 import { failure, verified } from './verify-result';
 
 export const FIVE_MINUTES_SECONDS = 300;
@@ -68,10 +76,15 @@ function compileTemplate(template: string): TemplatePart[] {
   return template
     .split(/(\{(?:id|timestamp|body)\})/)
     .filter((piece) => piece !== '')
-    .map((piece) => (/^\{(id|timestamp|body)\}$/.test(piece) ? { field: piece.slice(1, -1) as 'id' | 'timestamp' | 'body' } : piece));
+    .map((piece) =>
+      /^\{(id|timestamp|body)\}$/.test(piece) ? { field: piece.slice(1, -1) as 'id' | 'timestamp' | 'body' } : piece,
+    );
 }
 
-function fillTemplate(parts: readonly TemplatePart[], fields: { id?: string; timestamp?: string; body: Buffer }): SignedContent | undefined {
+function fillTemplate(
+  parts: readonly TemplatePart[],
+  fields: { id?: string; timestamp?: string; body: Buffer },
+): SignedContent | undefined {
   const content: (string | Buffer)[] = [];
   for (const part of parts) {
     const value = typeof part === 'string' ? part : fields[part.field];
@@ -98,7 +111,8 @@ export function jsonChallengeResponse(body: unknown): ChallengeResponse {
 export function defineProfile(spec: ProfileSpec): Profile {
   const { algorithm, signature, timestamp } = spec;
   const format = signature.format;
-  const template = typeof spec.signedContent === 'function' ? undefined : compileTemplate(spec.signedContent ?? '{body}');
+  const template =
+    typeof spec.signedContent === 'function' ? undefined : compileTemplate(spec.signedContent ?? '{body}');
   const idHeaders = spec.eventId.flatMap((source) => ('header' in source ? [source.header] : []));
   const timestampHeaders = timestamp && 'headers' in timestamp.from ? timestamp.from.headers : undefined;
   const reasons = {
@@ -108,31 +122,44 @@ export function defineProfile(spec: ProfileSpec): Profile {
     noSecret: 'no usable secret configured',
   };
 
-  function signedContents(req: InboundRequest, timestampText: string | undefined): Iterable<SignedContent> | VerifyFailure {
+  function signedContents(
+    req: InboundRequest,
+    timestampText: string | undefined,
+  ): Iterable<SignedContent> | VerifyFailure {
     if (typeof spec.signedContent === 'function') return spec.signedContent(req);
-    const content = fillTemplate(template ?? [], { id: headerValue(req, idHeaders), timestamp: timestampText, body: req.rawBody });
+    const content = fillTemplate(template ?? [], {
+      id: headerValue(req, idHeaders),
+      timestamp: timestampText,
+      body: req.rawBody,
+    });
     return content ? [content] : failure('signature_malformed', 'a signed header is missing');
   }
 
   /** The header's entries and the decoded signatures among them (of the genuine length, where fixed). */
   function readSignatures(header: string): { entries: [string, string][]; signatures: Buffer[] } {
     let entries: [string, string][];
-    if ('prefix' in format) entries = header.startsWith(format.prefix) ? [['', header.slice(format.prefix.length).trim()]] : [];
+    if ('prefix' in format)
+      entries = header.startsWith(format.prefix) ? [['', header.slice(format.prefix.length).trim()]] : [];
     else entries = splitSignatureList(header, format.separator, format.assign);
     const scheme = 'scheme' in format ? format.scheme : '';
     const signatures: Buffer[] = [];
     for (const [name, encoded] of entries) {
       const decoded = name === scheme ? decoders[signature.encoding](encoded) : undefined;
-      if (decoded && (algorithm.signatureLength === undefined || decoded.length === algorithm.signatureLength)) signatures.push(decoded);
+      if (decoded && (algorithm.signatureLength === undefined || decoded.length === algorithm.signatureLength))
+        signatures.push(decoded);
     }
     return { entries, signatures };
   }
 
   /** The signed timestamp as received and in seconds, when the profile signs one outside the body. */
-  function readTimestamp(req: InboundRequest, entries: [string, string][]): { text?: string; seconds?: number } | VerifyFailure {
+  function readTimestamp(
+    req: InboundRequest,
+    entries: [string, string][],
+  ): { text?: string; seconds?: number } | VerifyFailure {
     const from = timestamp?.from;
     if (from === undefined || 'bodyField' in from) return {};
-    const text = 'headers' in from ? headerValue(req, from.headers) : entries.find(([name]) => name === from.signatureEntry)?.[1];
+    const text =
+      'headers' in from ? headerValue(req, from.headers) : entries.find(([name]) => name === from.signatureEntry)?.[1];
     return parsedTimestamp(text);
   }
 
@@ -165,7 +192,9 @@ export function defineProfile(spec: ProfileSpec): Profile {
 
     if (timestamp && 'bodyField' in timestamp.from) {
       // The signature covers the body, so its timestamp field is trusted only now.
-      signedAt = parsedTimestamp((bodyOf(req, undefined) as Record<string, unknown> | null | undefined)?.[timestamp.from.bodyField]);
+      signedAt = parsedTimestamp(
+        (bodyOf(req, undefined) as Record<string, unknown> | null | undefined)?.[timestamp.from.bodyField],
+      );
       if ('ok' in signedAt) return signedAt;
     }
     const tolerance = options?.timestampToleranceSeconds ?? spec.defaultTimestampToleranceSeconds;
@@ -175,7 +204,12 @@ export function defineProfile(spec: ProfileSpec): Profile {
 
   function sign(secret: string, input: SignInput): Record<string, string> {
     const timestampText = String(input.timestamp);
-    const req: InboundRequest = { rawBody: input.rawBody, headers: {}, url: input.url, receivedAt: new Date(input.timestamp * 1000) };
+    const req: InboundRequest = {
+      rawBody: input.rawBody,
+      headers: {},
+      url: input.url,
+      receivedAt: new Date(input.timestamp * 1000),
+    };
     const contents =
       template === undefined
         ? signedContents(req, timestampText)
@@ -187,7 +221,10 @@ export function defineProfile(spec: ProfileSpec): Profile {
     const headers: Record<string, string> = {};
     if ('prefix' in format) headers[signature.headers[0]!] = format.prefix + encoded;
     else {
-      const stamp = timestamp && 'signatureEntry' in timestamp.from ? `${timestamp.from.signatureEntry}${format.assign}${timestampText}${format.separator}` : '';
+      const stamp =
+        timestamp && 'signatureEntry' in timestamp.from
+          ? `${timestamp.from.signatureEntry}${format.assign}${timestampText}${format.separator}`
+          : '';
       headers[signature.headers[0]!] = `${stamp}${format.scheme}${format.assign}${encoded}`;
     }
     if (timestampHeaders) headers[timestampHeaders[0]!] = timestampText;

@@ -6,5 +6,12 @@ export * from './types';
 export * from './profiles';
 export { defineProfile, type ProfileSpec, type SignatureFormat, type TimestampSource } from './define-profile';
 export type { FieldSource } from './request-fields';
-export { ecdsaP256Sha256, ed25519, hmacAlgorithm, hmacSha256, sharedToken, type SignatureAlgorithm } from './signature-algorithms';
+export {
+  ecdsaP256Sha256,
+  ed25519,
+  hmacAlgorithm,
+  hmacSha256,
+  sharedToken,
+  type SignatureAlgorithm,
+} from './signature-algorithms';
 export { checkTolerance, parseUnixTimestamp, safeEqual } from './crypto';

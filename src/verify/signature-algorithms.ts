@@ -3,9 +3,25 @@
  * (Discord) and a plain shared token (GitLab). Each turns a configured secret into a checker;
  * a secret that cannot be used yields `undefined`, never an exception.
  */
-import { createPrivateKey, createPublicKey, createVerify, sign as signBytes, verify as verifyBytes, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  createVerify,
+  sign as signBytes,
+  verify as verifyBytes,
+  type KeyObject,
+} from 'node:crypto';
 import { TempohookError } from '../errors';
-import { decodeBase64, decodeHex, HMAC_DIGEST_BYTES, hmac, safeEqual, sha256, type HmacAlgorithm, type SignedContent } from './crypto';
+import {
+  decodeBase64,
+  decodeHex,
+  HMAC_DIGEST_BYTES,
+  hmac,
+  safeEqual,
+  sha256,
+  type HmacAlgorithm,
+  type SignedContent,
+} from './crypto';
 
 /** Checks signatures over one signed content; built once per (secret, content). */
 export type SignatureCheck = (signature: Buffer) => boolean;

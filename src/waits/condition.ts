@@ -10,7 +10,9 @@ import { InvalidWaitError } from './match';
 /** Longest `if` expression. */
 export const MAX_CONDITION_LENGTH = 2048;
 
-const environment = new Environment({ limits: { maxAstNodes: 500, maxDepth: 32, maxListElements: 200, maxMapEntries: 200, maxCallArguments: 16 } })
+const environment = new Environment({
+  limits: { maxAstNodes: 500, maxDepth: 32, maxListElements: 200, maxMapEntries: 200, maxCallArguments: 16 },
+})
   .registerVariable('payload', 'dyn')
   .registerVariable('headers', 'map')
   .registerVariable('vars', 'map')
@@ -33,7 +35,8 @@ const compiled = new Map<string, Evaluate>();
 export function compileCondition(expression: string): Evaluate {
   const hit = compiled.get(expression);
   if (hit) return hit;
-  if (expression.length > MAX_CONDITION_LENGTH) throw new InvalidWaitError(`if expression is over ${MAX_CONDITION_LENGTH} characters`);
+  if (expression.length > MAX_CONDITION_LENGTH)
+    throw new InvalidWaitError(`if expression is over ${MAX_CONDITION_LENGTH} characters`);
   let program: ReturnType<typeof environment.parse>;
   try {
     program = environment.parse(expression);
@@ -41,8 +44,12 @@ export function compileCondition(expression: string): Evaluate {
     throw new InvalidWaitError(`if expression ${JSON.stringify(expression)} does not parse: ${firstLine(err)}`);
   }
   const check = program.check();
-  if (!check.valid) throw new InvalidWaitError(`if expression ${JSON.stringify(expression)} is invalid: ${firstLine(check.error)} (variables: payload, headers, vars, source, eventId)`);
-  if (check.type !== 'bool' && check.type !== 'dyn') throw new InvalidWaitError(`if expression ${JSON.stringify(expression)} yields ${check.type}, not bool`);
+  if (!check.valid)
+    throw new InvalidWaitError(
+      `if expression ${JSON.stringify(expression)} is invalid: ${firstLine(check.error)} (variables: payload, headers, vars, source, eventId)`,
+    );
+  if (check.type !== 'bool' && check.type !== 'dyn')
+    throw new InvalidWaitError(`if expression ${JSON.stringify(expression)} yields ${check.type}, not bool`);
   const evaluate: Evaluate = (context) => program(context);
   if (compiled.size > 5000) compiled.clear();
   compiled.set(expression, evaluate);
@@ -59,5 +66,7 @@ export function conditionHolds(expression: string, subject: ConditionSubject): b
 }
 
 function firstLine(err: unknown): string {
-  return String((err as Error)?.message ?? err).split('\n')[0]!.trim();
+  return String((err as Error)?.message ?? err)
+    .split('\n')[0]!
+    .trim();
 }

@@ -37,12 +37,19 @@ const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 export function parseMatchPath(path: string): MatchPath {
   if (path.startsWith('headers.')) {
     const name = path.slice('headers.'.length);
-    if (!HEADER_NAME.test(name)) throw new InvalidWaitError(`match path "${path}": headers.<name> takes one header name`);
+    if (!HEADER_NAME.test(name))
+      throw new InvalidWaitError(`match path "${path}": headers.<name> takes one header name`);
     const lower = name.toLowerCase();
-    if (isCredentialHeader(lower)) throw new InvalidWaitError(`match path "${path}": credential headers (signatures, tokens, cookies) are never matched or passed to workflows`);
+    if (isCredentialHeader(lower))
+      throw new InvalidWaitError(
+        `match path "${path}": credential headers (signatures, tokens, cookies) are never matched or passed to workflows`,
+      );
     return { in: 'headers', name: lower };
   }
-  if (!path.startsWith('$')) throw new InvalidWaitError(`match path "${path}" must be a JSONPath starting with "$" (e.g. $.repository.full_name) or headers.<name>`);
+  if (!path.startsWith('$'))
+    throw new InvalidWaitError(
+      `match path "${path}" must be a JSONPath starting with "$" (e.g. $.repository.full_name) or headers.<name>`,
+    );
   const segments: Array<string | number> = [];
   let rest = path.slice(1);
   while (rest.length > 0) {
@@ -62,12 +69,16 @@ export function parseMatchPath(path: string): MatchPath {
       );
     }
   }
-  if (segments.length === 0) throw new InvalidWaitError(`match path "${path}" selects the whole payload; name a field (e.g. $.action)`);
+  if (segments.length === 0)
+    throw new InvalidWaitError(`match path "${path}" selects the whole payload; name a field (e.g. $.action)`);
   return { in: 'payload', segments };
 }
 
 /** The value a parsed path selects in a delivery, or undefined when absent. */
-export function selectValue(path: MatchPath, subject: { payload: unknown; headers: Readonly<Record<string, string | undefined>> }): unknown {
+export function selectValue(
+  path: MatchPath,
+  subject: { payload: unknown; headers: Readonly<Record<string, string | undefined>> },
+): unknown {
   if (path.in === 'headers') return subject.headers[path.name];
   let current: unknown = subject.payload;
   for (const segment of path.segments) {
@@ -135,26 +146,43 @@ function isJsonValue(value: unknown, depth = 0): boolean {
 
 /** Validates `match` (throws InvalidWaitError naming the bad part) and computes its keys. */
 export function compileMatch(match: unknown): CompiledMatch {
-  if (match === null || typeof match !== 'object' || Array.isArray(match)) throw new InvalidWaitError('match must be an object of path → expected value (it may be empty: {})');
+  if (match === null || typeof match !== 'object' || Array.isArray(match))
+    throw new InvalidWaitError('match must be an object of path → expected value (it may be empty: {})');
   const raw = Object.entries(match as Record<string, unknown>);
-  if (raw.length > MAX_MATCH_PATHS) throw new InvalidWaitError(`match has ${raw.length} paths; at most ${MAX_MATCH_PATHS}`);
+  if (raw.length > MAX_MATCH_PATHS)
+    throw new InvalidWaitError(`match has ${raw.length} paths; at most ${MAX_MATCH_PATHS}`);
   const byId = new Map<string, { path: MatchPath; value: unknown }>();
   for (const [text, value] of raw) {
     const path = parseMatchPath(text);
-    if (value === undefined || !isJsonValue(value)) throw new InvalidWaitError(`match value for "${text}" must be a JSON value (string, number, boolean, null, array or object)`);
-    if (path.in === 'headers' && typeof value !== 'string') throw new InvalidWaitError(`match value for "${text}" must be a string: headers are strings`);
-    if (Buffer.byteLength(canonicalJson(value)) > MAX_MATCH_VALUE_BYTES) throw new InvalidWaitError(`match value for "${text}" is over ${MAX_MATCH_VALUE_BYTES} bytes as JSON`);
+    if (value === undefined || !isJsonValue(value))
+      throw new InvalidWaitError(
+        `match value for "${text}" must be a JSON value (string, number, boolean, null, array or object)`,
+      );
+    if (path.in === 'headers' && typeof value !== 'string')
+      throw new InvalidWaitError(`match value for "${text}" must be a string: headers are strings`);
+    if (Buffer.byteLength(canonicalJson(value)) > MAX_MATCH_VALUE_BYTES)
+      throw new InvalidWaitError(`match value for "${text}" is over ${MAX_MATCH_VALUE_BYTES} bytes as JSON`);
     const id = pathId(path);
     if (byId.has(id)) throw new InvalidWaitError(`match path "${text}" names the same field as another path`);
     byId.set(id, { path, value });
   }
   const pathSet = pathSetOf([...byId.values()].map((e) => e.path));
   const entries = pathSet.paths.map((p) => byId.get(pathId(p))!);
-  return { pathSet, matchKey: matchKey(pathSet, entries.map((e) => e.value)), entries };
+  return {
+    pathSet,
+    matchKey: matchKey(
+      pathSet,
+      entries.map((e) => e.value),
+    ),
+    entries,
+  };
 }
 
 /** The match key a delivery has for `pathSet`, or null when one of its paths is absent. */
-export function deliveryMatchKey(pathSet: PathSet, subject: { payload: unknown; headers: Readonly<Record<string, string | undefined>> }): string | null {
+export function deliveryMatchKey(
+  pathSet: PathSet,
+  subject: { payload: unknown; headers: Readonly<Record<string, string | undefined>> },
+): string | null {
   const values: unknown[] = [];
   for (const path of pathSet.paths) {
     const value = selectValue(path, subject);
@@ -164,7 +192,8 @@ export function deliveryMatchKey(pathSet: PathSet, subject: { payload: unknown; 
   return matchKey(pathSet, values);
 }
 
-const CREDENTIAL_HEADER = /(^|-)(authorization|cookie|signature|token|secret|api-key|apikey|password)(-|$)|^x-hub-signature|signature/;
+const CREDENTIAL_HEADER =
+  /(^|-)(authorization|cookie|signature|token|secret|api-key|apikey|password)(-|$)|^x-hub-signature|signature/;
 
 /** Headers that carry credentials never reach workflows (nor the payload log). */
 export function isCredentialHeader(lowerName: string): boolean {

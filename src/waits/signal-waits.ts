@@ -44,13 +44,21 @@ export interface SignalWaitsInput {
 }
 
 /** Logs the payload for later `since` look-ups. Throws when the store is unavailable. */
-export async function logDeliveryPayload(input: Pick<SignalWaitsInput, 'store' | 'webhook' | 'signal' | 'delivery'>): Promise<void> {
+export async function logDeliveryPayload(
+  input: Pick<SignalWaitsInput, 'store' | 'webhook' | 'signal' | 'delivery'>,
+): Promise<void> {
   const retentionMs = (input.signal.payloadRetention ?? DEFAULT_PAYLOAD_RETENTION_SECONDS) * 1000;
-  await input.store.waits.recordPayload({ webhookId: input.webhook.id, delivery: input.delivery, expiresAt: new Date(Date.parse(input.delivery.receivedAt) + retentionMs) });
+  await input.store.waits.recordPayload({
+    webhookId: input.webhook.id,
+    delivery: input.delivery,
+    expiresAt: new Date(Date.parse(input.delivery.receivedAt) + retentionMs),
+  });
 }
 
 /** Claims the waits a delivery matches (store errors propagate: the caller answers 503). */
-export async function claimMatchingWaits(input: Omit<SignalWaitsInput, 'client' | 'logger' | 'temporalTimeoutMs'> & { temporalNamespace: string }): Promise<ClaimedWait[]> {
+export async function claimMatchingWaits(
+  input: Omit<SignalWaitsInput, 'client' | 'logger' | 'temporalTimeoutMs'> & { temporalNamespace: string },
+): Promise<ClaimedWait[]> {
   const { store, delivery } = input;
   const subject = { payload: delivery.payload, headers: delivery.headers };
   const pathSets = await store.waits.pathSets(input.webhook.id);
@@ -64,7 +72,14 @@ export async function claimMatchingWaits(input: Omit<SignalWaitsInput, 'client' 
     eventId: delivery.eventId,
     now: input.now,
     accepts: (wait) =>
-      wait.condition === null || conditionHolds(wait.condition, { payload: delivery.payload, headers: delivery.headers, vars: wait.vars ?? {}, source: delivery.source, eventId: delivery.eventId }),
+      wait.condition === null ||
+      conditionHolds(wait.condition, {
+        payload: delivery.payload,
+        headers: delivery.headers,
+        vars: wait.vars ?? {},
+        source: delivery.source,
+        eventId: delivery.eventId,
+      }),
   });
 }
 
@@ -94,20 +109,36 @@ export interface SignalResults {
  * the delivery) or stays claimed for the sweeper's next try when 'keep'.
  */
 export async function signalClaimedWaits(
-  input: Pick<SignalWaitsInput, 'store' | 'client' | 'logger' | 'temporalTimeoutMs' | 'delivery'> & { claimed: ClaimedWait[]; unavailable: 'reopen' | 'keep' },
+  input: Pick<SignalWaitsInput, 'store' | 'client' | 'logger' | 'temporalTimeoutMs' | 'delivery'> & {
+    claimed: ClaimedWait[];
+    unavailable: 'reopen' | 'keep';
+  },
 ): Promise<SignalResults> {
   const { store, client, delivery, logger } = input;
   const results: SignalResults = { signaled: [], gone: [], unavailable: [], lastError: '' };
   await forEachLimited(input.claimed, SIGNAL_CONCURRENCY, async (wait) => {
     try {
-      await client.withDeadline(Date.now() + input.temporalTimeoutMs, () => client.workflow.getHandle(wait.workflowId, wait.runId).signal(webhookDeliveredSignal, { waitId: wait.id, delivery }));
+      await client.withDeadline(Date.now() + input.temporalTimeoutMs, () =>
+        client.workflow
+          .getHandle(wait.workflowId, wait.runId)
+          .signal(webhookDeliveredSignal, { waitId: wait.id, delivery }),
+      );
       results.signaled.push(wait);
     } catch (err) {
       const code = grpcCode(err);
       // NOT_FOUND: the run closed (completed, terminated, timed out, reset); it is never signaled again.
-      if (err instanceof WorkflowNotFoundError || code === NOT_FOUND || (code !== undefined && PERMANENT_GRPC_CODES.has(code))) {
+      if (
+        err instanceof WorkflowNotFoundError ||
+        code === NOT_FOUND ||
+        (code !== undefined && PERMANENT_GRPC_CODES.has(code))
+      ) {
         results.gone.push(wait);
-        logger.info('wait is stale: its run cannot be signaled', { waitId: wait.id, workflowId: wait.workflowId, runId: wait.runId, error: describeTemporalError(err) });
+        logger.info('wait is stale: its run cannot be signaled', {
+          waitId: wait.id,
+          workflowId: wait.workflowId,
+          runId: wait.runId,
+          error: describeTemporalError(err),
+        });
       } else {
         results.unavailable.push(wait);
         results.lastError = describeTemporalError(err);
@@ -120,9 +151,15 @@ export async function signalClaimedWaits(
   // is signaled again by the sweeper, which the run ignores (it takes one delivery per wait).
   await Promise.all([
     store.waits.markSignaled(delivery, ids(results.signaled)),
-    store.waits.markStale(delivery.deliveryId, ids(results.gone), 'the run could not be signaled (closed or not found)'),
+    store.waits.markStale(
+      delivery.deliveryId,
+      ids(results.gone),
+      'the run could not be signaled (closed or not found)',
+    ),
     input.unavailable === 'reopen' ? store.waits.reopen(delivery.deliveryId, ids(results.unavailable)) : undefined,
-  ]).catch((err: unknown) => logger.error('could not record wait outcomes', { deliveryId: delivery.deliveryId, error: (err as Error).message }));
+  ]).catch((err: unknown) =>
+    logger.error('could not record wait outcomes', { deliveryId: delivery.deliveryId, error: (err as Error).message }),
+  );
   return results;
 }
 
@@ -134,7 +171,11 @@ export async function signalMatchingWaits(input: SignalWaitsInput): Promise<Sign
 
   const results = await signalClaimedWaits({ ...input, claimed, unavailable: 'reopen' });
   const took = new Set(results.signaled);
-  const signaled = claimed.filter((w) => took.has(w)).map((w) => ({ workflowId: w.workflowId, runId: w.runId, waitId: w.id }));
+  const signaled = claimed
+    .filter((w) => took.has(w))
+    .map((w) => ({ workflowId: w.workflowId, runId: w.runId, waitId: w.id }));
   const failed = results.unavailable.length;
-  return failed > 0 ? { kind: 'unavailable', signaled, detail: `${failed} of ${claimed.length} signals failed: ${results.lastError}` } : { kind: 'signaled', signaled };
+  return failed > 0
+    ? { kind: 'unavailable', signaled, detail: `${failed} of ${claimed.length} signals failed: ${results.lastError}` }
+    : { kind: 'signaled', signaled };
 }

@@ -41,7 +41,10 @@ export interface SweepWaitsResult {
 }
 
 /** Signals the claims of an ingress that died, per delivery; reopens those whose payload is gone. */
-async function finishExpiredClaims(options: SweepWaitsOptions, now: Date): Promise<{ resignaled: number; reopened: number }> {
+async function finishExpiredClaims(
+  options: SweepWaitsOptions,
+  now: Date,
+): Promise<{ resignaled: number; reopened: number }> {
   const { store, client, logger } = options;
   const claims = await store.waits.takeExpiredClaims(client.options.namespace, now, options.claimLimit ?? 1000);
   const byDelivery = new Map<string, ExpiredClaim[]>();
@@ -56,15 +59,34 @@ async function finishExpiredClaims(options: SweepWaitsOptions, now: Date): Promi
     const delivery = group[0]!.delivery;
     const waitIds = group.map((claim) => claim.id);
     if (!delivery) {
-      logger.warn('reopened waits claimed by an ingress that died: the payload of the delivery it was signaling is no longer stored (past spec.signal.payloadRetention)', { deliveryId, waitIds });
+      logger.warn(
+        'reopened waits claimed by an ingress that died: the payload of the delivery it was signaling is no longer stored (past spec.signal.payloadRetention)',
+        { deliveryId, waitIds },
+      );
       await store.waits.reopen(deliveryId, waitIds);
       reopened += group.length;
       continue;
     }
-    const results = await signalClaimedWaits({ store, client, logger, temporalTimeoutMs: options.temporalTimeoutMs ?? 5000, delivery, claimed: group, unavailable: 'keep' });
+    const results = await signalClaimedWaits({
+      store,
+      client,
+      logger,
+      temporalTimeoutMs: options.temporalTimeoutMs ?? 5000,
+      delivery,
+      claimed: group,
+      unavailable: 'keep',
+    });
     resignaled += results.signaled.length;
-    if (results.signaled.length > 0) logger.info('signaled waits claimed by an ingress that died, from the stored payload', { deliveryId, waitIds: results.signaled.map((w) => w.id) });
-    if (results.unavailable.length > 0) logger.warn('Temporal unavailable while signaling waits claimed by an ingress that died; the next sweep tries again', { deliveryId, error: results.lastError });
+    if (results.signaled.length > 0)
+      logger.info('signaled waits claimed by an ingress that died, from the stored payload', {
+        deliveryId,
+        waitIds: results.signaled.map((w) => w.id),
+      });
+    if (results.unavailable.length > 0)
+      logger.warn(
+        'Temporal unavailable while signaling waits claimed by an ingress that died; the next sweep tries again',
+        { deliveryId, error: results.lastError },
+      );
   }
   return { resignaled, reopened };
 }
@@ -74,7 +96,11 @@ export async function sweepWaits(options: SweepWaitsOptions): Promise<SweepWaits
   const now = options.now ?? new Date();
   const purged = await store.waits.purge(now);
   const finished = await finishExpiredClaims(options, now);
-  const live = await store.waits.liveNotCheckedSince(client.options.namespace, new Date(now.getTime() - (options.recheckAfterMs ?? 5 * 60_000)), options.checkLimit ?? 100);
+  const live = await store.waits.liveNotCheckedSince(
+    client.options.namespace,
+    new Date(now.getTime() - (options.recheckAfterMs ?? 5 * 60_000)),
+    options.checkLimit ?? 100,
+  );
   const closed: string[] = [];
   const running: string[] = [];
   for (const wait of live) {
@@ -83,7 +109,11 @@ export async function sweepWaits(options: SweepWaitsOptions): Promise<SweepWaits
       (description.status.name === 'RUNNING' ? running : closed).push(wait.id);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError || grpcCode(err) === 5) closed.push(wait.id);
-      else options.logger.debug('could not describe a waiting run', { workflowId: wait.workflowId, error: (err as Error).message });
+      else
+        options.logger.debug('could not describe a waiting run', {
+          workflowId: wait.workflowId,
+          error: (err as Error).message,
+        });
     }
   }
   await store.waits.markStale(null, closed, 'the run is closed');

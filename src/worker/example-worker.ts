@@ -19,7 +19,15 @@ export async function createExampleWorker(options: {
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? EXAMPLES_TASK_QUEUE,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../examples/workflows') }),
-    plugins: [new TempohookPlugin({ activities: createExampleActivities(), ...(options.store ? { store: options.store } : {}), ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}) })],
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve('../examples/workflows') }),
+    plugins: [
+      new TempohookPlugin({
+        activities: createExampleActivities(),
+        ...(options.store ? { store: options.store } : {}),
+        ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+      }),
+    ],
   });
 }

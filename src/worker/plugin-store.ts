@@ -27,7 +27,10 @@ export function createPluginStore(options: PluginStoreOptions): PluginStore {
   const getIfConfigured = (): Promise<Store | undefined> => {
     if (options.store) return Promise.resolve(options.store);
     if (!options.databaseUrl) return Promise.resolve(undefined);
-    opened ??= createStore({ databaseUrl: options.databaseUrl, ...(options.logger ? { logger: options.logger } : {}) }).catch((err: unknown) => {
+    opened ??= createStore({
+      databaseUrl: options.databaseUrl,
+      ...(options.logger ? { logger: options.logger } : {}),
+    }).catch((err: unknown) => {
       opened = undefined;
       throw err;
     });
@@ -38,7 +41,10 @@ export function createPluginStore(options: PluginStoreOptions): PluginStore {
     async get() {
       const store = await getIfConfigured();
       if (store) return store;
-      throw ApplicationFailure.nonRetryable('waitForWebhook needs the worker to reach the ingress database: pass new TempohookPlugin({ databaseUrl }) (or { store })', 'TempohookNotConfigured');
+      throw ApplicationFailure.nonRetryable(
+        'waitForWebhook needs the worker to reach the ingress database: pass new TempohookPlugin({ databaseUrl }) (or { store })',
+        'TempohookNotConfigured',
+      );
     },
     async close() {
       const store = await opened?.catch(() => undefined);

@@ -44,12 +44,19 @@ export class TempohookPlugin extends SimplePlugin {
     });
     super({
       name: 'tempohook',
-      activities: { ...createWaitActivities({ store: () => store.get() }), ...notificationActivities, ...options.activities },
+      activities: {
+        ...createWaitActivities({ store: () => store.get() }),
+        ...notificationActivities,
+        ...options.activities,
+      },
       workflowsPath: (existing) => withTempohookWorkflows(existing)!,
       workerInterceptors: {
         activity: [recordStepAttempts],
         // Absolute paths, so the bundler resolves them wherever the package is installed.
-        workflowModules: [require.resolve('../workflows/interceptors'), require.resolve('../workflows/notification-interceptors')],
+        workflowModules: [
+          require.resolve('../workflows/interceptors'),
+          require.resolve('../workflows/notification-interceptors'),
+        ],
       },
       runContext: (next) => {
         // The ingress never reads the settings file: announcing its entries makes them visible in the API before their first delivery.
@@ -57,7 +64,9 @@ export class TempohookPlugin extends SimplePlugin {
           void store
             .getIfConfigured()
             .then((s) => s?.subscriptions.register(settings.map((sub) => sub.key)))
-            .catch((err: unknown) => logger.warn('could not announce the settings-file subscriptions', { error: (err as Error).message }));
+            .catch((err: unknown) =>
+              logger.warn('could not announce the settings-file subscriptions', { error: (err as Error).message }),
+            );
         }
         return next().finally(() => store.close());
       },

@@ -11,10 +11,18 @@ export const eventIdSearchAttribute = defineSearchAttributeKey('TempohookEventId
 export const sourceSearchAttribute = defineSearchAttributeKey('TempohookSource', SearchAttributeType.KEYWORD);
 
 /** Set by `waitForWebhook` while a run waits: the `namespace/name` of each webhook it waits on. */
-export const waitingForSearchAttribute = defineSearchAttributeKey('TempohookWaitingFor', SearchAttributeType.KEYWORD_LIST);
+export const waitingForSearchAttribute = defineSearchAttributeKey(
+  'TempohookWaitingFor',
+  SearchAttributeType.KEYWORD_LIST,
+);
 
 /** Every search attribute tempohook needs on the server, for provisioning and docs. */
-export const tempohookSearchAttributes = [webhookSearchAttribute, eventIdSearchAttribute, sourceSearchAttribute, waitingForSearchAttribute] as const;
+export const tempohookSearchAttributes = [
+  webhookSearchAttribute,
+  eventIdSearchAttribute,
+  sourceSearchAttribute,
+  waitingForSearchAttribute,
+] as const;
 
 /** The input every webhook-started run receives (plus the webhook's mapped `input` fields). */
 export interface WebhookStartInput {

@@ -8,7 +8,13 @@
  * `TempohookPlugin` adds this workflow to the worker's workflows. Workflow-safe.
  */
 import { ApplicationFailure, proxyActivities, proxyLocalActivities, sleep, uuid4 } from '@temporalio/workflow';
-import type { DeliverEventInput, DeliverEventResult, DeliverNotificationInput, DeliveryTarget, NotificationActivities } from './notification-definitions';
+import type {
+  DeliverEventInput,
+  DeliverEventResult,
+  DeliverNotificationInput,
+  DeliveryTarget,
+  NotificationActivities,
+} from './notification-definitions';
 
 const { tempohookFinishNotification } = proxyActivities<NotificationActivities>({
   startToCloseTimeout: '30 seconds',

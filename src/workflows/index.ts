@@ -3,6 +3,12 @@
  * workflows; never from the package root (it pulls in Node-only modules).
  */
 export * from './definitions';
-export { waitForWebhook, type WaitForWebhookOptions, type WaitForWebhookResult, type WebhookWaitDelivered, type WebhookWaitTimedOut } from './wait-for-webhook';
+export {
+  waitForWebhook,
+  type WaitForWebhookOptions,
+  type WaitForWebhookResult,
+  type WebhookWaitDelivered,
+  type WebhookWaitTimedOut,
+} from './wait-for-webhook';
 export { emitEvent } from './notifications';
 export * from './notification-definitions';

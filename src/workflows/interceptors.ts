@@ -5,7 +5,13 @@
  * so a log search by event id finds the run's own logs. Every run answers the `tempohook.waits`
  * query, and waits still open when the run closes (or continues as new) are removed.
  */
-import { ContinueAsNew, isCancellation, TemporalFailure, workflowInfo, type WorkflowInterceptors } from '@temporalio/workflow';
+import {
+  ContinueAsNew,
+  isCancellation,
+  TemporalFailure,
+  workflowInfo,
+  type WorkflowInterceptors,
+} from '@temporalio/workflow';
 import { TEMPOHOOK_MEMO_KEY, type TempohookRunMemo } from './definitions';
 import { installWaitHandlers, removeOpenWaitsOnClose } from './wait-for-webhook';
 
@@ -24,7 +30,8 @@ export const interceptors = (): WorkflowInterceptors => ({
           result = await next(input);
         } catch (err) {
           // Only a closing run cleans up: a plain Error fails the workflow task, which is retried.
-          if (err instanceof TemporalFailure || err instanceof ContinueAsNew || isCancellation(err)) await removeOpenWaitsOnClose();
+          if (err instanceof TemporalFailure || err instanceof ContinueAsNew || isCancellation(err))
+            await removeOpenWaitsOnClose();
           throw err;
         }
         await removeOpenWaitsOnClose();
@@ -37,7 +44,12 @@ export const interceptors = (): WorkflowInterceptors => ({
       getLogAttributes(input, next) {
         const memo = runMemo();
         if (!memo) return next(input);
-        return next({ ...input, tempohookWebhook: memo.webhook, tempohookEventId: memo.eventId, tempohookDeliveryId: memo.deliveryId });
+        return next({
+          ...input,
+          tempohookWebhook: memo.webhook,
+          tempohookEventId: memo.eventId,
+          tempohookDeliveryId: memo.deliveryId,
+        });
       },
     },
   ],

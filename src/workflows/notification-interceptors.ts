@@ -39,7 +39,11 @@ export function summarizeResult(result: unknown): unknown {
 }
 
 /** `{type, message}` of a failure, with its cause's when it has one (an activity's own error). */
-export function describeFailure(err: unknown): { type: string; message: string; cause?: { type: string; message: string } } {
+export function describeFailure(err: unknown): {
+  type: string;
+  message: string;
+  cause?: { type: string; message: string };
+} {
   const one = (e: unknown) => ({
     type: (e instanceof ApplicationFailure ? e.type : undefined) ?? (e as Error)?.name ?? 'Error',
     message: String((e as Error)?.message ?? e),
@@ -60,10 +64,14 @@ class NotificationInbound implements WorkflowInboundCallsInterceptor {
     try {
       result = await next(input);
     } catch (err) {
-      if (err instanceof ContinueAsNew) queueEvent(NotificationEventType.workflowContinuedAsNew, { workflowType: err.command.workflowType ?? workflowInfo().workflowType });
+      if (err instanceof ContinueAsNew)
+        queueEvent(NotificationEventType.workflowContinuedAsNew, {
+          workflowType: err.command.workflowType ?? workflowInfo().workflowType,
+        });
       else if (isCancellation(err)) queueEvent(NotificationEventType.workflowCancelled, {});
       // Anything else fails the workflow *task* (retried), not the workflow: nothing to report.
-      else if (err instanceof TemporalFailure) queueEvent(NotificationEventType.workflowFailed, { error: describeFailure(err) });
+      else if (err instanceof TemporalFailure)
+        queueEvent(NotificationEventType.workflowFailed, { error: describeFailure(err) });
       await flushEvents();
       throw err;
     }
@@ -75,7 +83,10 @@ class NotificationInbound implements WorkflowInboundCallsInterceptor {
 }
 
 class NotificationOutbound implements WorkflowOutboundCallsInterceptor {
-  async scheduleActivity(input: ActivityInput, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>): Promise<unknown> {
+  async scheduleActivity(
+    input: ActivityInput,
+    next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>,
+  ): Promise<unknown> {
     if (!runEmitter().enabled || input.activityType.startsWith('tempohook')) return next(input);
     const started = Date.now();
     const step = { activityType: input.activityType, activityId: input.options.activityId ?? String(input.seq) };
@@ -86,7 +97,11 @@ class NotificationOutbound implements WorkflowOutboundCallsInterceptor {
     } catch (err) {
       // A cancelled step is part of the run's cancellation, reported as workflow.cancelled.
       if (!isCancellation(err)) {
-        queueEvent(NotificationEventType.stepFailed, { ...step, durationMs: Date.now() - started, error: describeFailure(err) });
+        queueEvent(NotificationEventType.stepFailed, {
+          ...step,
+          durationMs: Date.now() - started,
+          error: describeFailure(err),
+        });
       }
       throw err;
     }

@@ -6,7 +6,11 @@
  * Workflow-safe.
  */
 import { CancellationScope, log, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
-import { RUN_SUBSCRIPTIONS_MEMO_KEY, type NotificationActivities, type NotificationEnvelope } from './notification-definitions';
+import {
+  RUN_SUBSCRIPTIONS_MEMO_KEY,
+  type NotificationActivities,
+  type NotificationEnvelope,
+} from './notification-definitions';
 
 // A local activity: the hand-off is recorded as a marker in this workflow task, with no extra
 // round trip to the server; the delivery itself happens in a workflow of its own.
@@ -45,7 +49,14 @@ function envelopeFor(emitter: NotificationEmitter, type: string, data: Record<st
     id: `evt_${info.runId}_${emitter.seq}`,
     type,
     timestamp: new Date().toISOString(),
-    workflow: { namespace: info.namespace, id: info.workflowId, runId: info.runId, type: info.workflowType, taskQueue: info.taskQueue, attempt: info.attempt },
+    workflow: {
+      namespace: info.namespace,
+      id: info.workflowId,
+      runId: info.runId,
+      type: info.workflowType,
+      taskQueue: info.taskQueue,
+      attempt: info.attempt,
+    },
     data,
   };
 }
@@ -59,9 +70,16 @@ export function queueEvent(type: string, data: Record<string, unknown> = {}): vo
   if (!emitter.enabled) return;
   const envelope = envelopeFor(emitter, type, data);
   // Not cancellable: a cancelled run still reports what happened before and its own cancellation.
-  const handOff = CancellationScope.nonCancellable(() => tempohookDispatchEvent({ envelope, runSubscriptions: runSubscriptions() })).then(
+  const handOff = CancellationScope.nonCancellable(() =>
+    tempohookDispatchEvent({ envelope, runSubscriptions: runSubscriptions() }),
+  ).then(
     () => undefined,
-    (err: unknown) => log.warn('tempohook could not queue a notification', { eventType: type, eventId: envelope.id, error: (err as Error)?.message }),
+    (err: unknown) =>
+      log.warn('tempohook could not queue a notification', {
+        eventType: type,
+        eventId: envelope.id,
+        error: (err as Error)?.message,
+      }),
   );
   emitter.pending.add(handOff);
   void handOff.then(() => emitter.pending.delete(handOff));

@@ -101,12 +101,20 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function fitsSignal(input: unknown): input is WebhookDeliveredSignalInput {
   if (!isRecord(input) || typeof input.waitId !== 'string' || !isRecord(input.delivery)) return false;
   const d = input.delivery;
-  return typeof d.deliveryId === 'string' && typeof d.eventId === 'string' && typeof d.receivedAt === 'string' && typeof d.source === 'string' && isRecord(d.headers);
+  return (
+    typeof d.deliveryId === 'string' &&
+    typeof d.eventId === 'string' &&
+    typeof d.receivedAt === 'string' &&
+    typeof d.source === 'string' &&
+    isRecord(d.headers)
+  );
 }
 
 function onDelivered(input: unknown): void {
   if (!fitsSignal(input)) {
-    log.warn('tempohook: ignored a tempohook.webhook signal that does not fit its schema ({waitId, delivery: {deliveryId, eventId, receivedAt, source, payload, headers}})');
+    log.warn(
+      'tempohook: ignored a tempohook.webhook signal that does not fit its schema ({waitId, delivery: {deliveryId, eventId, receivedAt, source, payload, headers}})',
+    );
     return;
   }
   const wait = pending.get(input.waitId);
@@ -150,7 +158,12 @@ function refreshVisibility(): void {
   }
   if (open.length > 0) {
     detailsBeforeWaiting ??= getCurrentDetails();
-    setCurrentDetails([`**Waiting for ${open.length === 1 ? 'a webhook' : `${open.length} webhooks`}** (tempohook)`, ...open.map(describeWait)].join('\n'));
+    setCurrentDetails(
+      [
+        `**Waiting for ${open.length === 1 ? 'a webhook' : `${open.length} webhooks`}** (tempohook)`,
+        ...open.map(describeWait),
+      ].join('\n'),
+    );
   } else if (detailsBeforeWaiting !== undefined) {
     setCurrentDetails(detailsBeforeWaiting);
     detailsBeforeWaiting = undefined;
@@ -181,9 +194,12 @@ function sinceMs(since: WaitForWebhookOptions['since'], now: number): number | u
   try {
     ms = msToNumber(since);
   } catch {
-    throw invalidWait(`since must be "registration", "workflowStart" or a duration such as "1h", not ${JSON.stringify(since)}`);
+    throw invalidWait(
+      `since must be "registration", "workflowStart" or a duration such as "1h", not ${JSON.stringify(since)}`,
+    );
   }
-  if (!Number.isFinite(ms) || ms < 0) throw invalidWait(`since must be a positive duration, not ${JSON.stringify(since)}`);
+  if (!Number.isFinite(ms) || ms < 0)
+    throw invalidWait(`since must be a positive duration, not ${JSON.stringify(since)}`);
   return now - ms;
 }
 
@@ -195,7 +211,8 @@ function timeoutMs(timeout: Duration | undefined): number | undefined {
   } catch {
     throw invalidWait(`timeout must be a duration such as "10m" or a number of ms, not ${JSON.stringify(timeout)}`);
   }
-  if (!Number.isFinite(ms) || ms <= 0) throw invalidWait(`timeout must be a positive duration, not ${JSON.stringify(timeout)}`);
+  if (!Number.isFinite(ms) || ms <= 0)
+    throw invalidWait(`timeout must be a positive duration, not ${JSON.stringify(timeout)}`);
   return ms;
 }
 
@@ -213,10 +230,16 @@ function unwrapRegistrationFailure(err: unknown): unknown {
  * Fails at once with a non-retryable ApplicationFailure (types in `WaitFailureType`) for a bad
  * match path, `if`, duration, or a webhook that does not exist or does not signal this workflow.
  */
-export async function waitForWebhook(webhookName: string, options: WaitForWebhookOptions): Promise<WaitForWebhookResult> {
-  if (typeof webhookName !== 'string' || webhookName.length === 0) throw invalidWait('waitForWebhook needs a webhook name');
-  if (!isRecord(options) || !isRecord(options.match)) throw invalidWait(`waitForWebhook("${webhookName}"): options.match must be an object of path → expected value`);
-  if (options.if !== undefined && (typeof options.if !== 'string' || options.if.trim() === '')) throw invalidWait(`waitForWebhook("${webhookName}"): if must be a non-empty CEL expression`);
+export async function waitForWebhook(
+  webhookName: string,
+  options: WaitForWebhookOptions,
+): Promise<WaitForWebhookResult> {
+  if (typeof webhookName !== 'string' || webhookName.length === 0)
+    throw invalidWait('waitForWebhook needs a webhook name');
+  if (!isRecord(options) || !isRecord(options.match))
+    throw invalidWait(`waitForWebhook("${webhookName}"): options.match must be an object of path → expected value`);
+  if (options.if !== undefined && (typeof options.if !== 'string' || options.if.trim() === ''))
+    throw invalidWait(`waitForWebhook("${webhookName}"): if must be a non-empty CEL expression`);
   const namespace = options.namespace ?? 'default';
   const started = Date.now();
   const timeout = timeoutMs(options.timeout);

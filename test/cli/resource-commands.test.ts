@@ -74,7 +74,11 @@ describe('tempohook apply / get / delete', () => {
     store = await createTestStore();
     const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
     ingress = await startTestIngress(store, client);
-    env = { TEMPOHOOK_URL: ingress.url, TEMPOHOOK_ADMIN_TOKEN: TEST_ADMIN_TOKEN, CLI_TEST_SECRET: `${SECRET_VALUE} # not: a comment` };
+    env = {
+      TEMPOHOOK_URL: ingress.url,
+      TEMPOHOOK_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+      CLI_TEST_SECRET: `${SECRET_VALUE} # not: a comment`,
+    };
     manifest = join(emptyCwd, 'resources.yaml');
     writeFileSync(manifest, MANIFEST);
   });
@@ -83,19 +87,29 @@ describe('tempohook apply / get / delete', () => {
     await store?.dropSchema();
   });
 
-  const endpoints = (stdout: string) => Object.fromEntries([...stdout.matchAll(/^webhook\/(\S+) \w+: POST (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+  const endpoints = (stdout: string) =>
+    Object.fromEntries([...stdout.matchAll(/^webhook\/(\S+) \w+: POST (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
 
   test('apply -f creates a secret and two webhooks, secret first; re-apply configures them on the same endpoints', async () => {
     const first = await runCli(applyCommand, ['-f', manifest], env);
     assert.equal(first.code, 0, first.stderr);
     const lines = first.stdout.trim().split('\n');
     assert.equal(lines[0], 'secret/default/hook-secret created');
-    assert.match(lines[1]!, /^webhook\/default\/github-push created: POST http:\/\/127\.0\.0\.1:\d+\/v1\/webhook-deliveries\/[\w-]{32,}$/);
+    assert.match(
+      lines[1]!,
+      /^webhook\/default\/github-push created: POST http:\/\/127\.0\.0\.1:\d+\/v1\/webhook-deliveries\/[\w-]{32,}$/,
+    );
     assert.match(lines[2]!, /^webhook\/default\/reports created: POST /);
     assert.equal(lines.length, 3);
     // The value went in as written, "#" and all: YAML structure was not touched by the substitution.
-    assert.deepEqual((await store.secrets.get('default', 'hook-secret'))?.data, { token: `${SECRET_VALUE} # not: a comment` });
-    assert.equal((await store.webhooks.get('default', 'reports'))?.spec.dedupWindow, '1h', 'the spec is stored as written');
+    assert.deepEqual((await store.secrets.get('default', 'hook-secret'))?.data, {
+      token: `${SECRET_VALUE} # not: a comment`,
+    });
+    assert.equal(
+      (await store.webhooks.get('default', 'reports'))?.spec.dedupWindow,
+      '1h',
+      'the spec is stored as written',
+    );
 
     const again = await runCli(applyCommand, ['--file', manifest], env);
     assert.equal(again.code, 0, again.stderr);
@@ -143,11 +157,16 @@ spec:
     const run = await runCli(applyCommand, ['-f', manifest], { ...env, CLI_TEST_SECRET: undefined });
     assert.equal(run.code, 1);
     assert.equal(run.requests, 0);
-    assert.match(run.stderr, /documents\[1\]\.spec\.stringData\.token: environment variable CLI_TEST_SECRET is not set/);
+    assert.match(
+      run.stderr,
+      /documents\[1\]\.spec\.stringData\.token: environment variable CLI_TEST_SECRET is not set/,
+    );
   });
 
   test('YAML syntax errors name the file, document and line without quoting the file', async () => {
-    const run = await runCli(applyCommand, ['-f', '-'], env, { stdin: 'kind: Secret\n---\nspec: [\n  secret-line-content\n' });
+    const run = await runCli(applyCommand, ['-f', '-'], env, {
+      stdin: 'kind: Secret\n---\nspec: [\n  secret-line-content\n',
+    });
     assert.equal(run.code, 1);
     assert.match(run.stderr, /^error \[invalid_yaml\]: <stdin>: documents\[1\]: .*line \d+, column \d+/);
     assert.doesNotMatch(run.stderr, /secret-line-content/);
@@ -155,7 +174,12 @@ spec:
 
   test('-n applies to documents without a namespace and must agree with those that have one', async () => {
     const doc = (ns?: string) =>
-      YAML.stringify({ apiVersion: 'tempohook.dev/v1', kind: 'Secret', metadata: { name: 'team-secret', ...(ns ? { namespace: ns } : {}) }, spec: { stringData: { k: 'v' } } });
+      YAML.stringify({
+        apiVersion: 'tempohook.dev/v1',
+        kind: 'Secret',
+        metadata: { name: 'team-secret', ...(ns ? { namespace: ns } : {}) },
+        spec: { stringData: { k: 'v' } },
+      });
     const ok = await runCli(applyCommand, ['-f', '-', '-n', 'team-b'], env, { stdin: doc() });
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(ok.stdout, 'secret/team-b/team-secret created\n');
@@ -205,7 +229,10 @@ spec:
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^Name:\s+github-push$/m);
     assert.match(run.stdout, /^Profile:\s+github$/m);
-    assert.match(run.stdout, new RegExp(`^Endpoint:\\s+POST ${ingress.url}/v1/webhook-deliveries/${webhook!.endpointId}$`, 'm'));
+    assert.match(
+      run.stdout,
+      new RegExp(`^Endpoint:\\s+POST ${ingress.url}/v1/webhook-deliveries/${webhook!.endpointId}$`, 'm'),
+    );
     assert.match(run.stdout, /^Secret refs:\s+hook-secret\/token$/m);
     assert.match(run.stdout, /^Start:\s+workflow weeklyReport on task queue cli-test$/m);
     assert.match(run.stdout, /^Verified:\s+no/m);
@@ -219,12 +246,18 @@ spec:
 
   test('get deliveries NAME pages newest first and prints the next cursor', async () => {
     const webhook = await store.webhooks.get('default', 'github-push');
-    await ingress.deliver(`/v1/webhook-deliveries/${webhook!.endpointId}`, '{}', { 'content-type': 'application/json', 'x-github-delivery': 'd-2' });
+    await ingress.deliver(`/v1/webhook-deliveries/${webhook!.endpointId}`, '{}', {
+      'content-type': 'application/json',
+      'x-github-delivery': 'd-2',
+    });
     const page = await runCli(getCommand, ['deliveries', 'github-push', '--limit', '1'], env);
     assert.equal(page.code, 0, page.stderr);
     const lines = page.stdout.split('\n');
     assert.match(lines[0]!, /^RECEIVED\s+EVENT-ID\s+STATUS\s+OUTCOME\s+WORKFLOW-ID\s+REASON$/);
-    assert.match(lines[1]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+(?:d-2|-)\s+401\s+rejected\s+-\s+signature_missing: x-hub-signature-256 header missing$/);
+    assert.match(
+      lines[1]!,
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+(?:d-2|-)\s+401\s+rejected\s+-\s+signature_missing: x-hub-signature-256 header missing$/,
+    );
     const cursor = /^More: tempohook get deliveries github-push --limit 1 --cursor (\S+)$/m.exec(page.stdout)?.[1];
     assert.ok(cursor, page.stdout);
     const next = await runCli(getCommand, ['deliveries', 'github-push', '--limit', '1', '--cursor', cursor], env);
@@ -242,13 +275,23 @@ spec:
   });
 
   test('get waits NAME lists the runs waiting on a webhook, oldest first, and pages', async () => {
-    const hook = (await store.webhooks.apply('default', 'approvals', { profile: 'github', secretRef: { name: 'hook-secret', key: 'token' }, signal: { enabled: true } })).webhook;
+    const hook = (
+      await store.webhooks.apply('default', 'approvals', {
+        profile: 'github',
+        secretRef: { name: 'hook-secret', key: 'token' },
+        signal: { enabled: true },
+      })
+    ).webhook;
     const empty = await runCli(getCommand, ['waits', 'approvals'], env);
     assert.equal(empty.code, 0, empty.stderr);
     assert.equal(empty.stdout, '');
     assert.equal(empty.stderr, 'No open waits yet for webhook default/approvals.\n');
 
-    const register = (workflowId: string, match: Record<string, unknown>, extra: { condition?: string; timeoutAt?: Date } = {}) =>
+    const register = (
+      workflowId: string,
+      match: Record<string, unknown>,
+      extra: { condition?: string; timeoutAt?: Date } = {},
+    ) =>
       store.waits.register({
         id: randomUUID(),
         webhookId: hook.id,
@@ -265,14 +308,21 @@ spec:
         now: new Date(),
         accepts: () => true,
       });
-    await register('order-1', { '$.order.id': 1 }, { condition: 'payload.approved == true', timeoutAt: new Date('2030-01-02T03:04:05Z') });
+    await register(
+      'order-1',
+      { '$.order.id': 1 },
+      { condition: 'payload.approved == true', timeoutAt: new Date('2030-01-02T03:04:05Z') },
+    );
     await register('order-2', {});
 
     const page = await runCli(getCommand, ['waits', 'approvals', '--limit', '1'], env);
     assert.equal(page.code, 0, page.stderr);
     const lines = page.stdout.split('\n');
     assert.match(lines[0]!, /^CREATED\s+WORKFLOW-ID\s+WORKFLOW-TYPE\s+STATE\s+MATCH\s+TIMEOUT\s+WAIT-ID$/);
-    assert.match(lines[1]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+order-1\s+approveOrder\s+open\s+\$\.order\.id=1 if payload\.approved == true\s+2030-01-02T03:04:05Z\s+[0-9a-f-]{36}$/);
+    assert.match(
+      lines[1]!,
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+order-1\s+approveOrder\s+open\s+\$\.order\.id=1 if payload\.approved == true\s+2030-01-02T03:04:05Z\s+[0-9a-f-]{36}$/,
+    );
     const cursor = /^More: tempohook get waits approvals --limit 1 --cursor (\S+)$/m.exec(page.stdout)?.[1];
     assert.ok(cursor, page.stdout);
     const next = await runCli(getCommand, ['waits', 'approvals', '--limit', '1', '--cursor', cursor], env);
@@ -282,7 +332,10 @@ spec:
 
     const json = await runCli(getCommand, ['waits', 'approvals', '-o', 'json'], env);
     const body = JSON.parse(json.stdout);
-    assert.deepEqual(body.items.map((w: { workflowId: string }) => w.workflowId), ['order-1', 'order-2']);
+    assert.deepEqual(
+      body.items.map((w: { workflowId: string }) => w.workflowId),
+      ['order-1', 'order-2'],
+    );
     assert.equal(body.items[0].if, 'payload.approved == true');
     assert.equal(body.nextCursor, null);
 
@@ -292,7 +345,11 @@ spec:
     const noName = await runCli(getCommand, ['waits'], env);
     assert.equal(noName.code, 2);
     assert.match(noName.stderr, /get waits needs the webhook NAME/);
-    assert.equal(await store.webhooks.delete('default', 'approvals'), true, 'the later tests count the manifest\'s webhooks');
+    assert.equal(
+      await store.webhooks.delete('default', 'approvals'),
+      true,
+      "the later tests count the manifest's webhooks",
+    );
   });
 
   test('get -o json prints the API answer; -o yaml prints the same data and can be applied back unchanged', async () => {
@@ -308,7 +365,10 @@ spec:
     writeFileSync(file, yaml.stdout);
     const reapplied = await runCli(applyCommand, ['-f', file], env);
     assert.equal(reapplied.code, 0, reapplied.stderr);
-    assert.equal(reapplied.stdout, `webhook/default/reports configured: POST ${ingress.url}${fromJson.status.endpointPath}\n`);
+    assert.equal(
+      reapplied.stdout,
+      `webhook/default/reports configured: POST ${ingress.url}${fromJson.status.endpointPath}\n`,
+    );
     const after = JSON.parse((await runCli(getCommand, ['webhook', 'reports', '-o', 'json'], env)).stdout);
     assert.deepEqual(after.spec, fromJson.spec);
     assert.equal(after.metadata.generation, fromJson.metadata.generation, 'an unchanged spec is not a new generation');
@@ -339,9 +399,15 @@ spec:
     const missing = await runCli(getCommand, ['webhooks'], { TEMPOHOOK_URL: ingress.url });
     assert.equal(missing.code, 1);
     assert.equal(missing.requests, 0);
-    assert.match(missing.stderr, /^error \[admin_token_missing\]: TEMPOHOOK_ADMIN_TOKEN is not set\. `npm start` prints one/);
+    assert.match(
+      missing.stderr,
+      /^error \[admin_token_missing\]: TEMPOHOOK_ADMIN_TOKEN is not set\. `npm start` prints one/,
+    );
 
-    const wrong = await runCli(getCommand, ['webhooks'], { TEMPOHOOK_URL: ingress.url, TEMPOHOOK_ADMIN_TOKEN: 'wrong-token-wrong-token' });
+    const wrong = await runCli(getCommand, ['webhooks'], {
+      TEMPOHOOK_URL: ingress.url,
+      TEMPOHOOK_ADMIN_TOKEN: 'wrong-token-wrong-token',
+    });
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /^error \[unauthorized\]: .* refused the admin token/);
 
@@ -349,19 +415,30 @@ spec:
     const devDir = join(emptyCwd, 'dev-project');
     mkdirSync(join(devDir, '.tempohook'), { recursive: true });
     writeFileSync(join(devDir, '.tempohook', 'admin-token'), `${TEST_ADMIN_TOKEN}\n`);
-    const fromFile = await runCli(getCommand, ['webhooks', '-o', 'json'], { TEMPOHOOK_URL: ingress.url }, { cwd: devDir });
+    const fromFile = await runCli(
+      getCommand,
+      ['webhooks', '-o', 'json'],
+      { TEMPOHOOK_URL: ingress.url },
+      { cwd: devDir },
+    );
     assert.equal(fromFile.code, 0, fromFile.stderr);
   });
 
   test('an ingress that is not running is named, with what to do', async () => {
     const port = await closedPort();
-    const run = await runCli(getCommand, ['webhooks'], { TEMPOHOOK_URL: `http://127.0.0.1:${port}`, TEMPOHOOK_ADMIN_TOKEN: TEST_ADMIN_TOKEN });
+    const run = await runCli(getCommand, ['webhooks'], {
+      TEMPOHOOK_URL: `http://127.0.0.1:${port}`,
+      TEMPOHOOK_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    });
     assert.equal(run.code, 1);
     assert.equal(
       run.stderr,
       `error [unreachable]: Nothing is listening at http://127.0.0.1:${port} (connection refused). Start tempohook with \`npm start\`, or set TEMPOHOOK_URL to where the ingress listens.\n`,
     );
-    const bad = await runCli(getCommand, ['webhooks'], { TEMPOHOOK_URL: 'ftp://x', TEMPOHOOK_ADMIN_TOKEN: TEST_ADMIN_TOKEN });
+    const bad = await runCli(getCommand, ['webhooks'], {
+      TEMPOHOOK_URL: 'ftp://x',
+      TEMPOHOOK_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    });
     assert.match(bad.stderr, /^error \[invalid_config\]: TEMPOHOOK_URL "ftp:\/\/x" must be an http/);
   });
 
@@ -379,11 +456,15 @@ spec:
   });
 
   test('`node bin/tempohook.js get webhooks -o json` works as a real process', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'tempohook.js'), 'get', 'webhooks', '-o', 'json'], {
-      cwd: emptyCwd,
-      env: { PATH: process.env.PATH, TEMPOHOOK_URL: ingress.url, TEMPOHOOK_ADMIN_TOKEN: TEST_ADMIN_TOKEN },
-      timeout: 60_000,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [join(ROOT, 'bin', 'tempohook.js'), 'get', 'webhooks', '-o', 'json'],
+      {
+        cwd: emptyCwd,
+        env: { PATH: process.env.PATH, TEMPOHOOK_URL: ingress.url, TEMPOHOOK_ADMIN_TOKEN: TEST_ADMIN_TOKEN },
+        timeout: 60_000,
+      },
+    );
     const body = JSON.parse(stdout);
     assert.ok(body.items.some((w: { metadata: { name: string } }) => w.metadata.name === 'github-push'));
   });

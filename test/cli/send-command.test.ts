@@ -67,10 +67,25 @@ spec:
   });
 
   test('a generic delivery signed with --secret-env is accepted and its run completes', async () => {
-    const run = await runCli(sendCommand, ['generic-hook', '--secret-env', 'HOOK_SECRET', '--data', '{"hello":"world","n":1}', '--event-type', 'report.requested'], env);
+    const run = await runCli(
+      sendCommand,
+      [
+        'generic-hook',
+        '--secret-env',
+        'HOOK_SECRET',
+        '--data',
+        '{"hello":"world","n":1}',
+        '--event-type',
+        'report.requested',
+      ],
+      env,
+    );
     assert.equal(run.code, 0, run.stdout + run.stderr);
     const lines = run.stdout.split('\n');
-    assert.match(lines[0]!, new RegExp(`^POST ${ingress.url}/v1/webhook-deliveries/[\\w-]+ \\(generic, event id [0-9a-f-]{36}\\)$`));
+    assert.match(
+      lines[0]!,
+      new RegExp(`^POST ${ingress.url}/v1/webhook-deliveries/[\\w-]+ \\(generic, event id [0-9a-f-]{36}\\)$`),
+    );
     assert.equal(lines[1], 'HTTP 202 Accepted');
     const body = answer(run.stdout);
     assert.equal(body.accepted, true);
@@ -78,7 +93,7 @@ spec:
     assert.match(run.stdout, /\n {2}"accepted": true,\n/, 'the answer is pretty-printed');
     const eventId = /event id ([0-9a-f-]{36})/.exec(lines[0]!)![1];
     assert.equal(body.workflowId, `default/generic-hook/${eventId}`);
-    const result = (await temporal.client.workflow.getHandle(body.workflowId, body.runId).result());
+    const result = await temporal.client.workflow.getHandle(body.workflowId, body.runId).result();
     assert.equal(result.eventId, eventId);
     assert.equal(result.source, 'report.requested');
     assert.equal(result.webhook, 'default/generic-hook');
@@ -88,17 +103,25 @@ spec:
     const file = join(emptyCwd, 'push.json');
     writeFileSync(file, '{\n  "ref": "refs/heads/main",\n  "commits": []\n}\n');
     const eventId = randomUUID();
-    const run = await runCli(sendCommand, ['github-hook', '--secret', SECRET_VALUE, '--data', '@push.json', '--event-id', eventId], env);
+    const run = await runCli(
+      sendCommand,
+      ['github-hook', '--secret', SECRET_VALUE, '--data', '@push.json', '--event-id', eventId],
+      env,
+    );
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /^HTTP 202 Accepted$/m);
     const body = answer(run.stdout);
     assert.equal(body.workflowId, `gh/${eventId}`);
-    const result = (await temporal.client.workflow.getHandle(body.workflowId).result());
+    const result = await temporal.client.workflow.getHandle(body.workflowId).result();
     assert.equal(result.source, 'push');
     assert.equal(result.eventId, eventId);
 
     // The same event again is a duplicate, not a second run.
-    const again = await runCli(sendCommand, ['github-hook', '--secret', SECRET_VALUE, '--data', '@push.json', '--event-id', eventId, '--event-type', 'push'], env);
+    const again = await runCli(
+      sendCommand,
+      ['github-hook', '--secret', SECRET_VALUE, '--data', '@push.json', '--event-id', eventId, '--event-type', 'push'],
+      env,
+    );
     assert.equal(again.code, 0);
     assert.equal(answer(again.stdout).duplicate, true);
   });

@@ -5,7 +5,13 @@ import { formatTable, truncate } from '../../src/cli/table';
 
 describe('formatTable', () => {
   test('sizes each column to its widest cell, two spaces apart, no trailing spaces', () => {
-    const out = formatTable(['NAME', 'N'], [['a', 1], ['longer-name', 22]]);
+    const out = formatTable(
+      ['NAME', 'N'],
+      [
+        ['a', 1],
+        ['longer-name', 22],
+      ],
+    );
     assert.equal(out, 'NAME         N\na            1\nlonger-name  22\n');
   });
 
@@ -15,7 +21,10 @@ describe('formatTable', () => {
   });
 
   test('cells longer than the limit end with "…" at exactly the limit', () => {
-    const out = formatTable(['REASON', 'X'], [['a'.repeat(100), 'b'.repeat(100)]], { maxCellWidth: 10, maxWidths: { X: 5 } });
+    const out = formatTable(['REASON', 'X'], [['a'.repeat(100), 'b'.repeat(100)]], {
+      maxCellWidth: 10,
+      maxWidths: { X: 5 },
+    });
     assert.equal(out, `REASON      X\n${'a'.repeat(9)}…  bbbb…\n`);
   });
 

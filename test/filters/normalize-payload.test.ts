@@ -30,8 +30,20 @@ const harborDefault = {
   occur_at: 1586922308,
   operator: 'admin',
   event_data: {
-    resources: [{ digest: 'sha256:8a9e9863dbb6e10edb5adfe917c00da84e1700fa76e7ed02476aa6e6fb8ee0d8', tag: 'latest', resource_url: 'hub.harbor.com/test-webhook/debian:latest' }],
-    repository: { date_created: 1586922308, name: 'debian', namespace: 'test-webhook', repo_full_name: 'test-webhook/debian', repo_type: 'private' },
+    resources: [
+      {
+        digest: 'sha256:8a9e9863dbb6e10edb5adfe917c00da84e1700fa76e7ed02476aa6e6fb8ee0d8',
+        tag: 'latest',
+        resource_url: 'hub.harbor.com/test-webhook/debian:latest',
+      },
+    ],
+    repository: {
+      date_created: 1586922308,
+      name: 'debian',
+      namespace: 'test-webhook',
+      repo_full_name: 'test-webhook/debian',
+      repo_type: 'private',
+    },
   },
 };
 
@@ -44,8 +56,20 @@ const harborCloudEvent = {
   datacontenttype: 'application/json',
   time: '2023-03-06T06:08:43Z',
   data: {
-    resources: [{ digest: 'sha256:954b378c375d852eb3c63ab88978f640b4348b01c1b3456a024a81536dafbbf4', tag: 'sha256:954b378c', resource_url: 'harbor.example.com/library/busybox@sha256:954b378c' }],
-    repository: { date_created: 1677054490, name: 'busybox', namespace: 'library', repo_full_name: 'library/busybox', repo_type: 'public' },
+    resources: [
+      {
+        digest: 'sha256:954b378c375d852eb3c63ab88978f640b4348b01c1b3456a024a81536dafbbf4',
+        tag: 'sha256:954b378c',
+        resource_url: 'harbor.example.com/library/busybox@sha256:954b378c',
+      },
+    ],
+    repository: {
+      date_created: 1677054490,
+      name: 'busybox',
+      namespace: 'library',
+      repo_full_name: 'library/busybox',
+      repo_type: 'public',
+    },
   },
   operator: 'robot$library+ci',
 };
@@ -59,8 +83,18 @@ const githubPush = {
   forced: false,
   compare: 'https://github.com/Codertocat/Hello-World/compare/6113728f27ae...0d1a26e67d8f',
   commits: [],
-  head_commit: { id: '0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c', timestamp: '2019-05-15T15:20:30-04:00', message: 'Update README.md' },
-  repository: { id: 186853002, name: 'Hello-World', full_name: 'Codertocat/Hello-World', pushed_at: 1557948030, default_branch: 'master' },
+  head_commit: {
+    id: '0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c',
+    timestamp: '2019-05-15T15:20:30-04:00',
+    message: 'Update README.md',
+  },
+  repository: {
+    id: 186853002,
+    name: 'Hello-World',
+    full_name: 'Codertocat/Hello-World',
+    pushed_at: 1557948030,
+    default_branch: 'master',
+  },
   pusher: { name: 'Codertocat', email: '21031067+Codertocat@users.noreply.github.com' },
   sender: { login: 'Codertocat', id: 21031067, type: 'User' },
 };
@@ -178,7 +212,10 @@ describe('normalizePayload', () => {
 
   test('unknown families, other GitHub events and non-objects have no view', () => {
     assert.equal(normalizePayload({ hello: 'world' }, {}), undefined);
-    assert.equal(normalizePayload({ zen: 'Keep it logically awesome.', hook_id: 1 }, { 'x-github-event': 'ping' }), undefined);
+    assert.equal(
+      normalizePayload({ zen: 'Keep it logically awesome.', hook_id: 1 }, { 'x-github-event': 'ping' }),
+      undefined,
+    );
     assert.equal(normalizePayload({ ...harborDefault, type: 'PULL_ARTIFACT' }, {}), undefined);
     assert.equal(normalizePayload({ push_data: {} }, {}), undefined);
     assert.equal(normalizePayload('text', {}), undefined);

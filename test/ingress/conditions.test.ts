@@ -21,9 +21,15 @@ const slackHeaders = (body: string) => {
   };
 };
 const GITHUB_SECRET = 'github-secret-for-conditions';
-const octokitSign = async (secret: string, payload: string): Promise<string> => (await import('@octokit/webhooks-methods')).sign(secret, payload);
+const octokitSign = async (secret: string, payload: string): Promise<string> =>
+  (await import('@octokit/webhooks-methods')).sign(secret, payload);
 const jwtFor = (secret: string, expiresAt = Math.floor(Date.now() / 1000) + 300) =>
-  new SignJWT({ sub: 'ci' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://ci.example').setIssuedAt().setExpirationTime(expiresAt).sign(new TextEncoder().encode(secret));
+  new SignJWT({ sub: 'ci' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer('https://ci.example')
+    .setIssuedAt()
+    .setExpirationTime(expiresAt)
+    .sign(new TextEncoder().encode(secret));
 
 describe('spec.conditions at the delivery endpoint', () => {
   let temporal: IngressFixture['temporal'];
@@ -38,13 +44,23 @@ describe('spec.conditions at the delivery endpoint', () => {
     ({ temporal, ingress } = fixture);
     assert.equal((await ingress.api('PUT', '/v1/secrets/ci-jwt', secretBody({ secret: JWT_SECRET }))).status, 201);
     assert.equal((await ingress.api('PUT', '/v1/secrets/gh', secretBody({ value: GITHUB_SECRET }))).status, 201);
-    assert.equal((await ingress.api('PUT', '/v1/secrets/slack', secretBody({ signing: SLACK_SECRET, token: QUERY_TOKEN }))).status, 201);
+    assert.equal(
+      (await ingress.api('PUT', '/v1/secrets/slack', secretBody({ signing: SLACK_SECRET, token: QUERY_TOKEN }))).status,
+      201,
+    );
     const custom = await ingress.api(
       'PUT',
       '/v1/webhooks/ci-jobs',
       webhookBody({
         profile: 'custom',
-        conditions: [{ type: 'jwt', algorithms: ['HS256'], issuer: 'https://ci.example', secretRef: { name: 'ci-jwt', key: 'secret' } }],
+        conditions: [
+          {
+            type: 'jwt',
+            algorithms: ['HS256'],
+            issuer: 'https://ci.example',
+            secretRef: { name: 'ci-jwt', key: 'secret' },
+          },
+        ],
         start: { workflowType: 'weeklyReport', taskQueue },
       }),
     );
@@ -69,7 +85,11 @@ describe('spec.conditions at the delivery endpoint', () => {
   });
 
   test('a custom webhook without a JWT condition is refused at apply time', async () => {
-    const res = await ingress.api('PUT', '/v1/webhooks/unguarded', webhookBody({ profile: 'custom', start: { workflowType: 'weeklyReport', taskQueue } }));
+    const res = await ingress.api(
+      'PUT',
+      '/v1/webhooks/unguarded',
+      webhookBody({ profile: 'custom', start: { workflowType: 'weeklyReport', taskQueue } }),
+    );
     assert.equal(res.status, 400, JSON.stringify(res.body));
     assert.match(JSON.stringify(res.body), /verifies no signature itself/);
   });
@@ -96,7 +116,11 @@ describe('spec.conditions at the delivery endpoint', () => {
     ];
     for (const { token, reason } of cases) {
       const eventId = `evt-${randomUUID()}`;
-      const res = await ingress.deliver(customPath, '{}', { 'content-type': 'application/json', 'x-event-id': eventId, ...(token ? { authorization: `Bearer ${token}` } : {}) });
+      const res = await ingress.deliver(customPath, '{}', {
+        'content-type': 'application/json',
+        'x-event-id': eventId,
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      });
       assert.equal(res.status, 401, JSON.stringify(res.body));
       assert.match(res.body.error.code, /^condition_/);
       assert.match(res.body.error.message, reason);
@@ -161,7 +185,8 @@ describe('spec.conditions at the delivery endpoint', () => {
       assert.deepEqual(answered.body, { challenge: 'challenge-xyz' });
     }
 
-    const event = (id: string) => JSON.stringify({ type: 'event_callback', event_id: id, event: { type: 'app_mention' } });
+    const event = (id: string) =>
+      JSON.stringify({ type: 'event_callback', event_id: id, event: { type: 'app_mention' } });
     const first = event(`Ev${randomUUID()}`);
     assert.equal((await ingress.deliver(`${path}?token=${QUERY_TOKEN}`, first, slackHeaders(first))).status, 202);
     const second = event(`Ev${randomUUID()}`);

@@ -13,9 +13,11 @@ import { uniqueTaskQueue } from '../support/temporal';
 
 const SECRET = 'it-is-a-secret-to-everybody';
 // @octokit/webhooks-methods is ESM-only with an `import`-only export map.
-const octokitSign = async (secret: string, payload: string): Promise<string> => (await import('@octokit/webhooks-methods')).sign(secret, payload);
+const octokitSign = async (secret: string, payload: string): Promise<string> =>
+  (await import('@octokit/webhooks-methods')).sign(secret, payload);
 
-const genericHeaders = (body: string, eventId: string, options: { secret?: string; timestamp?: number } = {}) => genericDeliveryHeaders(body, eventId, { secret: SECRET, ...options });
+const genericHeaders = (body: string, eventId: string, options: { secret?: string; timestamp?: number } = {}) =>
+  genericDeliveryHeaders(body, eventId, { secret: SECRET, ...options });
 
 describe('POST /v1/webhook-deliveries/{endpointId}', () => {
   let store: IngressFixture['store'];
@@ -38,7 +40,11 @@ describe('POST /v1/webhook-deliveries/{endpointId}', () => {
         profile: 'generic',
         secretRef: { name: 'hook-secret', key: 'value' },
         maxBodyBytes: 4096,
-        start: { workflowType: 'weeklyReport', taskQueue, input: { requestedBy: '{payload.requestedBy}', fixed: 'yes' } },
+        start: {
+          workflowType: 'weeklyReport',
+          taskQueue,
+          input: { requestedBy: '{payload.requestedBy}', fixed: 'yes' },
+        },
       }),
     );
     assert.equal(generic.status, 201, JSON.stringify(generic.body));
@@ -46,7 +52,11 @@ describe('POST /v1/webhook-deliveries/{endpointId}', () => {
     const github = await ingress.api(
       'PUT',
       '/v1/webhooks/github-push',
-      webhookBody({ profile: 'github', secretRef: { name: 'hook-secret', key: 'value' }, start: { workflowType: 'weeklyReport', taskQueue, input: { repository: '{payload.repository.full_name}' } } }),
+      webhookBody({
+        profile: 'github',
+        secretRef: { name: 'hook-secret', key: 'value' },
+        start: { workflowType: 'weeklyReport', taskQueue, input: { repository: '{payload.repository.full_name}' } },
+      }),
     );
     assert.equal(github.status, 201, JSON.stringify(github.body));
     githubPath = github.body.status.endpointPath;
@@ -109,7 +119,10 @@ describe('POST /v1/webhook-deliveries/{endpointId}', () => {
 
     const history = await ingress.api('GET', '/v1/webhooks/reports/deliveries?limit=10');
     const mine = history.body.items.filter((d: any) => d.eventId === eventId);
-    assert.deepEqual(mine.map((d: any) => d.outcome), ['duplicate', 'started']);
+    assert.deepEqual(
+      mine.map((d: any) => d.outcome),
+      ['duplicate', 'started'],
+    );
     assert.equal(mine[1].workflowId, first.body.workflowId);
     assert.equal(mine[1].runId, first.body.runId);
   });
@@ -117,7 +130,11 @@ describe('POST /v1/webhook-deliveries/{endpointId}', () => {
   test('bad, missing or stale signatures are 401 and start nothing', async () => {
     const eventId = `evt-${randomUUID()}`;
     const body = JSON.stringify({ requestedBy: 'mallory' });
-    const wrongSecret = await ingress.deliver(genericPath, body, genericHeaders(body, eventId, { secret: 'not-the-secret' }));
+    const wrongSecret = await ingress.deliver(
+      genericPath,
+      body,
+      genericHeaders(body, eventId, { secret: 'not-the-secret' }),
+    );
     assert.equal(wrongSecret.status, 401);
     assert.equal(wrongSecret.body.error.code, 'signature_mismatch');
     const tampered = await ingress.deliver(genericPath, body + ' ', genericHeaders(body, eventId));
@@ -126,10 +143,17 @@ describe('POST /v1/webhook-deliveries/{endpointId}', () => {
     const missing = await ingress.deliver(genericPath, body, unsigned);
     assert.equal(missing.status, 401);
     assert.equal(missing.body.error.code, 'signature_missing');
-    const stale = await ingress.deliver(genericPath, body, genericHeaders(body, eventId, { timestamp: Math.floor(Date.now() / 1000) - 3600 }));
+    const stale = await ingress.deliver(
+      genericPath,
+      body,
+      genericHeaders(body, eventId, { timestamp: Math.floor(Date.now() / 1000) - 3600 }),
+    );
     assert.equal(stale.status, 401);
     assert.equal(stale.body.error.code, 'timestamp_out_of_tolerance');
-    const shortSignature = await ingress.deliver(genericPath, body, { ...genericHeaders(body, eventId), 'x-signature': 'sha256=abcd' });
+    const shortSignature = await ingress.deliver(genericPath, body, {
+      ...genericHeaders(body, eventId),
+      'x-signature': 'sha256=abcd',
+    });
     assert.equal(shortSignature.status, 401);
 
     await assert.rejects(temporal.client.workflow.getHandle(`default/reports/${eventId}`).describe(), /not found/i);
@@ -147,7 +171,9 @@ describe('POST /v1/webhook-deliveries/{endpointId}', () => {
   });
 
   test('an unknown endpoint is 404', async () => {
-    const res = await ingress.deliver('/v1/webhook-deliveries/does-not-exist', '{}', { 'content-type': 'application/json' });
+    const res = await ingress.deliver('/v1/webhook-deliveries/does-not-exist', '{}', {
+      'content-type': 'application/json',
+    });
     assert.equal(res.status, 404);
     assert.equal(res.body.error.code, 'endpoint_not_found');
   });
@@ -168,7 +194,11 @@ describe('POST /v1/webhook-deliveries/{endpointId}', () => {
 
   test('a GitHub delivery signed by @octokit/webhooks-methods starts a run; its event and delivery id are recorded', async () => {
     const deliveryId = randomUUID();
-    const body = JSON.stringify({ ref: 'refs/heads/main', repository: { full_name: 'acme/repo' }, commits: [{ id: 'a' }, { id: 'b' }] });
+    const body = JSON.stringify({
+      ref: 'refs/heads/main',
+      repository: { full_name: 'acme/repo' },
+      commits: [{ id: 'a' }, { id: 'b' }],
+    });
     const res = await ingress.deliver(githubPath, body, {
       'content-type': 'application/json',
       'x-github-event': 'push',
@@ -218,7 +248,13 @@ describe('POST /v1/webhook-deliveries/{endpointId}', () => {
     // As if an ingress crashed between reserving the event and starting the run.
     const eventId = `evt-${randomUUID()}`;
     const webhook = (await store.webhooks.get('default', 'reports'))!;
-    const stuck = await store.deliveries.reserve({ webhookId: webhook.id, eventId, sourceEvent: null, receivedAt: new Date(), windowSeconds: 3600 });
+    const stuck = await store.deliveries.reserve({
+      webhookId: webhook.id,
+      eventId,
+      sourceEvent: null,
+      receivedAt: new Date(),
+      windowSeconds: 3600,
+    });
     assert.equal(stuck.reserved, true);
     const body = JSON.stringify({ requestedBy: 'retry' });
     const retry = await ingress.deliver(genericPath, body, genericHeaders(body, eventId));
@@ -236,10 +272,18 @@ describe('POST /v1/webhook-deliveries/{endpointId}', () => {
     const res = await ingress.api(
       'PUT',
       '/v1/webhooks/by-order',
-      webhookBody({ profile: 'generic', secretRef: { name: 'hook-secret', key: 'value' }, start: { workflowType: 'weeklyReport', taskQueue, workflowId: 'order-{payload.order.id}' } }),
+      webhookBody({
+        profile: 'generic',
+        secretRef: { name: 'hook-secret', key: 'value' },
+        start: { workflowType: 'weeklyReport', taskQueue, workflowId: 'order-{payload.order.id}' },
+      }),
     );
     const body = JSON.stringify({ requestedBy: 'no order' });
-    const delivery = await ingress.deliver(res.body.status.endpointPath, body, genericHeaders(body, `evt-${randomUUID()}`));
+    const delivery = await ingress.deliver(
+      res.body.status.endpointPath,
+      body,
+      genericHeaders(body, `evt-${randomUUID()}`),
+    );
     assert.equal(delivery.status, 400);
     assert.equal(delivery.body.error.code, 'webhook_task_creation_failed');
     const webhook = await ingress.api('GET', '/v1/webhooks/by-order');
@@ -247,11 +291,26 @@ describe('POST /v1/webhook-deliveries/{endpointId}', () => {
   });
 
   test('a body-derived event id with a NUL byte is 400, not a store error', async () => {
-    const res = await ingress.api('PUT', '/v1/webhooks/stripe-events', webhookBody({ profile: 'stripe', secretRef: { name: 'hook-secret', key: 'value' }, start: { workflowType: 'weeklyReport', taskQueue } }));
+    const res = await ingress.api(
+      'PUT',
+      '/v1/webhooks/stripe-events',
+      webhookBody({
+        profile: 'stripe',
+        secretRef: { name: 'hook-secret', key: 'value' },
+        start: { workflowType: 'weeklyReport', taskQueue },
+      }),
+    );
     assert.equal(res.status, 201);
     const body = JSON.stringify({ id: 'evt_\u0000x', type: 'charge.succeeded' });
-    const header = new Stripe('sk_test_unused').webhooks.generateTestHeaderString({ payload: body, secret: SECRET, timestamp: Math.floor(Date.now() / 1000) });
-    const delivery = await ingress.deliver(res.body.status.endpointPath, body, { 'content-type': 'application/json', 'stripe-signature': header });
+    const header = new Stripe('sk_test_unused').webhooks.generateTestHeaderString({
+      payload: body,
+      secret: SECRET,
+      timestamp: Math.floor(Date.now() / 1000),
+    });
+    const delivery = await ingress.deliver(res.body.status.endpointPath, body, {
+      'content-type': 'application/json',
+      'stripe-signature': header,
+    });
     assert.equal(delivery.status, 400);
     assert.equal(delivery.body.error.code, 'event_id_invalid');
   });
@@ -265,7 +324,11 @@ describe('POST /v1/webhook-deliveries/{endpointId}', () => {
     const res = await ingress.api(
       'PUT',
       '/v1/webhooks/bad-start',
-      webhookBody({ profile: 'generic', secretRef: { name: 'hook-secret', key: 'value' }, start: { workflowType: 'weeklyReport', taskQueue, workflowId: '{payload.id}' } }),
+      webhookBody({
+        profile: 'generic',
+        secretRef: { name: 'hook-secret', key: 'value' },
+        start: { workflowType: 'weeklyReport', taskQueue, workflowId: '{payload.id}' },
+      }),
     );
     assert.equal(res.status, 201);
     // Temporal limits workflow ids to 1,000 bytes.
@@ -273,7 +336,9 @@ describe('POST /v1/webhook-deliveries/{endpointId}', () => {
     const eventId = `evt-${randomUUID()}`;
     const delivery = await ingress.deliver(res.body.status.endpointPath, body, genericHeaders(body, eventId));
     assert.equal(delivery.status, 400);
-    assert.deepEqual(delivery.body, { error: { code: 'webhook_task_creation_failed', message: 'webhook task creation failed' } });
+    assert.deepEqual(delivery.body, {
+      error: { code: 'webhook_task_creation_failed', message: 'webhook task creation failed' },
+    });
     const webhook = await ingress.api('GET', '/v1/webhooks/bad-start');
     assert.match(webhook.body.status.lastError, /start rejected by Temporal/);
     // The reservation was released: the same event, once fixed, is not a duplicate.

@@ -12,10 +12,16 @@ import { uniqueTaskQueue } from '../support/temporal';
 
 const SECRET = 'filters-secret';
 // @octokit/webhooks-methods is ESM-only with an `import`-only export map.
-const octokitSign = async (secret: string, payload: string): Promise<string> => (await import('@octokit/webhooks-methods')).sign(secret, payload);
+const octokitSign = async (secret: string, payload: string): Promise<string> =>
+  (await import('@octokit/webhooks-methods')).sign(secret, payload);
 
 async function githubHeaders(body: string, deliveryId: string, event = 'push') {
-  return { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': deliveryId, 'x-hub-signature-256': await octokitSign(SECRET, body) };
+  return {
+    'content-type': 'application/json',
+    'x-github-event': event,
+    'x-github-delivery': deliveryId,
+    'x-hub-signature-256': await octokitSign(SECRET, body),
+  };
 }
 
 function pushBody(ref: string) {
@@ -46,7 +52,15 @@ describe('spec.filters and normalized payloads', () => {
         profile: 'github',
         secretRef: { name: 'gh-secret', key: 'value' },
         filters: [{ path: '$.ref', equals: 'refs/heads/main' }],
-        start: { workflowType: 'weeklyReport', taskQueue, input: { repository: '{normalized.repository}', branch: '{normalized.branch}', title: 'push to {normalized.repository}' } },
+        start: {
+          workflowType: 'weeklyReport',
+          taskQueue,
+          input: {
+            repository: '{normalized.repository}',
+            branch: '{normalized.branch}',
+            title: 'push to {normalized.repository}',
+          },
+        },
       }),
     );
     assert.equal(res.status, 201, JSON.stringify(res.body));
@@ -88,9 +102,16 @@ describe('spec.filters and normalized payloads', () => {
     const body = pushBody('refs/heads/feature/x');
     const res = await ingress.deliver(path, body, await githubHeaders(body, deliveryId));
     assert.equal(res.status, 202, JSON.stringify(res.body));
-    assert.deepEqual(res.body, { accepted: true, ignored: true, reason: 'filter 1 ($.ref equals "refs/heads/main") failed: no match' });
+    assert.deepEqual(res.body, {
+      accepted: true,
+      ignored: true,
+      reason: 'filter 1 ($.ref equals "refs/heads/main") failed: no match',
+    });
 
-    await assert.rejects(temporal.client.workflow.getHandle(`default/main-pushes/${deliveryId}`).describe(), /not found/i);
+    await assert.rejects(
+      temporal.client.workflow.getHandle(`default/main-pushes/${deliveryId}`).describe(),
+      /not found/i,
+    );
     const history = await ingress.api('GET', '/v1/webhooks/main-pushes/deliveries?limit=20');
     const mine = history.body.items.filter((d: any) => d.eventId === deliveryId);
     assert.equal(mine.length, 1);
@@ -116,7 +137,12 @@ describe('spec.filters and normalized payloads', () => {
     const res = await ingress.api(
       'PUT',
       '/v1/webhooks/bad-filter',
-      webhookBody({ profile: 'github', secretRef: { name: 'gh-secret', key: 'value' }, filters: [{ path: '$.ref', matches: '^(a+)+$' }], start: { workflowType: 'weeklyReport', taskQueue } }),
+      webhookBody({
+        profile: 'github',
+        secretRef: { name: 'gh-secret', key: 'value' },
+        filters: [{ path: '$.ref', matches: '^(a+)+$' }],
+        start: { workflowType: 'weeklyReport', taskQueue },
+      }),
     );
     assert.equal(res.status, 400, JSON.stringify(res.body));
     assert.match(JSON.stringify(res.body), /quantifier or alternation/);

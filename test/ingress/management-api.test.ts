@@ -3,7 +3,13 @@ import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestStore } from '../support/db';
-import { genericDeliveryHeaders, secretBody, startTestIngress, webhookBody, type TestIngress } from '../support/ingress';
+import {
+  genericDeliveryHeaders,
+  secretBody,
+  startTestIngress,
+  webhookBody,
+  type TestIngress,
+} from '../support/ingress';
 import { getTestTemporal } from '../support/temporal';
 import { profileNames } from '../../src/verify';
 
@@ -39,13 +45,20 @@ describe('management API', () => {
       const res = await fetch(ingress.url + path, { method });
       assert.equal(res.status, 401, `${method} ${path}`);
       assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="tempohook"');
-      const wrong = await fetch(ingress.url + path, { method, headers: { authorization: 'Bearer wrong-token-wrong-token' } });
+      const wrong = await fetch(ingress.url + path, {
+        method,
+        headers: { authorization: 'Bearer wrong-token-wrong-token' },
+      });
       assert.equal(wrong.status, 401);
     }
   });
 
   test('a secret goes in and only its keys come out', async () => {
-    const created = await ingress.api('PUT', '/v1/secrets/api-secret', secretBody({ value: SECRET_VALUE, other: 'x-other-value' }));
+    const created = await ingress.api(
+      'PUT',
+      '/v1/secrets/api-secret',
+      secretBody({ value: SECRET_VALUE, other: 'x-other-value' }),
+    );
     assert.equal(created.status, 201);
     assert.deepEqual(created.body.status.keys, ['other', 'value']);
     const updated = await ingress.api('PUT', '/v1/secrets/api-secret', secretBody({ value: SECRET_VALUE }));
@@ -56,7 +69,11 @@ describe('management API', () => {
       assert.doesNotMatch(JSON.stringify(body), /do-not-leak|x-other-value/);
     }
     assert.deepEqual(one.body.status.keys, ['value']);
-    const base64 = await ingress.api('PUT', '/v1/secrets/b64', { apiVersion: 'tempohook.dev/v1', kind: 'Secret', spec: { data: { key: Buffer.from('bytes').toString('base64') } } });
+    const base64 = await ingress.api('PUT', '/v1/secrets/b64', {
+      apiVersion: 'tempohook.dev/v1',
+      kind: 'Secret',
+      spec: { data: { key: Buffer.from('bytes').toString('base64') } },
+    });
     assert.equal(base64.status, 201);
   });
 
@@ -90,9 +107,18 @@ describe('management API', () => {
       [webhookBody({ ...spec(), profile: 'nope' }), /spec\.profile: unknown profile; use one of: .*generic.*github/],
       [webhookBody({ ...spec(), start: { workflowType: 'weeklyReport' } }), /spec\.start\.taskQueue/],
       [webhookBody({ ...spec(), dedupWindow: 'a week' }), /spec\.dedupWindow: must be a duration/],
-      [webhookBody({ ...spec(), start: { workflowType: 'w', taskQueue: 'q', workflowId: '{deliveryId}' } }), /spec\.start\.workflowId: must not use \{deliveryId\}/],
-      [webhookBody({ ...spec(), start: { workflowType: 'w', taskQueue: 'q', workflowId: '{nope}' } }), /unknown placeholder \{nope\}/],
-      [webhookBody({ ...spec(), start: { workflowType: 'w', taskQueue: 'q', input: { webhook_payload: 1 } } }), /reserved for tempohook/],
+      [
+        webhookBody({ ...spec(), start: { workflowType: 'w', taskQueue: 'q', workflowId: '{deliveryId}' } }),
+        /spec\.start\.workflowId: must not use \{deliveryId\}/,
+      ],
+      [
+        webhookBody({ ...spec(), start: { workflowType: 'w', taskQueue: 'q', workflowId: '{nope}' } }),
+        /unknown placeholder \{nope\}/,
+      ],
+      [
+        webhookBody({ ...spec(), start: { workflowType: 'w', taskQueue: 'q', input: { webhook_payload: 1 } } }),
+        /reserved for tempohook/,
+      ],
       [webhookBody({ ...spec(), unknownField: 1 }), /spec: Unrecognized key/i],
       [{ ...webhookBody(spec()), kind: 'Secret' }, /invalid_resource|Invalid/],
       [{ ...webhookBody(spec()), metadata: { name: 'other' } }, /metadata\.name "other" differs/],
@@ -105,7 +131,11 @@ describe('management API', () => {
     const badName = await ingress.api('PUT', '/v1/webhooks/Bad_Name', webhookBody(spec()));
     assert.equal(badName.status, 400);
     assert.equal(badName.body.error.code, 'invalid_name');
-    const notJson = await fetch(ingress.url + '/v1/webhooks/bad', { method: 'PUT', headers: { authorization: 'Bearer test-admin-token-0123456789', 'content-type': 'application/json' }, body: '{' });
+    const notJson = await fetch(ingress.url + '/v1/webhooks/bad', {
+      method: 'PUT',
+      headers: { authorization: 'Bearer test-admin-token-0123456789', 'content-type': 'application/json' },
+      body: '{',
+    });
     assert.equal(notJson.status, 400);
     assert.equal(((await notJson.json()) as any).error.code, 'invalid_json');
   });
@@ -118,15 +148,25 @@ describe('management API', () => {
       // Rejected deliveries are history too, and need no Temporal run.
       const eventId = `evt-${i}-${randomUUID()}`;
       const body = JSON.stringify({ i });
-      const res = await ingress.deliver(webhook.body.status.endpointPath, body, genericDeliveryHeaders(body, eventId, { secret: 'wrong' }));
+      const res = await ingress.deliver(
+        webhook.body.status.endpointPath,
+        body,
+        genericDeliveryHeaders(body, eventId, { secret: 'wrong' }),
+      );
       assert.equal(res.status, 401);
       sent.push(eventId);
     }
     const page1 = await ingress.api('GET', '/v1/webhooks/paged/deliveries?limit=2');
     assert.equal(page1.body.items.length, 2);
     assert.ok(page1.body.nextCursor);
-    const page2 = await ingress.api('GET', `/v1/webhooks/paged/deliveries?limit=2&cursor=${encodeURIComponent(page1.body.nextCursor)}`);
-    const page3 = await ingress.api('GET', `/v1/webhooks/paged/deliveries?limit=2&cursor=${encodeURIComponent(page2.body.nextCursor)}`);
+    const page2 = await ingress.api(
+      'GET',
+      `/v1/webhooks/paged/deliveries?limit=2&cursor=${encodeURIComponent(page1.body.nextCursor)}`,
+    );
+    const page3 = await ingress.api(
+      'GET',
+      `/v1/webhooks/paged/deliveries?limit=2&cursor=${encodeURIComponent(page2.body.nextCursor)}`,
+    );
     const all = [...page1.body.items, ...page2.body.items, ...page3.body.items];
     assert.equal(all.length, 5);
     assert.equal(page3.body.nextCursor, null);
@@ -136,7 +176,10 @@ describe('management API', () => {
       assert.match(item.reason, /signature_mismatch/);
     }
     const times = all.map((d: any) => Date.parse(d.receivedAt));
-    assert.deepEqual(times, [...times].sort((a, b) => b - a));
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => b - a),
+    );
     const status = await ingress.api('GET', '/v1/webhooks/paged');
     assert.equal(status.body.status.deliveriesRejected, 5);
     const badCursor = await ingress.api('GET', '/v1/webhooks/paged/deliveries?cursor=garbage');

@@ -36,7 +36,15 @@ function freePort(): Promise<number> {
 
 async function applyGenericWebhook(ingress: Awaited<ReturnType<typeof startTestIngress>>): Promise<string> {
   assert.equal((await ingress.api('PUT', '/v1/secrets/s', secretBody({ value: SECRET }))).status, 201);
-  const res = await ingress.api('PUT', '/v1/webhooks/outage', webhookBody({ profile: 'generic', secretRef: { name: 's', key: 'value' }, start: { workflowType: 'weeklyReport', taskQueue: 'outage-no-worker' } }));
+  const res = await ingress.api(
+    'PUT',
+    '/v1/webhooks/outage',
+    webhookBody({
+      profile: 'generic',
+      secretRef: { name: 's', key: 'value' },
+      start: { workflowType: 'weeklyReport', taskQueue: 'outage-no-worker' },
+    }),
+  );
   assert.equal(res.status, 201, JSON.stringify(res.body));
   return res.body.status.endpointPath;
 }

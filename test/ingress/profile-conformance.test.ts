@@ -25,12 +25,22 @@ import { getTestTemporal, uniqueTaskQueue, type TestTemporal } from '../support/
 
 const stripe = new Stripe('sk_test_unused');
 // @octokit/webhooks-methods is ESM-only with an `import`-only export map.
-const octokitSign = async (secret: string, payload: string): Promise<string> => (await import('@octokit/webhooks-methods')).sign(secret, payload);
+const octokitSign = async (secret: string, payload: string): Promise<string> =>
+  (await import('@octokit/webhooks-methods')).sign(secret, payload);
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 const STALE_SECONDS = 3600;
 /** Profiles whose signature covers a timestamp (Linear's is the body's webhookTimestamp). */
-const SIGNS_TIMESTAMP = new Set(['generic', 'stripe', 'slack', 'sendgrid', 'standard-webhooks', 'zoom', 'discord', 'linear']);
+const SIGNS_TIMESTAMP = new Set([
+  'generic',
+  'stripe',
+  'slack',
+  'sendgrid',
+  'standard-webhooks',
+  'zoom',
+  'discord',
+  'linear',
+]);
 /** Profiles whose event id is read from the body, so each delivery's body carries a fresh one. */
 const MARK = 'untampered';
 
@@ -53,7 +63,11 @@ function bodyFor(name: string, eventId: string, timestamp: number): string {
     case 'discord':
       return JSON.stringify({ id: eventId, type: 2, data: { name: MARK } });
     case 'zoom':
-      return JSON.stringify({ event: 'meeting.started', event_ts: timestamp * 1000, payload: { object: { id: eventId, topic: MARK } } });
+      return JSON.stringify({
+        event: 'meeting.started',
+        event_ts: timestamp * 1000,
+        payload: { object: { id: eventId, topic: MARK } },
+      });
     case 'linear':
       return JSON.stringify({ action: 'create', type: 'Issue', note: MARK, webhookTimestamp: timestamp * 1000 });
     case 'twilio':
@@ -63,7 +77,8 @@ function bodyFor(name: string, eventId: string, timestamp: number): string {
   }
 }
 
-const contentTypeFor = (name: string): string => (name === 'twilio' ? 'application/x-www-form-urlencoded' : 'application/json');
+const contentTypeFor = (name: string): string =>
+  name === 'twilio' ? 'application/x-www-form-urlencoded' : 'application/json';
 
 /** One byte changed: `untampered` → `untamperee`. */
 const tamper = (body: string): string => {
@@ -74,14 +89,29 @@ const tamper = (body: string): string => {
 };
 
 /** Signs like the provider: with its own npm library where one exists, else with our profile's `sign()`. */
-async function sign(f: ProfileFixture, secret: string, body: string, eventId: string, timestamp: number, url: string): Promise<Record<string, string>> {
+async function sign(
+  f: ProfileFixture,
+  secret: string,
+  body: string,
+  eventId: string,
+  timestamp: number,
+  url: string,
+): Promise<Record<string, string>> {
   const name = f.profile.name;
   const base = { 'content-type': contentTypeFor(name) };
   switch (name) {
     case 'github':
-      return { ...base, 'x-github-event': 'push', 'x-github-delivery': eventId, 'x-hub-signature-256': await octokitSign(secret, body) };
+      return {
+        ...base,
+        'x-github-event': 'push',
+        'x-github-delivery': eventId,
+        'x-hub-signature-256': await octokitSign(secret, body),
+      };
     case 'stripe':
-      return { ...base, 'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload: body, secret, timestamp }) };
+      return {
+        ...base,
+        'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload: body, secret, timestamp }),
+      };
     case 'standard-webhooks':
       return {
         ...base,
@@ -91,7 +121,11 @@ async function sign(f: ProfileFixture, secret: string, body: string, eventId: st
       };
     case 'twilio': {
       const params = Object.fromEntries(new URLSearchParams(body));
-      return { ...base, 'i-twilio-idempotency-token': eventId, 'x-twilio-signature': twilio.getExpectedTwilioSignature(secret, url, params) };
+      return {
+        ...base,
+        'i-twilio-idempotency-token': eventId,
+        'x-twilio-signature': twilio.getExpectedTwilioSignature(secret, url, params),
+      };
     }
     default:
       return { ...base, ...f.profile.sign(secret, { rawBody: Buffer.from(body), eventId, timestamp, url }) };
@@ -121,21 +155,42 @@ describe('profile conformance over HTTP (every profile, signed by the provider l
       fixtures.map(async (f) => {
         const name = f.profile.name;
         const secret = `conf-${name}`;
-        const put = await ingress.api('PUT', `/v1/secrets/${secret}`, secretBody({ current: f.secret, old: f.otherSecret, unrelated: `${f.otherSecret}-never-used` }));
+        const put = await ingress.api(
+          'PUT',
+          `/v1/secrets/${secret}`,
+          secretBody({ current: f.secret, old: f.otherSecret, unrelated: `${f.otherSecret}-never-used` }),
+        );
         assert.equal(put.status, 201, JSON.stringify(put.body));
         const start = { workflowType: 'weeklyReport', taskQueue, workflowExecutionTimeout: '60s' };
         // SendGrid documents no tolerance: one applies only when the spec sets it.
         const tolerance = name === 'sendgrid' ? { timestampTolerance: 300 } : {};
         const webhook = `conf-${name}-${run}`;
-        const one = await ingress.api('PUT', `/v1/webhooks/${webhook}`, webhookBody({ profile: name, secretRef: { name: secret, key: 'current' }, start, ...tolerance }));
+        const one = await ingress.api(
+          'PUT',
+          `/v1/webhooks/${webhook}`,
+          webhookBody({ profile: name, secretRef: { name: secret, key: 'current' }, start, ...tolerance }),
+        );
         assert.equal(one.status, 201, JSON.stringify(one.body));
         const rotated = await ingress.api(
           'PUT',
           `/v1/webhooks/conf-${name}-rot-${run}`,
-          webhookBody({ profile: name, secretRef: [{ name: secret, key: 'old' }, { name: secret, key: 'current' }], start, ...tolerance }),
+          webhookBody({
+            profile: name,
+            secretRef: [
+              { name: secret, key: 'old' },
+              { name: secret, key: 'current' },
+            ],
+            start,
+            ...tolerance,
+          }),
         );
         assert.equal(rotated.status, 201, JSON.stringify(rotated.body));
-        byName.set(name, { f, path: one.body.status.endpointPath, rotationPath: rotated.body.status.endpointPath, webhook });
+        byName.set(name, {
+          f,
+          path: one.body.status.endpointPath,
+          rotationPath: rotated.body.status.endpointPath,
+          webhook,
+        });
       }),
     );
   });
@@ -151,7 +206,11 @@ describe('profile conformance over HTTP (every profile, signed by the provider l
   });
 
   /** A delivery to `path` signed with `secret`, with a fresh event id unless one is given. */
-  async function delivery(p: ProfileUnderTest, path: string, options: { secret?: string; eventId?: string; timestamp?: number } = {}): Promise<Delivery & { eventId: string }> {
+  async function delivery(
+    p: ProfileUnderTest,
+    path: string,
+    options: { secret?: string; eventId?: string; timestamp?: number } = {},
+  ): Promise<Delivery & { eventId: string }> {
     const eventId = options.eventId ?? `evt-${randomUUID()}`;
     const timestamp = options.timestamp ?? nowSeconds();
     const body = bodyFor(p.f.profile.name, eventId, timestamp);
@@ -173,15 +232,26 @@ describe('profile conformance over HTTP (every profile, signed by the provider l
       // Valid, then the very same request again: a duplicate naming the same run.
       const valid = await delivery(p, p.path);
       if (name === 'slack') {
-        const slackHeaders = { 'x-slack-signature': valid.headers['x-slack-signature']!, 'x-slack-request-timestamp': Number(valid.headers['x-slack-request-timestamp']) };
-        assert.equal(isValidSlackRequest({ signingSecret: p.f.signingSecret, body: valid.body, headers: slackHeaders }), true, "@slack/bolt's verifier accepts the signature");
+        const slackHeaders = {
+          'x-slack-signature': valid.headers['x-slack-signature']!,
+          'x-slack-request-timestamp': Number(valid.headers['x-slack-request-timestamp']),
+        };
+        assert.equal(
+          isValidSlackRequest({ signingSecret: p.f.signingSecret, body: valid.body, headers: slackHeaders }),
+          true,
+          "@slack/bolt's verifier accepts the signature",
+        );
       }
       if (name === 'sendgrid') {
         const eventWebhook = new EventWebhook();
         const key = eventWebhook.convertPublicKeyToECDSA(p.f.secret);
         const signature = valid.headers['x-twilio-email-event-webhook-signature']!;
         const timestamp = valid.headers['x-twilio-email-event-webhook-timestamp']!;
-        assert.equal(eventWebhook.verifySignature(key, valid.body, signature, timestamp), true, "@sendgrid/eventwebhook's verifier accepts the signature");
+        assert.equal(
+          eventWebhook.verifySignature(key, valid.body, signature, timestamp),
+          true,
+          "@sendgrid/eventwebhook's verifier accepts the signature",
+        );
       }
       const first = await ingress.deliver(p.path, valid.body, valid.headers);
       assertStarted(first, 'valid');
@@ -227,14 +297,21 @@ describe('profile conformance over HTTP (every profile, signed by the provider l
       assert.equal(description.taskQueue, taskQueue);
       const history = await ingress.api('GET', `/v1/webhooks/${p.webhook}/deliveries?limit=20`);
       assert.equal(history.status, 200);
-      assert.ok(history.body.items.every((d: any) => d.httpStatus === null || d.httpStatus < 500), JSON.stringify(history.body.items));
+      assert.ok(
+        history.body.items.every((d: any) => d.httpStatus === null || d.httpStatus < 500),
+        JSON.stringify(history.body.items),
+      );
     });
   }
 
   describe('handshakes', () => {
     test('Slack url_verification → 200 echoing the challenge', async () => {
       const p = byName.get('slack')!;
-      const body = JSON.stringify({ token: 'Jhj5dZrVaK7ZwHHjRyZWjbDl', challenge: 'challenge-3eZbrw1aBm2rZgRNFdxV', type: 'url_verification' });
+      const body = JSON.stringify({
+        token: 'Jhj5dZrVaK7ZwHHjRyZWjbDl',
+        challenge: 'challenge-3eZbrw1aBm2rZgRNFdxV',
+        type: 'url_verification',
+      });
       const headers = await sign(p.f, p.f.signingSecret, body, 'unused', nowSeconds(), ingress.url + p.path);
       const res = await ingress.deliver(p.path, body, headers);
       assert.equal(res.status, 200);
@@ -251,7 +328,10 @@ describe('profile conformance over HTTP (every profile, signed by the provider l
       const headers = await sign(p.f, p.f.signingSecret, body, 'unused', nowSeconds(), ingress.url + p.path);
       const res = await ingress.deliver(p.path, body, headers);
       assert.equal(res.status, 200, JSON.stringify(res.body));
-      assert.deepEqual(res.body, { plainToken, encryptedToken: createHmac('sha256', p.f.secret).update(plainToken).digest('hex') });
+      assert.deepEqual(res.body, {
+        plainToken,
+        encryptedToken: createHmac('sha256', p.f.secret).update(plainToken).digest('hex'),
+      });
     });
 
     test('Discord PING → {"type":1}, only when signed', async () => {

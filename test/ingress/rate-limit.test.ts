@@ -6,11 +6,16 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { startIngressFixture, type IngressFixture } from '../support/fixture';
-import { genericDeliveryHeaders, secretBody, startTestIngress, webhookBody, type TestIngress } from '../support/ingress';
+import {
+  genericDeliveryHeaders,
+  secretBody,
+  startTestIngress,
+  webhookBody,
+  type TestIngress,
+} from '../support/ingress';
 import { uniqueTaskQueue } from '../support/temporal';
 
 const SECRET = 'rate-limit-test-secret';
-
 
 describe('shared state across ingress replicas', () => {
   let fixture: IngressFixture;
@@ -44,7 +49,15 @@ describe('shared state across ingress replicas', () => {
         profile: 'generic',
         secretRef: { name: 'rl-secret', key: 'value' },
         // A week-long window: no boundary falls inside the test.
-        conditions: [{ type: 'rate-limit', limits: [{ period: '7d', quota: 3 }, { period: '14d', quota: 100 }] }],
+        conditions: [
+          {
+            type: 'rate-limit',
+            limits: [
+              { period: '7d', quota: 3 },
+              { period: '14d', quota: 100 },
+            ],
+          },
+        ],
         start: { workflowType: 'weeklyReport', taskQueue },
       }),
     );
@@ -66,10 +79,15 @@ describe('shared state across ingress replicas', () => {
       assert.equal(refused.body.error.code, 'rate_limited');
       assert.match(refused.body.error.message, /rate limit of 3 per 7d reached/);
       const retryAfter = Number(refused.headers.get('retry-after'));
-      assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 7 * 86400, `Retry-After ${refused.headers.get('retry-after')}`);
+      assert.ok(
+        Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 7 * 86400,
+        `Retry-After ${refused.headers.get('retry-after')}`,
+      );
     }
 
-    const counters = await fixture.store.db.query('SELECT period_seconds, hits FROM rate_limit_windows ORDER BY period_seconds');
+    const counters = await fixture.store.db.query(
+      'SELECT period_seconds, hits FROM rate_limit_windows ORDER BY period_seconds',
+    );
     assert.deepEqual(counters.rows, [
       { period_seconds: 7 * 86400, hits: 3 },
       { period_seconds: 14 * 86400, hits: 3 },
@@ -77,19 +95,38 @@ describe('shared state across ingress replicas', () => {
     const history = await replicaA.api('GET', '/v1/webhooks/limited/deliveries?limit=50');
     const limited = history.body.items.filter((d: any) => d.httpStatus === 429);
     assert.equal(limited.length, 2);
-    assert.ok(limited.every((d: any) => d.outcome === 'rejected' && /rate limit of 3 per 7d/.test(d.reason) && d.eventId?.startsWith('evt-')));
+    assert.ok(
+      limited.every(
+        (d: any) =>
+          d.outcome === 'rejected' && /rate limit of 3 per 7d/.test(d.reason) && d.eventId?.startsWith('evt-'),
+      ),
+    );
     const runs = history.body.items.filter((d: any) => d.outcome === 'started');
     assert.equal(runs.length, 3);
   });
 
   test('a Secret update takes effect on the very next delivery, on every replica', async () => {
-    const applied = await replicaA.api('PUT', '/v1/webhooks/rotating', webhookBody({ profile: 'generic', secretRef: { name: 'rotating-secret', key: 'value' }, start: { workflowType: 'weeklyReport', taskQueue } }));
+    const applied = await replicaA.api(
+      'PUT',
+      '/v1/webhooks/rotating',
+      webhookBody({
+        profile: 'generic',
+        secretRef: { name: 'rotating-secret', key: 'value' },
+        start: { workflowType: 'weeklyReport', taskQueue },
+      }),
+    );
     assert.equal(applied.status, 201);
     const path = applied.body.status.endpointPath;
-    assert.equal((await replicaA.api('PUT', '/v1/secrets/rotating-secret', secretBody({ value: 'first-value' }))).status, 201);
+    assert.equal(
+      (await replicaA.api('PUT', '/v1/secrets/rotating-secret', secretBody({ value: 'first-value' }))).status,
+      201,
+    );
     assert.equal((await deliver(replicaB, path, 'first-value')).status, 202);
 
-    assert.equal((await replicaA.api('PUT', '/v1/secrets/rotating-secret', secretBody({ value: 'second-value' }))).status, 200);
+    assert.equal(
+      (await replicaA.api('PUT', '/v1/secrets/rotating-secret', secretBody({ value: 'second-value' }))).status,
+      200,
+    );
     // No wait: replica B reads the new value on its next delivery.
     assert.equal((await deliver(replicaB, path, 'second-value')).status, 202);
     assert.equal((await deliver(replicaB, path, 'first-value')).status, 401);

@@ -28,33 +28,58 @@ describe('delivery retries', () => {
   });
 
   const forRun = (runId: string) => (r: ReceivedRequest) => r.body?.workflow?.runId === runId;
-  const deliveriesOf = async (name: string) => (await fx.ingress.api('GET', `/v1/subscriptions/${name}/deliveries?limit=200`)).body.items as any[];
+  const deliveriesOf = async (name: string) =>
+    (await fx.ingress.api('GET', `/v1/subscriptions/${name}/deliveries?limit=200`)).body.items as any[];
 
   test('a receiver down for 30 s then up gets every event, with the ids it was first tried with; the run completed meanwhile', async () => {
     const down = await receiver();
     await fx.subscribe('outage', { url: down.url, retry: FAST_RETRY });
     await down.down();
 
-    const handle = await fx.temporal.client.workflow.start('threeSteps', { taskQueue: fx.taskQueue, workflowId: `outage-${Date.now()}`, args: [{ name: 'outage' }] });
+    const handle = await fx.temporal.client.workflow.start('threeSteps', {
+      taskQueue: fx.taskQueue,
+      workflowId: `outage-${Date.now()}`,
+      args: [{ name: 'outage' }],
+    });
     const startedAt = Date.now();
-    assert.deepEqual(await handle.result(), { greeting: 'hello outage', steps: 3 }, 'the run completes while its receiver is down');
+    assert.deepEqual(
+      await handle.result(),
+      { greeting: 'hello outage', steps: 3 },
+      'the run completes while its receiver is down',
+    );
 
     // Every event is being retried under its own id while the receiver is down.
     const tried = await eventually(async () => {
       const items = await deliveriesOf('outage');
       return items.length === 5 && items.every((d) => d.attempts >= 2) ? items : undefined;
     }, 'five deliveries with failed attempts');
-    assert.ok(tried.every((d) => d.status === 'pending' && d.attemptLog.every((a: any) => a.httpStatus === null && /ECONNREFUSED|connect/i.test(a.error))), JSON.stringify(tried[0]));
+    assert.ok(
+      tried.every(
+        (d) =>
+          d.status === 'pending' &&
+          d.attemptLog.every((a: any) => a.httpStatus === null && /ECONNREFUSED|connect/i.test(a.error)),
+      ),
+      JSON.stringify(tried[0]),
+    );
     const triedIds = new Set(tried.map((d) => d.eventId));
     const { status } = await fx.temporal.client.workflow.getHandle(deliverEventWorkflowId(tried[0].eventId)).describe();
     assert.equal(status.name, 'RUNNING', 'the delivery outlives the completed run');
 
     await new Promise((r) => setTimeout(r, Math.max(0, 30_000 - (Date.now() - startedAt))));
     await down.up();
-    await down.waitFor((rs) => new Set(rs.filter(forRun(handle.firstExecutionRunId)).map((r) => r.body.id)).size === 5, 30_000);
+    await down.waitFor(
+      (rs) => new Set(rs.filter(forRun(handle.firstExecutionRunId)).map((r) => r.body.id)).size === 5,
+      30_000,
+    );
     const received = down.requests.filter(forRun(handle.firstExecutionRunId));
     assert.deepEqual(new Set(received.map((r) => r.body.id)), triedIds);
-    assert.deepEqual(received.map((r) => r.body.type).sort(), ['step.completed', 'step.completed', 'step.completed', 'workflow.completed', 'workflow.started']);
+    assert.deepEqual(received.map((r) => r.body.type).sort(), [
+      'step.completed',
+      'step.completed',
+      'step.completed',
+      'workflow.completed',
+      'workflow.started',
+    ]);
     assert.ok(received.every((r) => r.headers['webhook-id'] === r.body.id));
     const done = await eventually(async () => {
       const items = await deliveriesOf('outage');
@@ -67,7 +92,11 @@ describe('delivery retries', () => {
     const gone = await receiver();
     gone.respond = () => ({ status: 410, body: 'gone for good' });
     await fx.subscribe('gone', { url: gone.url, events: ['workflow.completed'], retry: FAST_RETRY });
-    const handle = await fx.temporal.client.workflow.start('threeSteps', { taskQueue: fx.taskQueue, workflowId: `gone-${Date.now()}`, args: [{ name: 'gone' }] });
+    const handle = await fx.temporal.client.workflow.start('threeSteps', {
+      taskQueue: fx.taskQueue,
+      workflowId: `gone-${Date.now()}`,
+      args: [{ name: 'gone' }],
+    });
     await handle.result();
     const [failed] = await eventually(async () => {
       const items = await deliveriesOf('gone');
@@ -86,9 +115,20 @@ describe('delivery retries', () => {
 
   test('503 with Retry-After is retried after the delay the receiver asked for', async () => {
     const busy = await receiver();
-    busy.respond = (req) => (busy.requests.indexOf(req) === 0 ? { status: 503, body: 'busy', headers: { 'Retry-After': '3' } } : { status: 204 });
-    await fx.subscribe('busy', { url: busy.url, events: ['workflow.completed'], retry: { ...FAST_RETRY, initialInterval: '100ms', maximumInterval: '100ms' } });
-    const handle = await fx.temporal.client.workflow.start('threeSteps', { taskQueue: fx.taskQueue, workflowId: `busy-${Date.now()}`, args: [{ name: 'busy' }] });
+    busy.respond = (req) =>
+      busy.requests.indexOf(req) === 0
+        ? { status: 503, body: 'busy', headers: { 'Retry-After': '3' } }
+        : { status: 204 };
+    await fx.subscribe('busy', {
+      url: busy.url,
+      events: ['workflow.completed'],
+      retry: { ...FAST_RETRY, initialInterval: '100ms', maximumInterval: '100ms' },
+    });
+    const handle = await fx.temporal.client.workflow.start('threeSteps', {
+      taskQueue: fx.taskQueue,
+      workflowId: `busy-${Date.now()}`,
+      args: [{ name: 'busy' }],
+    });
     await handle.result();
     await busy.waitFor((rs) => rs.length >= 2, 20_000);
     const gap = busy.requests[1]!.at - busy.requests[0]!.at;
@@ -102,7 +142,11 @@ describe('delivery retries', () => {
     const spec = { url: rejecting.url, events: ['workflow.*'], retry: FAST_RETRY, disableAfterFailures: 2 };
     await fx.subscribe('flaky', spec);
     for (let i = 0; i < 2; i++) {
-      const handle = await fx.temporal.client.workflow.start('threeSteps', { taskQueue: fx.taskQueue, workflowId: `flaky-${i}-${Date.now()}`, args: [{ name: 'flaky' }] });
+      const handle = await fx.temporal.client.workflow.start('threeSteps', {
+        taskQueue: fx.taskQueue,
+        workflowId: `flaky-${i}-${Date.now()}`,
+        args: [{ name: 'flaky' }],
+      });
       await handle.result();
     }
     const sub = await eventually(async () => {
@@ -114,16 +158,28 @@ describe('delivery retries', () => {
     assert.equal(sub.status.consecutiveFailures, 2);
 
     const seen = rejecting.requests.length;
-    const later = await fx.temporal.client.workflow.start('threeSteps', { taskQueue: fx.taskQueue, workflowId: `flaky-later-${Date.now()}`, args: [{ name: 'later' }] });
+    const later = await fx.temporal.client.workflow.start('threeSteps', {
+      taskQueue: fx.taskQueue,
+      workflowId: `flaky-later-${Date.now()}`,
+      args: [{ name: 'later' }],
+    });
     await later.result();
     await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(rejecting.requests.filter(forRun(later.firstExecutionRunId)).length, 0, 'a disabled subscription gets nothing');
+    assert.equal(
+      rejecting.requests.filter(forRun(later.firstExecutionRunId)).length,
+      0,
+      'a disabled subscription gets nothing',
+    );
     assert.ok(rejecting.requests.length <= seen + 2, 'at most the deliveries already in flight');
 
     rejecting.respond = () => ({ status: 200 });
     const reapplied = await fx.subscribe('flaky', spec);
     assert.equal(reapplied.status.state, 'active');
-    const again = await fx.temporal.client.workflow.start('threeSteps', { taskQueue: fx.taskQueue, workflowId: `flaky-again-${Date.now()}`, args: [{ name: 'again' }] });
+    const again = await fx.temporal.client.workflow.start('threeSteps', {
+      taskQueue: fx.taskQueue,
+      workflowId: `flaky-again-${Date.now()}`,
+      args: [{ name: 'again' }],
+    });
     await again.result();
     await rejecting.waitFor((rs) => rs.filter(forRun(again.firstExecutionRunId)).length === 2);
   });

@@ -24,7 +24,11 @@ describe('notifications in workflow history', () => {
     receiver = await startReceiver();
     await fx.ingress.api('PUT', '/v1/secrets/history-signing', secretBody({ key: WHSEC }));
     await fx.subscribe('history', { url: receiver.url, secretRef: { name: 'history-signing', key: 'key' } });
-    await fx.subscribe('history-hex', { url: receiver.url.replace('/hooks', '/hex'), scheme: 'hmac-sha256-hex', secretRef: '{env:TEMPOHOOK_TEST_HEX_SECRET}' });
+    await fx.subscribe('history-hex', {
+      url: receiver.url.replace('/hooks', '/hex'),
+      scheme: 'hmac-sha256-hex',
+      secretRef: '{env:TEMPOHOOK_TEST_HEX_SECRET}',
+    });
   });
   after(async () => {
     await receiver.close();
@@ -32,50 +36,104 @@ describe('notifications in workflow history', () => {
   });
 
   test('a run recorded with the plugin, and its delivery workflow, replay deterministically', async () => {
-    const handle = await fx.temporal.client.workflow.start('threeSteps', { taskQueue: fx.taskQueue, workflowId: `replay-${Date.now()}`, args: [{ name: 'replay' }] });
+    const handle = await fx.temporal.client.workflow.start('threeSteps', {
+      taskQueue: fx.taskQueue,
+      workflowId: `replay-${Date.now()}`,
+      args: [{ name: 'replay' }],
+    });
     await handle.result();
-    await receiver.waitFor((rs) => rs.filter((r) => r.body?.workflow?.runId === handle.firstExecutionRunId).length >= 10);
+    await receiver.waitFor(
+      (rs) => rs.filter((r) => r.body?.workflow?.runId === handle.firstExecutionRunId).length >= 10,
+    );
     const history = await handle.fetchHistory();
     const markers = history.events!.filter((e) => e.markerRecordedEventAttributes);
     assert.ok(markers.length >= 6, `a patch marker and one local-activity marker per event (${markers.length})`);
-    await Worker.runReplayHistory({ workflowBundle: fx.temporal.workflowBundle, plugins: [new TempohookPlugin()] }, history, handle.workflowId);
+    await Worker.runReplayHistory(
+      { workflowBundle: fx.temporal.workflowBundle, plugins: [new TempohookPlugin()] },
+      history,
+      handle.workflowId,
+    );
 
-    const completedId = receiver.requests.find((r) => r.body.type === 'workflow.completed' && r.body.workflow.runId === handle.firstExecutionRunId)!.body.id;
+    const completedId = receiver.requests.find(
+      (r) => r.body.type === 'workflow.completed' && r.body.workflow.runId === handle.firstExecutionRunId,
+    )!.body.id;
     const delivery = fx.temporal.client.workflow.getHandle(deliverEventWorkflowId(completedId));
     await delivery.result();
-    await Worker.runReplayHistory({ workflowBundle: fx.temporal.workflowBundle, plugins: [new TempohookPlugin()] }, await delivery.fetchHistory(), delivery.workflowId);
+    await Worker.runReplayHistory(
+      { workflowBundle: fx.temporal.workflowBundle, plugins: [new TempohookPlugin()] },
+      await delivery.fetchHistory(),
+      delivery.workflowId,
+    );
   });
 
   test('a history recorded before the plugin was added replays with it (patched() guards the new commands)', async () => {
-    const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../support/workflows'), logger: new DefaultLogger('WARN') });
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: require.resolve('../support/workflows'),
+      logger: new DefaultLogger('WARN'),
+    });
     const taskQueue = uniqueTaskQueue('no-plugin');
-    const worker = await Worker.create({ connection: fx.temporal.nativeConnection, namespace: fx.temporal.namespace, taskQueue, workflowBundle: { code }, activities: createNotificationTestActivities() });
+    const worker = await Worker.create({
+      connection: fx.temporal.nativeConnection,
+      namespace: fx.temporal.namespace,
+      taskQueue,
+      workflowBundle: { code },
+      activities: createNotificationTestActivities(),
+    });
     const history = await worker.runUntil(async () => {
-      const handle = await fx.temporal.client.workflow.start('threeSteps', { taskQueue, workflowId: `pre-plugin-${Date.now()}`, args: [{ name: 'old' }] });
+      const handle = await fx.temporal.client.workflow.start('threeSteps', {
+        taskQueue,
+        workflowId: `pre-plugin-${Date.now()}`,
+        args: [{ name: 'old' }],
+      });
       await handle.result();
       return handle.fetchHistory();
     });
     assert.ok(!history.events!.some((e) => e.markerRecordedEventAttributes), 'recorded without notifications');
-    await Worker.runReplayHistory({ workflowBundle: fx.temporal.workflowBundle, plugins: [new TempohookPlugin()] }, history);
+    await Worker.runReplayHistory(
+      { workflowBundle: fx.temporal.workflowBundle, plugins: [new TempohookPlugin()] },
+      history,
+    );
   });
 
   test('no secret appears in the run history, the delivery workflow history or the API', async () => {
-    const handle = await fx.temporal.client.workflow.start('threeSteps', { taskQueue: fx.taskQueue, workflowId: `secrets-${Date.now()}`, args: [{ name: 'secrets' }] });
+    const handle = await fx.temporal.client.workflow.start('threeSteps', {
+      taskQueue: fx.taskQueue,
+      workflowId: `secrets-${Date.now()}`,
+      args: [{ name: 'secrets' }],
+    });
     await handle.result();
-    await receiver.waitFor((rs) => rs.filter((r) => r.body?.workflow?.runId === handle.firstExecutionRunId).length >= 10);
-    const hex = receiver.requests.find((r) => r.body?.workflow?.runId === handle.firstExecutionRunId && r.headers['x-tempohook-signature']);
+    await receiver.waitFor(
+      (rs) => rs.filter((r) => r.body?.workflow?.runId === handle.firstExecutionRunId).length >= 10,
+    );
+    const hex = receiver.requests.find(
+      (r) => r.body?.workflow?.runId === handle.firstExecutionRunId && r.headers['x-tempohook-signature'],
+    );
     assert.ok(hex, 'the env-held secret signed');
-    const ids = [...new Set(receiver.requests.filter((r) => r.body?.workflow?.runId === handle.firstExecutionRunId).map((r) => r.body.id as string))];
+    const ids = [
+      ...new Set(
+        receiver.requests
+          .filter((r) => r.body?.workflow?.runId === handle.firstExecutionRunId)
+          .map((r) => r.body.id as string),
+      ),
+    ];
     const histories = [await handle.fetchHistory()];
     for (const id of ids) {
       const delivery = fx.temporal.client.workflow.getHandle(deliverEventWorkflowId(id));
       await delivery.result();
       histories.push(await delivery.fetchHistory());
     }
-    const api = await Promise.all(['/v1/subscriptions', '/v1/subscriptions/history', '/v1/subscriptions/history/deliveries', '/v1/secrets/history-signing'].map((p) => fx.ingress.api('GET', p)));
+    const api = await Promise.all(
+      [
+        '/v1/subscriptions',
+        '/v1/subscriptions/history',
+        '/v1/subscriptions/history/deliveries',
+        '/v1/secrets/history-signing',
+      ].map((p) => fx.ingress.api('GET', p)),
+    );
     const text = JSON.stringify(histories) + JSON.stringify(api.map((a) => a.body));
     const base64 = (s: string) => Buffer.from(s).toString('base64');
-    for (const secret of [WHSEC, WHSEC.slice(6), ENV_SECRET, base64(ENV_SECRET), base64(WHSEC)]) assert.ok(!text.includes(secret), `no ${secret.slice(0, 8)}…`);
+    for (const secret of [WHSEC, WHSEC.slice(6), ENV_SECRET, base64(ENV_SECRET), base64(WHSEC)])
+      assert.ok(!text.includes(secret), `no ${secret.slice(0, 8)}…`);
     assert.ok(text.includes('TEMPOHOOK_TEST_HEX_SECRET'), 'references are shown, values are not');
   });
 });

@@ -20,14 +20,30 @@ describe('lifecycle notifications', () => {
     fx = await startNotificationFixture();
     receiver = await startReceiver();
     hexReceiver = await startReceiver();
-    await fx.ingress.api('PUT', '/v1/secrets/signing', secretBody({ current: WHSEC, next: `whsec_${Buffer.from('the-next-key-after-rotation').toString('base64')}`, hex: 'plain-hex-secret' }));
+    await fx.ingress.api(
+      'PUT',
+      '/v1/secrets/signing',
+      secretBody({
+        current: WHSEC,
+        next: `whsec_${Buffer.from('the-next-key-after-rotation').toString('base64')}`,
+        hex: 'plain-hex-secret',
+      }),
+    );
     await fx.subscribe('all-events', {
       url: receiver.url,
       events: ['*'],
-      secretRef: [{ name: 'signing', key: 'current' }, { name: 'signing', key: 'next' }],
+      secretRef: [
+        { name: 'signing', key: 'current' },
+        { name: 'signing', key: 'next' },
+      ],
       headers: { 'X-Team': 'payments' },
     });
-    await fx.subscribe('hex-completed', { url: hexReceiver.url, events: ['workflow.completed'], scheme: 'hmac-sha256-hex', secretRef: { name: 'signing', key: 'hex' } });
+    await fx.subscribe('hex-completed', {
+      url: hexReceiver.url,
+      events: ['workflow.completed'],
+      scheme: 'hmac-sha256-hex',
+      secretRef: { name: 'signing', key: 'hex' },
+    });
   });
   after(async () => {
     await receiver.close();
@@ -38,31 +54,56 @@ describe('lifecycle notifications', () => {
   const forRun = (runId: string) => (r: ReceivedRequest) => r.body?.workflow?.runId === runId;
 
   test('started, three step.completed and completed arrive, each verified by the standardwebhooks package under both rotated secrets', async () => {
-    const handle = await fx.temporal.client.workflow.start('threeSteps', { taskQueue: fx.taskQueue, workflowId: `three-${Date.now()}`, args: [{ name: 'ada' }] });
+    const handle = await fx.temporal.client.workflow.start('threeSteps', {
+      taskQueue: fx.taskQueue,
+      workflowId: `three-${Date.now()}`,
+      args: [{ name: 'ada' }],
+    });
     await handle.result();
     await receiver.waitFor((rs) => rs.filter(forRun(handle.firstExecutionRunId)).length >= 5);
     const mine = receiver.requests.filter(forRun(handle.firstExecutionRunId));
-    assert.deepEqual(mine.map((r) => r.body.type).sort(), ['step.completed', 'step.completed', 'step.completed', 'workflow.completed', 'workflow.started'].sort());
+    assert.deepEqual(
+      mine.map((r) => r.body.type).sort(),
+      ['step.completed', 'step.completed', 'step.completed', 'workflow.completed', 'workflow.started'].sort(),
+    );
     for (const r of mine) {
       for (const key of [WHSEC, `whsec_${Buffer.from('the-next-key-after-rotation').toString('base64')}`]) {
-        const verified = new Webhook(key).verify(r.rawBody, { 'webhook-id': r.headers['webhook-id'] as string, 'webhook-timestamp': r.headers['webhook-timestamp'] as string, 'webhook-signature': r.headers['webhook-signature'] as string });
+        const verified = new Webhook(key).verify(r.rawBody, {
+          'webhook-id': r.headers['webhook-id'] as string,
+          'webhook-timestamp': r.headers['webhook-timestamp'] as string,
+          'webhook-signature': r.headers['webhook-signature'] as string,
+        });
         assert.equal((verified as any).id, r.body.id);
       }
       assert.equal(r.headers['webhook-signature']!.toString().split(' ').length, 2, 'one v1 signature per secret');
       assert.equal(r.headers['webhook-id'], r.body.id);
       assert.equal(r.headers['x-team'], 'payments');
       assert.deepEqual(Object.keys(r.body).sort(), ['data', 'id', 'timestamp', 'type', 'workflow']);
-      assert.deepEqual(r.body.workflow, { namespace: fx.temporal.namespace, id: handle.workflowId, runId: handle.firstExecutionRunId, type: 'threeSteps', taskQueue: fx.taskQueue, attempt: 1 });
+      assert.deepEqual(r.body.workflow, {
+        namespace: fx.temporal.namespace,
+        id: handle.workflowId,
+        runId: handle.firstExecutionRunId,
+        type: 'threeSteps',
+        taskQueue: fx.taskQueue,
+        attempt: 1,
+      });
     }
     const completed = mine.find((r) => r.body.type === 'workflow.completed')!;
     assert.deepEqual(completed.body.data.result, { greeting: 'hello ada', steps: 3 });
     const steps = mine.filter((r) => r.body.type === 'step.completed').map((r) => r.body.data);
-    assert.ok(steps.every((s) => s.activityType === 'recordStep' && typeof s.durationMs === 'number' && s.attempt === 1), JSON.stringify(steps));
+    assert.ok(
+      steps.every((s) => s.activityType === 'recordStep' && typeof s.durationMs === 'number' && s.attempt === 1),
+      JSON.stringify(steps),
+    );
     assert.equal(new Set(mine.map((r) => r.body.id)).size, 5, 'every event has its own id');
   });
 
   test('the hex scheme signs timestamp.body with HMAC-SHA256, checkable with node:crypto', async () => {
-    const handle = await fx.temporal.client.workflow.start('threeSteps', { taskQueue: fx.taskQueue, workflowId: `hex-${Date.now()}`, args: [{ name: 'hex' }] });
+    const handle = await fx.temporal.client.workflow.start('threeSteps', {
+      taskQueue: fx.taskQueue,
+      workflowId: `hex-${Date.now()}`,
+      args: [{ name: 'hex' }],
+    });
     await handle.result();
     await hexReceiver.waitFor((rs) => rs.some(forRun(handle.firstExecutionRunId)));
     const [r] = hexReceiver.requests.filter(forRun(handle.firstExecutionRunId));
@@ -72,14 +113,23 @@ describe('lifecycle notifications', () => {
     const expected = createHmac('sha256', 'plain-hex-secret').update(`${ts}.${r!.rawBody}`).digest('hex');
     assert.equal(r!.headers['x-tempohook-signature'], `sha256=${expected}`);
     assert.equal(r!.headers['x-tempohook-id'], r!.body.id);
-    assert.equal(hexReceiver.requests.filter(forRun(handle.firstExecutionRunId)).length, 1, 'only the events it subscribed to');
+    assert.equal(
+      hexReceiver.requests.filter(forRun(handle.firstExecutionRunId)).length,
+      1,
+      'only the events it subscribed to',
+    );
   });
 
   test('a failing step sends step.failed and workflow.failed with the error type and message', async () => {
-    const handle = await fx.temporal.client.workflow.start('failsInStep', { taskQueue: fx.taskQueue, workflowId: `fail-${Date.now()}` });
+    const handle = await fx.temporal.client.workflow.start('failsInStep', {
+      taskQueue: fx.taskQueue,
+      workflowId: `fail-${Date.now()}`,
+    });
     await assert.rejects(handle.result(), WorkflowFailedError);
     await receiver.waitFor((rs) => rs.filter(forRun(handle.firstExecutionRunId)).length >= 3);
-    const byType = Object.fromEntries(receiver.requests.filter(forRun(handle.firstExecutionRunId)).map((r) => [r.body.type, r.body.data]));
+    const byType = Object.fromEntries(
+      receiver.requests.filter(forRun(handle.firstExecutionRunId)).map((r) => [r.body.type, r.body.data]),
+    );
     assert.equal(byType['step.failed'].activityType, 'failStep');
     assert.equal(byType['step.failed'].error.cause.type, 'PaymentDeclined');
     assert.equal(byType['step.failed'].error.cause.message, 'card declined');
@@ -88,15 +138,28 @@ describe('lifecycle notifications', () => {
   });
 
   test('emitEvent sends a custom event; cancellation sends workflow.cancelled', async () => {
-    const custom = await fx.temporal.client.workflow.start('emitsCustomEvent', { taskQueue: fx.taskQueue, workflowId: `custom-${Date.now()}`, args: [{ orderId: 'o-1' }] });
+    const custom = await fx.temporal.client.workflow.start('emitsCustomEvent', {
+      taskQueue: fx.taskQueue,
+      workflowId: `custom-${Date.now()}`,
+      args: [{ orderId: 'o-1' }],
+    });
     await custom.result();
-    await receiver.waitFor((rs) => rs.some((r) => forRun(custom.firstExecutionRunId)(r) && r.body.type === 'order.shipped'));
+    await receiver.waitFor((rs) =>
+      rs.some((r) => forRun(custom.firstExecutionRunId)(r) && r.body.type === 'order.shipped'),
+    );
     assert.deepEqual(receiver.requests.find((r) => r.body?.type === 'order.shipped')!.body.data, { orderId: 'o-1' });
 
-    const waiting = await fx.temporal.client.workflow.start('waitsForCancel', { taskQueue: fx.taskQueue, workflowId: `cancel-${Date.now()}` });
-    await receiver.waitFor((rs) => rs.some((r) => forRun(waiting.firstExecutionRunId)(r) && r.body.type === 'workflow.started'));
+    const waiting = await fx.temporal.client.workflow.start('waitsForCancel', {
+      taskQueue: fx.taskQueue,
+      workflowId: `cancel-${Date.now()}`,
+    });
+    await receiver.waitFor((rs) =>
+      rs.some((r) => forRun(waiting.firstExecutionRunId)(r) && r.body.type === 'workflow.started'),
+    );
     await waiting.cancel();
-    await receiver.waitFor((rs) => rs.some((r) => forRun(waiting.firstExecutionRunId)(r) && r.body.type === 'workflow.cancelled'));
+    await receiver.waitFor((rs) =>
+      rs.some((r) => forRun(waiting.firstExecutionRunId)(r) && r.body.type === 'workflow.cancelled'),
+    );
   });
 
   test('the delivery log records every event with its attempts, and the API never returns a secret', async () => {

@@ -4,10 +4,21 @@ import { createHmac } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { parseRetryAfter } from '../../src/outbound/http-sender';
-import { createOutboundGuard, OutboundRefusedError, parseOutboundAllow, refuseLiteralHost } from '../../src/outbound/outbound-guard';
+import {
+  createOutboundGuard,
+  OutboundRefusedError,
+  parseOutboundAllow,
+  refuseLiteralHost,
+} from '../../src/outbound/outbound-guard';
 import { classifyStatus } from '../../src/outbound/send-notification';
 import { signatureHeaders } from '../../src/outbound/sign-notification';
-import { DEFAULT_RETRY, deliveryTarget, eventMatches, matchSubscriptions, type ResolvedSubscription } from '../../src/outbound/subscriptions';
+import {
+  DEFAULT_RETRY,
+  deliveryTarget,
+  eventMatches,
+  matchSubscriptions,
+  type ResolvedSubscription,
+} from '../../src/outbound/subscriptions';
 import { subscriptionSpec } from '../../src/resources/subscription-schema';
 import type { NotificationEnvelope } from '../../src/workflows/notification-definitions';
 
@@ -19,7 +30,13 @@ const envelope = (type: string, workflowType = 'orderFlow'): NotificationEnvelop
   data: { activityType: 'charge' },
 });
 
-const sub = (name: string, spec: Record<string, unknown>): ResolvedSubscription => ({ key: `default/${name}`, name, namespace: 'default', source: 'api', spec: subscriptionSpec.parse(spec) });
+const sub = (name: string, spec: Record<string, unknown>): ResolvedSubscription => ({
+  key: `default/${name}`,
+  name,
+  namespace: 'default',
+  source: 'api',
+  spec: subscriptionSpec.parse(spec),
+});
 
 describe('matchSubscriptions', () => {
   test('event patterns: *, exact types, prefixes', () => {
@@ -32,23 +49,47 @@ describe('matchSubscriptions', () => {
 
   test('the narrowest scope wins per URL, even when it does not want the event', () => {
     const global = sub('global', { url: 'https://a.example/hook' });
-    const typed = sub('typed', { url: 'https://a.example/hook', events: ['workflow.completed'], scope: { workflowType: 'orderFlow' } });
+    const typed = sub('typed', {
+      url: 'https://a.example/hook',
+      events: ['workflow.completed'],
+      scope: { workflowType: 'orderFlow' },
+    });
     const elsewhere = sub('elsewhere', { url: 'https://b.example/hook' });
-    const names = (e: NotificationEnvelope, runs: string[] = []) => matchSubscriptions([global, typed, elsewhere], e, runs, new Set()).map((s) => s.name);
+    const names = (e: NotificationEnvelope, runs: string[] = []) =>
+      matchSubscriptions([global, typed, elsewhere], e, runs, new Set()).map((s) => s.name);
     assert.deepEqual(names(envelope('step.completed')), ['elsewhere']);
     assert.deepEqual(names(envelope('workflow.completed')), ['typed', 'elsewhere']);
     assert.deepEqual(names(envelope('step.completed', 'other')), ['global', 'elsewhere']);
     const run = sub('run', { url: 'https://a.example/hook', events: ['step.*'], scope: 'run' });
-    assert.deepEqual(matchSubscriptions([global, typed, run], envelope('step.completed'), ['run'], new Set()).map((s) => s.name), ['run']);
-    assert.deepEqual(matchSubscriptions([global, typed, run], envelope('step.completed'), ['default/run'], new Set()).map((s) => s.name), ['run']);
+    assert.deepEqual(
+      matchSubscriptions([global, typed, run], envelope('step.completed'), ['run'], new Set()).map((s) => s.name),
+      ['run'],
+    );
+    assert.deepEqual(
+      matchSubscriptions([global, typed, run], envelope('step.completed'), ['default/run'], new Set()).map(
+        (s) => s.name,
+      ),
+      ['run'],
+    );
   });
 
   test('disabled, paused and filtered-out subscriptions get nothing', () => {
-    const filtered = sub('filtered', { url: 'https://c.example/', filters: [{ path: '$.data.activityType', equals: 'refund' }] });
+    const filtered = sub('filtered', {
+      url: 'https://c.example/',
+      filters: [{ path: '$.data.activityType', equals: 'refund' }],
+    });
     const paused = sub('paused', { url: 'https://d.example/', enabled: false });
     const disabled = sub('disabled', { url: 'https://e.example/' });
     const kept = sub('kept', { url: 'https://f.example/', filters: [{ path: '$.workflow.type', matches: '^order' }] });
-    assert.deepEqual(matchSubscriptions([filtered, paused, disabled, kept], envelope('step.completed'), [], new Set(['default/disabled'])).map((s) => s.name), ['kept']);
+    assert.deepEqual(
+      matchSubscriptions(
+        [filtered, paused, disabled, kept],
+        envelope('step.completed'),
+        [],
+        new Set(['default/disabled']),
+      ).map((s) => s.name),
+      ['kept'],
+    );
   });
 
   test('delivery targets: defaults retry for about a day, 10 s per attempt', () => {
@@ -56,43 +97,74 @@ describe('matchSubscriptions', () => {
     assert.equal(target.timeoutMs, 10_000);
     assert.deepEqual(target.retry, DEFAULT_RETRY);
     let total = 0;
-    for (let attempt = 1, interval = DEFAULT_RETRY.initialIntervalMs; attempt < DEFAULT_RETRY.maximumAttempts; attempt++, interval *= DEFAULT_RETRY.backoffCoefficient) {
+    for (
+      let attempt = 1, interval = DEFAULT_RETRY.initialIntervalMs;
+      attempt < DEFAULT_RETRY.maximumAttempts;
+      attempt++, interval *= DEFAULT_RETRY.backoffCoefficient
+    ) {
       total += Math.min(interval, DEFAULT_RETRY.maximumIntervalMs);
     }
     assert.ok(total > 20 * 3600_000 && total < 30 * 3600_000, `retries span ${(total / 3600_000).toFixed(1)} h`);
-    const custom = deliveryTarget(sub('c', { url: 'https://a.example/', timeout: '2s', retry: { maximumAttempts: 3, initialInterval: '500ms' } }));
+    const custom = deliveryTarget(
+      sub('c', { url: 'https://a.example/', timeout: '2s', retry: { maximumAttempts: 3, initialInterval: '500ms' } }),
+    );
     assert.equal(custom.timeoutMs, 2000);
     assert.deepEqual(custom.retry, { ...DEFAULT_RETRY, maximumAttempts: 3, initialIntervalMs: 500 });
   });
 });
 
 describe('signatureHeaders', () => {
-  const message = { id: 'evt_abc', timestampSeconds: Math.floor(Date.now() / 1000), body: '{"type":"workflow.completed"}' };
+  const message = {
+    id: 'evt_abc',
+    timestampSeconds: Math.floor(Date.now() / 1000),
+    body: '{"type":"workflow.completed"}',
+  };
   test('standard-webhooks: one v1 signature per secret, each verified by the standardwebhooks package', () => {
-    const secrets = [`whsec_${Buffer.from('first-key').toString('base64')}`, `whsec_${Buffer.from('second-key').toString('base64')}`];
+    const secrets = [
+      `whsec_${Buffer.from('first-key').toString('base64')}`,
+      `whsec_${Buffer.from('second-key').toString('base64')}`,
+    ];
     const headers = signatureHeaders('standard-webhooks', secrets, message);
     assert.equal(headers['webhook-signature']!.split(' ').length, 2);
-    for (const s of secrets) assert.deepEqual(new Webhook(s).verify(message.body, headers), { type: 'workflow.completed' });
+    for (const s of secrets)
+      assert.deepEqual(new Webhook(s).verify(message.body, headers), { type: 'workflow.completed' });
     assert.throws(() => new Webhook(`whsec_${Buffer.from('other').toString('base64')}`).verify(message.body, headers));
   });
   test('hmac-sha256-hex: sha256=<hex> of "{timestamp}.{body}" per secret', () => {
     const headers = signatureHeaders('hmac-sha256-hex', ['one', 'two'], message);
-    const hex = (k: string) => createHmac('sha256', k).update(`${message.timestampSeconds}.${message.body}`).digest('hex');
+    const hex = (k: string) =>
+      createHmac('sha256', k).update(`${message.timestampSeconds}.${message.body}`).digest('hex');
     assert.equal(headers['x-tempohook-signature'], `sha256=${hex('one')},sha256=${hex('two')}`);
     assert.equal(headers['x-tempohook-timestamp'], String(message.timestampSeconds));
   });
   test('no secret: no signature header, ids still sent', () => {
-    assert.deepEqual(Object.keys(signatureHeaders('standard-webhooks', [], message)).sort(), ['webhook-id', 'webhook-timestamp']);
+    assert.deepEqual(Object.keys(signatureHeaders('standard-webhooks', [], message)).sort(), [
+      'webhook-id',
+      'webhook-timestamp',
+    ]);
   });
 });
 
 describe('outbound guard', () => {
   test('refuses loopback, private, link-local, unique-local and unspecified addresses; allows public ones', () => {
     const guard = createOutboundGuard(undefined);
-    for (const address of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '::1', 'fc00::1', 'fe80::1', '0.0.0.0', '::ffff:127.0.0.1', '100.64.0.1']) {
+    for (const address of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.16.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '::1',
+      'fc00::1',
+      'fe80::1',
+      '0.0.0.0',
+      '::ffff:127.0.0.1',
+      '100.64.0.1',
+    ]) {
       assert.ok(guard.refusal('h', address), `${address} refused`);
     }
-    for (const address of ['93.184.216.34', '2606:2800:220:1:248:1893:25c8:1946']) assert.equal(guard.refusal('h', address), undefined);
+    for (const address of ['93.184.216.34', '2606:2800:220:1:248:1893:25c8:1946'])
+      assert.equal(guard.refusal('h', address), undefined);
   });
   test('TEMPOHOOK_OUTBOUND_ALLOW takes CIDRs, addresses and host names, and rejects anything else', () => {
     const guard = createOutboundGuard('10.0.0.0/8, 127.0.0.1, hooks.internal');
@@ -107,7 +179,10 @@ describe('outbound guard', () => {
     const err = await new Promise<Error | null>((resolve) => guard.lookup('localhost', {}, (e) => resolve(e)));
     assert.ok(err instanceof OutboundRefusedError, String(err));
     assert.throws(() => refuseLiteralHost(guard, new URL('http://[::1]:8080/')), OutboundRefusedError);
-    assert.throws(() => refuseLiteralHost(guard, new URL('http://169.254.169.254/latest/meta-data')), /link-local|linkLocal/);
+    assert.throws(
+      () => refuseLiteralHost(guard, new URL('http://169.254.169.254/latest/meta-data')),
+      /link-local|linkLocal/,
+    );
   });
 });
 

@@ -59,20 +59,46 @@ describe('subscriptions', () => {
   const settle = () => new Promise((r) => setTimeout(r, 1500));
 
   test('a workflow-type subscription overrides the settings-file global one for the same URL; other types keep the global one', async () => {
-    await fx.subscribe('emits-only-completion', { url: shared.url, events: ['workflow.completed'], scope: { workflowType: 'emitsCustomEvent' }, headers: { 'X-From': 'type' } });
-    const overridden = await fx.temporal.client.workflow.start('emitsCustomEvent', { taskQueue: fx.taskQueue, workflowId: `override-${Date.now()}`, args: [{ orderId: 'o-2' }] });
-    const global = await fx.temporal.client.workflow.start('threeSteps', { taskQueue: fx.taskQueue, workflowId: `global-${Date.now()}`, args: [{ name: 'g' }] });
+    await fx.subscribe('emits-only-completion', {
+      url: shared.url,
+      events: ['workflow.completed'],
+      scope: { workflowType: 'emitsCustomEvent' },
+      headers: { 'X-From': 'type' },
+    });
+    const overridden = await fx.temporal.client.workflow.start('emitsCustomEvent', {
+      taskQueue: fx.taskQueue,
+      workflowId: `override-${Date.now()}`,
+      args: [{ orderId: 'o-2' }],
+    });
+    const global = await fx.temporal.client.workflow.start('threeSteps', {
+      taskQueue: fx.taskQueue,
+      workflowId: `global-${Date.now()}`,
+      args: [{ name: 'g' }],
+    });
     await Promise.all([overridden.result(), global.result()]);
-    await shared.waitFor((rs) => rs.filter(forRun(global.firstExecutionRunId)).length === 5 && rs.some(forRun(overridden.firstExecutionRunId)));
+    await shared.waitFor(
+      (rs) =>
+        rs.filter(forRun(global.firstExecutionRunId)).length === 5 && rs.some(forRun(overridden.firstExecutionRunId)),
+    );
     await settle();
     const narrowed = shared.requests.filter(forRun(overridden.firstExecutionRunId));
-    assert.deepEqual(narrowed.map((r) => [r.body.type, r.headers['x-from']]), [['workflow.completed', 'type']]);
-    assert.ok(shared.requests.filter(forRun(global.firstExecutionRunId)).every((r) => r.headers['x-from'] === 'settings'));
+    assert.deepEqual(
+      narrowed.map((r) => [r.body.type, r.headers['x-from']]),
+      [['workflow.completed', 'type']],
+    );
+    assert.ok(
+      shared.requests.filter(forRun(global.firstExecutionRunId)).every((r) => r.headers['x-from'] === 'settings'),
+    );
     await fx.ingress.api('DELETE', '/v1/subscriptions/emits-only-completion');
   });
 
   test('a run-scoped subscription applies only to runs that name it in their start memo, and overrides wider ones', async () => {
-    await fx.subscribe('this-run', { url: shared.url, events: ['step.*'], scope: 'run', filters: [{ path: '$.data.activityType', equals: 'recordStep' }] });
+    await fx.subscribe('this-run', {
+      url: shared.url,
+      events: ['step.*'],
+      scope: 'run',
+      filters: [{ path: '$.data.activityType', equals: 'recordStep' }],
+    });
     await fx.subscribe('elsewhere', { url: other.url, events: ['workflow.started'], scope: 'run' });
     const named = await fx.temporal.client.workflow.start('threeSteps', {
       taskQueue: fx.taskQueue,
@@ -80,15 +106,26 @@ describe('subscriptions', () => {
       args: [{ name: 'memo' }],
       memo: { [RUN_SUBSCRIPTIONS_MEMO_KEY]: ['this-run'] },
     });
-    const plain = await fx.temporal.client.workflow.start('threeSteps', { taskQueue: fx.taskQueue, workflowId: `no-memo-${Date.now()}`, args: [{ name: 'plain' }] });
+    const plain = await fx.temporal.client.workflow.start('threeSteps', {
+      taskQueue: fx.taskQueue,
+      workflowId: `no-memo-${Date.now()}`,
+      args: [{ name: 'plain' }],
+    });
     await Promise.all([named.result(), plain.result()]);
-    await shared.waitFor((rs) => rs.filter(forRun(named.firstExecutionRunId)).length === 3 && rs.filter(forRun(plain.firstExecutionRunId)).length === 5);
+    await shared.waitFor(
+      (rs) =>
+        rs.filter(forRun(named.firstExecutionRunId)).length === 3 &&
+        rs.filter(forRun(plain.firstExecutionRunId)).length === 5,
+    );
     await settle();
-    assert.deepEqual(shared.requests.filter(forRun(named.firstExecutionRunId)).map((r) => r.body.type), ['step.completed', 'step.completed', 'step.completed']);
+    assert.deepEqual(
+      shared.requests.filter(forRun(named.firstExecutionRunId)).map((r) => r.body.type),
+      ['step.completed', 'step.completed', 'step.completed'],
+    );
     assert.equal(other.requests.length, 0, 'a run-scoped subscription no run named');
   });
 
-  test('POST …/test sends a signed tempohook.test event and returns the receiver\'s answer', async () => {
+  test("POST …/test sends a signed tempohook.test event and returns the receiver's answer", async () => {
     await fx.ingress.api('PUT', '/v1/secrets/test-signing', secretBody({ key: WHSEC }));
     other.respond = () => ({ status: 202, body: 'thanks' });
     await fx.subscribe('tested', { url: other.url, secretRef: { name: 'test-signing', key: 'key' }, scope: 'run' });
@@ -107,7 +144,11 @@ describe('subscriptions', () => {
 
   test('redeliver sends a logged event again, with the same event id', async () => {
     await fx.subscribe('redeliverable', { url: other.url, events: ['workflow.completed'] });
-    const again = await fx.temporal.client.workflow.start('threeSteps', { taskQueue: fx.taskQueue, workflowId: `redeliver-${Date.now()}`, args: [{ name: 'again' }] });
+    const again = await fx.temporal.client.workflow.start('threeSteps', {
+      taskQueue: fx.taskQueue,
+      workflowId: `redeliver-${Date.now()}`,
+      args: [{ name: 'again' }],
+    });
     await again.result();
     await other.waitFor((rs) => rs.some(forRun(again.firstExecutionRunId)));
     const [delivery] = (await fx.ingress.api('GET', '/v1/subscriptions/redeliverable/deliveries')).body.items;
@@ -122,18 +163,28 @@ describe('subscriptions', () => {
   });
 
   test('URLs resolving to loopback or private addresses are refused unless TEMPOHOOK_OUTBOUND_ALLOW allows them', async () => {
-    await fx.subscribe('private', { url: `http://127.0.0.2:${other.port}/hooks`, events: ['workflow.completed'], scope: { workflowType: 'emitsCustomEvent' } });
+    await fx.subscribe('private', {
+      url: `http://127.0.0.2:${other.port}/hooks`,
+      events: ['workflow.completed'],
+      scope: { workflowType: 'emitsCustomEvent' },
+    });
     const res = await fx.ingress.api('POST', '/v1/subscriptions/private/test');
     assert.equal(res.status, 502);
     assert.equal(res.body.error.code, 'outbound_address_refused');
     assert.match(res.body.error.message, /127\.0\.0\.2 \(loopback\).*TEMPOHOOK_OUTBOUND_ALLOW/);
 
-    const handle = await fx.temporal.client.workflow.start('emitsCustomEvent', { taskQueue: fx.taskQueue, workflowId: `ssrf-${Date.now()}`, args: [{ orderId: 'o-3' }] });
+    const handle = await fx.temporal.client.workflow.start('emitsCustomEvent', {
+      taskQueue: fx.taskQueue,
+      workflowId: `ssrf-${Date.now()}`,
+      args: [{ orderId: 'o-3' }],
+    });
     await handle.result();
     const deadline = Date.now() + 15_000;
     let items: any[] = [];
     while (Date.now() < deadline) {
-      items = (await fx.ingress.api('GET', '/v1/subscriptions/private/deliveries')).body.items.filter((d: any) => d.eventType === 'workflow.completed');
+      items = (await fx.ingress.api('GET', '/v1/subscriptions/private/deliveries')).body.items.filter(
+        (d: any) => d.eventType === 'workflow.completed',
+      );
       if (items[0]?.status === 'failed') break;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -144,18 +195,26 @@ describe('subscriptions', () => {
   });
 
   test('settings-file subscriptions show read-only in namespace settings: status, disabling, deliveries, re-enabling', async () => {
-    const settingsView = async (name: string) => (await fx.ingress.api('GET', `/v1/subscriptions/${name}?namespace=settings`)).body;
+    const settingsView = async (name: string) =>
+      (await fx.ingress.api('GET', `/v1/subscriptions/${name}?namespace=settings`)).body;
     // Workers announce the file's entries when they start, before any delivery.
     const listed = await eventually(async () => {
       const { items } = (await fx.ingress.api('GET', '/v1/subscriptions?namespace=settings')).body;
       return items.length === 2 ? items : undefined;
     }, 'both settings-file subscriptions announced');
-    assert.deepEqual(listed.map((s: any) => [s.metadata.namespace, s.metadata.name, s.metadata.source, s.spec]), [
-      ['settings', 'everything', 'settings', null],
-      ['settings', 'rejected', 'settings', null],
-    ]);
+    assert.deepEqual(
+      listed.map((s: any) => [s.metadata.namespace, s.metadata.name, s.metadata.source, s.spec]),
+      [
+        ['settings', 'everything', 'settings', null],
+        ['settings', 'rejected', 'settings', null],
+      ],
+    );
 
-    const handle = await fx.temporal.client.workflow.start('threeSteps', { taskQueue: fx.taskQueue, workflowId: `settings-${Date.now()}`, args: [{ name: 's' }] });
+    const handle = await fx.temporal.client.workflow.start('threeSteps', {
+      taskQueue: fx.taskQueue,
+      workflowId: `settings-${Date.now()}`,
+      args: [{ name: 's' }],
+    });
     await handle.result();
     const disabled = await eventually(async () => {
       const view = await settingsView('rejected');
@@ -164,14 +223,23 @@ describe('subscriptions', () => {
     assert.match(disabled.status.disabledReason, /disabled after 1 consecutive failed deliver/);
     assert.ok(disabled.status.deliveriesFailed >= 1);
     const all = (await fx.ingress.api('GET', '/v1/subscriptions')).body.items;
-    assert.ok(all.some((s: any) => s.metadata.namespace === 'settings' && s.metadata.name === 'rejected' && s.status.state === 'disabled'), 'the unfiltered list shows it too');
+    assert.ok(
+      all.some(
+        (s: any) =>
+          s.metadata.namespace === 'settings' && s.metadata.name === 'rejected' && s.status.state === 'disabled',
+      ),
+      'the unfiltered list shows it too',
+    );
 
     const log = (await fx.ingress.api('GET', '/v1/subscriptions/rejected/deliveries?namespace=settings')).body.items;
     assert.ok(log.every((d: any) => d.eventType === 'workflow.completed' && d.status === 'failed'));
     // Those in flight when it was disabled stop without an attempt; the others got the 410.
     const tried = log.filter((d: any) => d.attempts > 0);
     assert.ok(tried.length >= 1);
-    assert.ok(tried.every((d: any) => d.attemptLog[0].httpStatus === 410 && d.attemptLog[0].responseBody === 'gone'), JSON.stringify(log));
+    assert.ok(
+      tried.every((d: any) => d.attemptLog[0].httpStatus === 410 && d.attemptLog[0].responseBody === 'gone'),
+      JSON.stringify(log),
+    );
 
     for (const [method, path] of [
       ['PUT', '/v1/subscriptions/rejected?namespace=settings'],
@@ -179,7 +247,13 @@ describe('subscriptions', () => {
       ['POST', '/v1/subscriptions/rejected/test?namespace=settings'],
       ['POST', `/v1/subscriptions/rejected/deliveries/${log[0].id}/redeliver?namespace=settings`],
     ] as const) {
-      const res = await fx.ingress.api(method, path, method === 'PUT' ? { apiVersion: 'tempohook.dev/v1', kind: 'Subscription', spec: { url: rejecting.url } } : undefined);
+      const res = await fx.ingress.api(
+        method,
+        path,
+        method === 'PUT'
+          ? { apiVersion: 'tempohook.dev/v1', kind: 'Subscription', spec: { url: rejecting.url } }
+          : undefined,
+      );
       assert.equal(res.status, 400, `${method} ${path}`);
       assert.equal(res.body.error.code, 'settings_read_only');
       assert.match(res.body.error.message, /TEMPOHOOK_SUBSCRIPTIONS_FILE/);
@@ -192,7 +266,11 @@ describe('subscriptions', () => {
     const enabled = (await fx.ingress.api('POST', '/v1/subscriptions/rejected/enable?namespace=settings')).body;
     assert.equal(enabled.status.state, 'active');
     assert.equal(enabled.status.consecutiveFailures, 0);
-    const after = await fx.temporal.client.workflow.start('threeSteps', { taskQueue: fx.taskQueue, workflowId: `settings-again-${Date.now()}`, args: [{ name: 's2' }] });
+    const after = await fx.temporal.client.workflow.start('threeSteps', {
+      taskQueue: fx.taskQueue,
+      workflowId: `settings-again-${Date.now()}`,
+      args: [{ name: 's2' }],
+    });
     await after.result();
     await rejecting.waitFor((rs) => rs.some(forRun(after.firstExecutionRunId)));
   });
@@ -201,10 +279,16 @@ describe('subscriptions', () => {
     const res = await fx.ingress.api('PUT', '/v1/subscriptions/bad', {
       apiVersion: 'tempohook.dev/v1',
       kind: 'Subscription',
-      spec: { url: 'ftp://example.com', events: ['step.'], headers: { 'webhook-id': 'x' }, filters: [{ path: 'headers.x', equals: 1 }] },
+      spec: {
+        url: 'ftp://example.com',
+        events: ['step.'],
+        headers: { 'webhook-id': 'x' },
+        filters: [{ path: 'headers.x', equals: 1 }],
+      },
     });
     assert.equal(res.status, 400);
     const paths = res.body.error.details.issues.map((i: any) => i.path);
-    for (const p of ['spec.url', 'spec.events.0', 'spec.headers.webhook-id', 'spec.filters.0']) assert.ok(paths.includes(p), `${p} in ${paths.join(', ')}`);
+    for (const p of ['spec.url', 'spec.events.0', 'spec.headers.webhook-id', 'spec.filters.0'])
+      assert.ok(paths.includes(p), `${p} in ${paths.join(', ')}`);
   });
 });

@@ -39,10 +39,23 @@ describe('a worker killed mid-delivery', () => {
   test('another worker resumes the delivery with the same envelope id; the run completes', async () => {
     // The first request is held open (a slow receiver); every later one is answered at once.
     receiver.respond = (req) => (receiver.requests.indexOf(req) === 0 ? held() : { status: 200, body: 'ok' });
-    await fx.subscribe('crash', { url: receiver.url, events: ['*'], timeout: '3s', retry: { initialInterval: '500ms', maximumInterval: '1s', maximumAttempts: 50 } });
+    await fx.subscribe('crash', {
+      url: receiver.url,
+      events: ['*'],
+      timeout: '3s',
+      retry: { initialInterval: '500ms', maximumInterval: '1s', maximumAttempts: 50 },
+    });
 
-    doomed = await spawnNotificationWorker({ databaseUrl: fx.store.databaseUrl, schema: fx.store.schema, taskQueue: fx.taskQueue });
-    const handle = await fx.temporal.client.workflow.start('threeSteps', { taskQueue: fx.taskQueue, workflowId: `crash-${Date.now()}`, args: [{ name: 'crash' }] });
+    doomed = await spawnNotificationWorker({
+      databaseUrl: fx.store.databaseUrl,
+      schema: fx.store.schema,
+      taskQueue: fx.taskQueue,
+    });
+    const handle = await fx.temporal.client.workflow.start('threeSteps', {
+      taskQueue: fx.taskQueue,
+      workflowId: `crash-${Date.now()}`,
+      args: [{ name: 'crash' }],
+    });
     const forRun = (r: ReceivedRequest) => r.body?.workflow?.runId === handle.firstExecutionRunId;
 
     await receiver.waitFor((rs) => rs.some(forRun), 20_000);
@@ -62,7 +75,9 @@ describe('a worker killed mid-delivery', () => {
 
     // The delivery log: every event of the run delivered; the resumed one's last attempt is the 200.
     const deliveries = await eventually(async () => {
-      const items = (await fx.ingress.api('GET', '/v1/subscriptions/crash/deliveries?limit=50')).body.items.filter((d: any) => d.workflow?.runId === handle.firstExecutionRunId);
+      const items = (await fx.ingress.api('GET', '/v1/subscriptions/crash/deliveries?limit=50')).body.items.filter(
+        (d: any) => d.workflow?.runId === handle.firstExecutionRunId,
+      );
       return items.length === 5 && items.every((d: any) => d.status === 'succeeded') ? (items as any[]) : undefined;
     }, 'all five deliveries succeeded');
     const resumed = deliveries.find((d) => d.eventId === first.body.id);
@@ -80,9 +95,22 @@ describe('a worker killed mid-delivery', () => {
         const n = retrying.requests.indexOf(req);
         return n === 0 ? { status: 503, body: 'busy' } : n === 1 ? held() : { status: 200, body: 'ok' };
       };
-      await fx.subscribe('crash-retry', { url: retrying.url, events: ['workflow.completed'], timeout: '2s', retry: { initialInterval: '200ms', maximumInterval: '1s', maximumAttempts: 50 } });
-      doomed = await spawnNotificationWorker({ databaseUrl: fx.store.databaseUrl, schema: fx.store.schema, taskQueue: fx.taskQueue });
-      const handle = await fx.temporal.client.workflow.start('threeSteps', { taskQueue: fx.taskQueue, workflowId: `crash-retry-${Date.now()}`, args: [{ name: 'retry' }] });
+      await fx.subscribe('crash-retry', {
+        url: retrying.url,
+        events: ['workflow.completed'],
+        timeout: '2s',
+        retry: { initialInterval: '200ms', maximumInterval: '1s', maximumAttempts: 50 },
+      });
+      doomed = await spawnNotificationWorker({
+        databaseUrl: fx.store.databaseUrl,
+        schema: fx.store.schema,
+        taskQueue: fx.taskQueue,
+      });
+      const handle = await fx.temporal.client.workflow.start('threeSteps', {
+        taskQueue: fx.taskQueue,
+        workflowId: `crash-retry-${Date.now()}`,
+        args: [{ name: 'retry' }],
+      });
 
       await retrying.waitFor((rs) => rs.length >= 2, 20_000);
       await doomed.kill();

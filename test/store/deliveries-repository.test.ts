@@ -19,12 +19,16 @@ describeEachBackend('deliveries repository', (backend) => {
   });
 
   async function newWebhook(): Promise<string> {
-    const { webhook } = await store.webhooks.apply('default', `hook-${Math.random().toString(36).slice(2)}`, { profile: 'generic' });
+    const { webhook } = await store.webhooks.apply('default', `hook-${Math.random().toString(36).slice(2)}`, {
+      profile: 'generic',
+    });
     return webhook.id;
   }
 
   async function dedupKeys(id: string): Promise<Array<{ event_id: string; delivery_id: string }>> {
-    return (await store.db.query('SELECT event_id, delivery_id FROM dedup_keys WHERE webhook_id = $1 ORDER BY event_id', [id])).rows;
+    return (
+      await store.db.query('SELECT event_id, delivery_id FROM dedup_keys WHERE webhook_id = $1 ORDER BY event_id', [id])
+    ).rows;
   }
 
   before(async () => {
@@ -32,7 +36,13 @@ describeEachBackend('deliveries repository', (backend) => {
   });
 
   test('reserve records a pending delivery and holds the key', async () => {
-    const result = await store.deliveries.reserve({ webhookId, eventId: 'evt-1', sourceEvent: 'push', receivedAt: T0, windowSeconds: 60 });
+    const result = await store.deliveries.reserve({
+      webhookId,
+      eventId: 'evt-1',
+      sourceEvent: 'push',
+      receivedAt: T0,
+      windowSeconds: 60,
+    });
     assert.equal(result.reserved, true);
     assert.equal(result.delivery.outcome, 'pending');
     assert.equal(result.delivery.httpStatus, null);
@@ -44,9 +54,26 @@ describeEachBackend('deliveries repository', (backend) => {
   });
 
   test('reserve of a held key records a duplicate that points at the original', async () => {
-    const first = await store.deliveries.reserve({ webhookId, eventId: 'evt-dup', sourceEvent: null, receivedAt: T0, windowSeconds: 60 });
-    await store.deliveries.complete(first.delivery.id, { outcome: 'started', httpStatus: 202, workflowId: 'wf-1', runId: 'run-1' });
-    const second = await store.deliveries.reserve({ webhookId, eventId: 'evt-dup', sourceEvent: null, receivedAt: at(30), windowSeconds: 60 });
+    const first = await store.deliveries.reserve({
+      webhookId,
+      eventId: 'evt-dup',
+      sourceEvent: null,
+      receivedAt: T0,
+      windowSeconds: 60,
+    });
+    await store.deliveries.complete(first.delivery.id, {
+      outcome: 'started',
+      httpStatus: 202,
+      workflowId: 'wf-1',
+      runId: 'run-1',
+    });
+    const second = await store.deliveries.reserve({
+      webhookId,
+      eventId: 'evt-dup',
+      sourceEvent: null,
+      receivedAt: at(30),
+      windowSeconds: 60,
+    });
     assert.equal(second.reserved, false);
     assert.ok(!second.reserved);
     assert.equal(second.delivery.outcome, 'duplicate');
@@ -66,7 +93,15 @@ describeEachBackend('deliveries repository', (backend) => {
       await Promise.all(Array.from({ length: 10 }, () => pool.query('SELECT 1'))); // open the connections before timing
       const started = performance.now();
       const results = await Promise.all(
-        Array.from({ length: 50 }, () => deliveries.reserve({ webhookId: id, eventId: 'race', sourceEvent: null, receivedAt: T0, windowSeconds: 3600 })),
+        Array.from({ length: 50 }, () =>
+          deliveries.reserve({
+            webhookId: id,
+            eventId: 'race',
+            sourceEvent: null,
+            receivedAt: T0,
+            windowSeconds: 3600,
+          }),
+        ),
       );
       const elapsed = performance.now() - started;
       t.diagnostic(`50-way race on ${backend.name}: ${elapsed.toFixed(1)} ms`);
@@ -83,7 +118,10 @@ describeEachBackend('deliveries repository', (backend) => {
       }
       assert.equal(new Set(results.map((r) => r.delivery.id)).size, 50);
       assert.deepEqual(await dedupKeys(id), [{ event_id: 'race', delivery_id: winner.id }]);
-      const counts = await pool.query<{ outcome: string; n: number }>('SELECT outcome, count(*)::int AS n FROM deliveries WHERE webhook_id = $1 GROUP BY outcome ORDER BY outcome', [id]);
+      const counts = await pool.query<{ outcome: string; n: number }>(
+        'SELECT outcome, count(*)::int AS n FROM deliveries WHERE webhook_id = $1 GROUP BY outcome ORDER BY outcome',
+        [id],
+      );
       assert.deepEqual(counts.rows, [
         { outcome: 'duplicate', n: 49 },
         { outcome: 'pending', n: 1 },
@@ -94,10 +132,28 @@ describeEachBackend('deliveries repository', (backend) => {
   });
 
   test('a key whose window has passed can be reserved again', async () => {
-    const first = await store.deliveries.reserve({ webhookId, eventId: 'evt-window', sourceEvent: null, receivedAt: T0, windowSeconds: 60 });
-    const inside = await store.deliveries.reserve({ webhookId, eventId: 'evt-window', sourceEvent: null, receivedAt: at(59), windowSeconds: 60 });
+    const first = await store.deliveries.reserve({
+      webhookId,
+      eventId: 'evt-window',
+      sourceEvent: null,
+      receivedAt: T0,
+      windowSeconds: 60,
+    });
+    const inside = await store.deliveries.reserve({
+      webhookId,
+      eventId: 'evt-window',
+      sourceEvent: null,
+      receivedAt: at(59),
+      windowSeconds: 60,
+    });
     assert.equal(inside.reserved, false);
-    const after = await store.deliveries.reserve({ webhookId, eventId: 'evt-window', sourceEvent: null, receivedAt: at(60), windowSeconds: 60 });
+    const after = await store.deliveries.reserve({
+      webhookId,
+      eventId: 'evt-window',
+      sourceEvent: null,
+      receivedAt: at(60),
+      windowSeconds: 60,
+    });
     assert.equal(after.reserved, true);
     assert.notEqual(after.delivery.id, first.delivery.id);
     const keys = await dedupKeys(webhookId);
@@ -106,10 +162,26 @@ describeEachBackend('deliveries repository', (backend) => {
   });
 
   test('release frees the key so a retry is reserved', async () => {
-    const first = await store.deliveries.reserve({ webhookId, eventId: 'evt-release', sourceEvent: null, receivedAt: T0, windowSeconds: 3600 });
+    const first = await store.deliveries.reserve({
+      webhookId,
+      eventId: 'evt-release',
+      sourceEvent: null,
+      receivedAt: T0,
+      windowSeconds: 3600,
+    });
     await store.deliveries.release(first.delivery.id);
-    await store.deliveries.complete(first.delivery.id, { outcome: 'failed', httpStatus: 503, reason: 'Temporal unavailable' });
-    const retry = await store.deliveries.reserve({ webhookId, eventId: 'evt-release', sourceEvent: null, receivedAt: at(5), windowSeconds: 3600 });
+    await store.deliveries.complete(first.delivery.id, {
+      outcome: 'failed',
+      httpStatus: 503,
+      reason: 'Temporal unavailable',
+    });
+    const retry = await store.deliveries.reserve({
+      webhookId,
+      eventId: 'evt-release',
+      sourceEvent: null,
+      receivedAt: at(5),
+      windowSeconds: 3600,
+    });
     assert.equal(retry.reserved, true);
     const failed = await store.deliveries.get(first.delivery.id);
     assert.equal(failed?.outcome, 'failed');
@@ -118,19 +190,52 @@ describeEachBackend('deliveries repository', (backend) => {
   });
 
   test('release does not free a key now held by a newer delivery', async () => {
-    const old = await store.deliveries.reserve({ webhookId, eventId: 'evt-newer', sourceEvent: null, receivedAt: T0, windowSeconds: 10 });
-    const newer = await store.deliveries.reserve({ webhookId, eventId: 'evt-newer', sourceEvent: null, receivedAt: at(11), windowSeconds: 3600 });
+    const old = await store.deliveries.reserve({
+      webhookId,
+      eventId: 'evt-newer',
+      sourceEvent: null,
+      receivedAt: T0,
+      windowSeconds: 10,
+    });
+    const newer = await store.deliveries.reserve({
+      webhookId,
+      eventId: 'evt-newer',
+      sourceEvent: null,
+      receivedAt: at(11),
+      windowSeconds: 3600,
+    });
     assert.equal(newer.reserved, true);
     await store.deliveries.release(old.delivery.id);
-    const third = await store.deliveries.reserve({ webhookId, eventId: 'evt-newer', sourceEvent: null, receivedAt: at(12), windowSeconds: 3600 });
+    const third = await store.deliveries.reserve({
+      webhookId,
+      eventId: 'evt-newer',
+      sourceEvent: null,
+      receivedAt: at(12),
+      windowSeconds: 3600,
+    });
     assert.equal(third.reserved, false);
     assert.equal(third.delivery.duplicateOf, newer.delivery.id);
   });
 
   test('complete leaves fields it is not given unchanged', async () => {
-    const { delivery } = await store.deliveries.reserve({ webhookId, eventId: 'evt-complete', sourceEvent: null, receivedAt: T0, windowSeconds: 60 });
-    await store.deliveries.complete(delivery.id, { outcome: 'started', httpStatus: 202, workflowId: 'wf', runId: 'run' });
-    await store.deliveries.complete(delivery.id, { outcome: 'duplicate', httpStatus: 202, reason: 'a run with this workflow id already exists' });
+    const { delivery } = await store.deliveries.reserve({
+      webhookId,
+      eventId: 'evt-complete',
+      sourceEvent: null,
+      receivedAt: T0,
+      windowSeconds: 60,
+    });
+    await store.deliveries.complete(delivery.id, {
+      outcome: 'started',
+      httpStatus: 202,
+      workflowId: 'wf',
+      runId: 'run',
+    });
+    await store.deliveries.complete(delivery.id, {
+      outcome: 'duplicate',
+      httpStatus: 202,
+      reason: 'a run with this workflow id already exists',
+    });
     const done = await store.deliveries.get(delivery.id);
     assert.equal(done?.outcome, 'duplicate');
     assert.equal(done?.workflowId, 'wf');
@@ -153,7 +258,10 @@ describeEachBackend('deliveries repository', (backend) => {
     assert.equal(record.outcome, 'rejected');
     assert.equal(record.httpStatus, 401);
     assert.equal(record.reason, 'signature mismatch');
-    assert.equal((await dedupKeys(webhookId)).some((k) => k.event_id === 'evt-rejected'), false);
+    assert.equal(
+      (await dedupKeys(webhookId)).some((k) => k.event_id === 'evt-rejected'),
+      false,
+    );
     assert.deepEqual(await store.deliveries.get(record.id), record);
   });
 
@@ -166,7 +274,15 @@ describeEachBackend('deliveries repository', (backend) => {
     const id = await newWebhook();
     const times = [at(1), at(5), at(5), at(5), at(5), at(5), at(9)];
     for (const [i, receivedAt] of times.entries()) {
-      await store.deliveries.recordUnreserved({ webhookId: id, eventId: `e${i}`, sourceEvent: null, receivedAt, outcome: 'ignored', httpStatus: 202, reason: null });
+      await store.deliveries.recordUnreserved({
+        webhookId: id,
+        eventId: `e${i}`,
+        sourceEvent: null,
+        receivedAt,
+        outcome: 'ignored',
+        httpStatus: 202,
+        reason: null,
+      });
     }
     const seen: DeliveryRecord[] = [];
     const pageSizes: number[] = [];
@@ -179,7 +295,9 @@ describeEachBackend('deliveries repository', (backend) => {
     } while (cursor);
     assert.deepEqual(pageSizes, [3, 3, 1]);
     assert.equal(new Set(seen.map((d) => d.id)).size, 7);
-    const expected = [...seen].sort((a, b) => b.receivedAt.getTime() - a.receivedAt.getTime() || (a.id < b.id ? 1 : -1));
+    const expected = [...seen].sort(
+      (a, b) => b.receivedAt.getTime() - a.receivedAt.getTime() || (a.id < b.id ? 1 : -1),
+    );
     assert.deepEqual(
       seen.map((d) => d.id),
       expected.map((d) => d.id),
@@ -191,19 +309,42 @@ describeEachBackend('deliveries repository', (backend) => {
   test('list with an exact page has no next cursor; a bad cursor is a 400', async () => {
     const id = await newWebhook();
     for (let i = 0; i < 2; i++) {
-      await store.deliveries.recordUnreserved({ webhookId: id, eventId: `e${i}`, sourceEvent: null, receivedAt: at(i), outcome: 'ignored', httpStatus: 202, reason: null });
+      await store.deliveries.recordUnreserved({
+        webhookId: id,
+        eventId: `e${i}`,
+        sourceEvent: null,
+        receivedAt: at(i),
+        outcome: 'ignored',
+        httpStatus: 202,
+        reason: null,
+      });
     }
     const page = await store.deliveries.list(id, { limit: 2 });
     assert.equal(page.items.length, 2);
     assert.equal(page.nextCursor, null);
-    await assert.rejects(store.deliveries.list(id, { limit: 2, cursor: 'bm9wZQ' }), { code: 'invalid_cursor', status: 400 });
+    await assert.rejects(store.deliveries.list(id, { limit: 2, cursor: 'bm9wZQ' }), {
+      code: 'invalid_cursor',
+      status: 400,
+    });
     await assert.rejects(store.deliveries.list(id, { limit: 0 }), { code: 'invalid_argument' });
   });
 
   test('purgeExpired deletes expired keys and keeps the history', async () => {
     const id = await newWebhook();
-    const expired = await store.deliveries.reserve({ webhookId: id, eventId: 'old', sourceEvent: null, receivedAt: T0, windowSeconds: 10 });
-    await store.deliveries.reserve({ webhookId: id, eventId: 'fresh', sourceEvent: null, receivedAt: T0, windowSeconds: 3600 });
+    const expired = await store.deliveries.reserve({
+      webhookId: id,
+      eventId: 'old',
+      sourceEvent: null,
+      receivedAt: T0,
+      windowSeconds: 10,
+    });
+    await store.deliveries.reserve({
+      webhookId: id,
+      eventId: 'fresh',
+      sourceEvent: null,
+      receivedAt: T0,
+      windowSeconds: 3600,
+    });
     assert.equal(await store.deliveries.purgeExpired(at(10)), 1);
     assert.deepEqual(
       (await dedupKeys(id)).map((k) => k.event_id),

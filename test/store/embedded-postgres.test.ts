@@ -35,7 +35,9 @@ describe('startEmbeddedPostgres', () => {
   });
 
   test('a second start on the same data directory is refused while the first runs', async () => {
-    await assert.rejects(startEmbeddedPostgres({ dataDir, logger: silentLogger }), { code: 'embedded_database_in_use' });
+    await assert.rejects(startEmbeddedPostgres({ dataDir, logger: silentLogger }), {
+      code: 'embedded_database_in_use',
+    });
   });
 
   test('concurrent extended-protocol queries from many connections get their own results', async () => {
@@ -74,7 +76,7 @@ describe('startEmbeddedPostgres', () => {
         return r.rows[0]!.n;
       });
       await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.equal(answered, false, 'b must not run inside a\'s transaction');
+      assert.equal(answered, false, "b must not run inside a's transaction");
       await a.query('COMMIT');
       assert.equal(await waiting, 1);
     } finally {

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Pool } from 'pg';
 import { silentLogger } from '../../src/logger';
-import { createPool, findMigrationsDir, loadMigrations, migrate, quoteIdentifier, type Migration } from '../../src/store';
+import {
+  createPool,
+  findMigrationsDir,
+  loadMigrations,
+  migrate,
+  quoteIdentifier,
+  type Migration,
+} from '../../src/store';
 import { describeEachBackend, randomSchemaName } from '../support/db';
 
 describeEachBackend('migrate', (backend) => {
@@ -21,7 +28,10 @@ describeEachBackend('migrate', (backend) => {
   }
 
   async function tablesOf(pool: Pool, schema: string): Promise<string[]> {
-    const result = await pool.query<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schema]);
+    const result = await pool.query<{ table_name: string }>(
+      'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
+      [schema],
+    );
     return result.rows.map((row) => row.table_name);
   }
 
@@ -36,10 +46,14 @@ describeEachBackend('migrate', (backend) => {
       assert.equal(first.version, all[all.length - 1]!.version);
       // Each feature's migration adds its own tables; check each one's, so parallel features merge cleanly.
       const tables = await tablesOf(pool, schema);
-      for (const table of ['dedup_keys', 'deliveries', 'secrets', 'tempohook_migrations', 'webhooks']) assert.ok(tables.includes(table), `${table} in ${tables.join(', ')}`);
-      for (const table of ['rate_limit_windows']) assert.ok(tables.includes(table), `${table} (002_rate_limits) in ${tables.join(', ')}`);
-      for (const table of ['delivery_payloads', 'wait_path_sets', 'waits']) assert.ok(tables.includes(table), `${table} (003_waits) in ${tables.join(', ')}`);
-      for (const table of ['subscriptions', 'subscription_status', 'notification_deliveries', 'notification_attempts']) assert.ok(tables.includes(table), `${table} (004_outbound) in ${tables.join(', ')}`);
+      for (const table of ['dedup_keys', 'deliveries', 'secrets', 'tempohook_migrations', 'webhooks'])
+        assert.ok(tables.includes(table), `${table} in ${tables.join(', ')}`);
+      for (const table of ['rate_limit_windows'])
+        assert.ok(tables.includes(table), `${table} (002_rate_limits) in ${tables.join(', ')}`);
+      for (const table of ['delivery_payloads', 'wait_path_sets', 'waits'])
+        assert.ok(tables.includes(table), `${table} (003_waits) in ${tables.join(', ')}`);
+      for (const table of ['subscriptions', 'subscription_status', 'notification_deliveries', 'notification_attempts'])
+        assert.ok(tables.includes(table), `${table} (004_outbound) in ${tables.join(', ')}`);
       const second = await migrate(pool);
       assert.deepEqual(second.applied, []);
       assert.equal(second.version, first.version);
@@ -65,7 +79,12 @@ describeEachBackend('migrate', (backend) => {
     await withFreshSchema(async ([pool], schema) => {
       const migrations: Migration[] = [
         { version: 1, name: '001_good.sql', sql: 'CREATE TABLE good (x int);', checksum: 'a' },
-        { version: 2, name: '002_bad.sql', sql: 'CREATE TABLE half (x int); SELECT no_such_function();', checksum: 'b' },
+        {
+          version: 2,
+          name: '002_bad.sql',
+          sql: 'CREATE TABLE half (x int); SELECT no_such_function();',
+          checksum: 'b',
+        },
       ];
       await assert.rejects(migrate(pool, { migrations }), (err: Error & { code?: string }) => {
         assert.equal(err.code, 'migration_failed');

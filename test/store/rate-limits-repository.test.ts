@@ -17,9 +17,16 @@ describeEachBackend('rate-limits repository', (backend) => {
     await store?.dropSchema();
   });
 
-  const newWebhook = async () => (await store.webhooks.apply('default', `hook-${Math.random().toString(36).slice(2)}`, { profile: 'generic' })).webhook.id;
+  const newWebhook = async () =>
+    (await store.webhooks.apply('default', `hook-${Math.random().toString(36).slice(2)}`, { profile: 'generic' }))
+      .webhook.id;
   const hits = async (webhookId: string) =>
-    (await store.db.query<{ period_seconds: number; hits: number }>('SELECT period_seconds, hits FROM rate_limit_windows WHERE webhook_id = $1 ORDER BY period_seconds', [webhookId])).rows;
+    (
+      await store.db.query<{ period_seconds: number; hits: number }>(
+        'SELECT period_seconds, hits FROM rate_limit_windows WHERE webhook_id = $1 ORDER BY period_seconds',
+        [webhookId],
+      )
+    ).rows;
 
   test('allows the quota, then refuses with the time left in the window', async () => {
     const webhookId = await newWebhook();
@@ -29,7 +36,10 @@ describeEachBackend('rate-limits repository', (backend) => {
     assert.equal(refused.allowed, false);
     if (refused.allowed) return;
     assert.deepEqual(refused.window, windows[0]);
-    assert.ok(refused.retryAfterSeconds >= 1 && refused.retryAfterSeconds <= WEEK, `retryAfter ${refused.retryAfterSeconds}`);
+    assert.ok(
+      refused.retryAfterSeconds >= 1 && refused.retryAfterSeconds <= WEEK,
+      `retryAfter ${refused.retryAfterSeconds}`,
+    );
     assert.deepEqual(await hits(webhookId), [{ period_seconds: WEEK, hits: 3 }], 'a refused delivery is not counted');
   });
 

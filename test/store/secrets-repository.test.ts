@@ -19,7 +19,12 @@ describeEachBackend('secrets repository', (backend) => {
   });
 
   async function rawRow(namespace: string, name: string): Promise<{ data: string; encrypted: boolean }> {
-    return (await store.db.query('SELECT data::text AS data, encrypted FROM secrets WHERE namespace = $1 AND name = $2', [namespace, name])).rows[0];
+    return (
+      await store.db.query('SELECT data::text AS data, encrypted FROM secrets WHERE namespace = $1 AND name = $2', [
+        namespace,
+        name,
+      ])
+    ).rows[0];
   }
 
   test('put then get round-trips the data (no key: stored in clear, marked so)', async () => {
@@ -105,7 +110,10 @@ describeEachBackend('secrets repository', (backend) => {
   });
 
   test('non-string values are refused', async () => {
-    await assert.rejects(store.secrets.put('default', 'bad', { n: 1 } as unknown as Record<string, string>), { code: 'invalid_secret', status: 400 });
+    await assert.rejects(store.secrets.put('default', 'bad', { n: 1 } as unknown as Record<string, string>), {
+      code: 'invalid_secret',
+      status: 400,
+    });
   });
 });
 
@@ -115,10 +123,13 @@ test('parseSecretKey accepts 32 bytes as base64, base64url or hex and refuses an
   assert.deepEqual(parseSecretKey(bytes.toString('base64url')), bytes);
   assert.deepEqual(parseSecretKey(bytes.toString('hex')), bytes);
   assert.throws(() => parseSecretKey(randomBytes(16).toString('base64')), { code: 'secret_key_invalid' });
-  assert.throws(() => parseSecretKey('correct horse battery staple'), (err: Error & { code?: string }) => {
-    assert.equal(err.code, 'secret_key_invalid');
-    assert.match(err.message, /openssl rand -base64 32/);
-    assert.ok(!err.message.includes('horse'));
-    return true;
-  });
+  assert.throws(
+    () => parseSecretKey('correct horse battery staple'),
+    (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'secret_key_invalid');
+      assert.match(err.message, /openssl rand -base64 32/);
+      assert.ok(!err.message.includes('horse'));
+      return true;
+    },
+  );
 });

@@ -61,14 +61,17 @@ describeEachBackend('createStore', (backend) => {
 
 test('an unreachable DATABASE_URL fails fast with host:port, no password, and what to do', async () => {
   const started = Date.now();
-  await assert.rejects(createStore({ databaseUrl: 'postgres://app:hunter2@127.0.0.1:1/prod', logger: silentLogger }), (err: Error & { code?: string; status?: number }) => {
-    assert.equal(err.code, 'database_unreachable');
-    assert.equal(err.status, 503);
-    assert.match(err.message, /127\.0\.0\.1:1\/prod/);
-    assert.match(err.message, /DATABASE_URL/);
-    assert.ok(!err.message.includes('hunter2'));
-    return true;
-  });
+  await assert.rejects(
+    createStore({ databaseUrl: 'postgres://app:hunter2@127.0.0.1:1/prod', logger: silentLogger }),
+    (err: Error & { code?: string; status?: number }) => {
+      assert.equal(err.code, 'database_unreachable');
+      assert.equal(err.status, 503);
+      assert.match(err.message, /127\.0\.0\.1:1\/prod/);
+      assert.match(err.message, /DATABASE_URL/);
+      assert.ok(!err.message.includes('hunter2'));
+      return true;
+    },
+  );
   assert.ok(Date.now() - started < 2000);
 });
 
@@ -79,9 +82,16 @@ test('a server that never answers times out within the connection timeout', asyn
   const port = (silent.address() as net.AddressInfo).port;
   try {
     const started = Date.now();
-    await assert.rejects(createStore({ databaseUrl: `postgres://root@127.0.0.1:${port}/test`, connectionTimeoutMs: 300, logger: silentLogger }), {
-      code: 'database_unreachable',
-    });
+    await assert.rejects(
+      createStore({
+        databaseUrl: `postgres://root@127.0.0.1:${port}/test`,
+        connectionTimeoutMs: 300,
+        logger: silentLogger,
+      }),
+      {
+        code: 'database_unreachable',
+      },
+    );
     assert.ok(Date.now() - started < 2000);
   } finally {
     for (const socket of sockets) socket.destroy();
@@ -90,10 +100,15 @@ test('a server that never answers times out within the connection timeout', asyn
 });
 
 test('a bad encryption key is reported before connecting', async () => {
-  await assert.rejects(createStore({ databaseUrl: DATABASE_URL, encryptionKey: 'short', logger: silentLogger }), { code: 'secret_key_invalid' });
+  await assert.rejects(createStore({ databaseUrl: DATABASE_URL, encryptionKey: 'short', logger: silentLogger }), {
+    code: 'secret_key_invalid',
+  });
 });
 
 test('describeDatabaseUrl drops credentials', () => {
-  assert.equal(describeDatabaseUrl('postgres://u:secret@db.example.com:6543/app?sslmode=require'), 'db.example.com:6543/app');
+  assert.equal(
+    describeDatabaseUrl('postgres://u:secret@db.example.com:6543/app?sslmode=require'),
+    'db.example.com:6543/app',
+  );
   assert.equal(describeDatabaseUrl('postgres://db/app'), 'db:5432/app');
 });

@@ -12,7 +12,13 @@ describeEachBackend('waits repository', (backend) => {
   let webhookId: string;
   before(async () => {
     store = await createTestStore({ databaseUrl: backend.databaseUrl });
-    webhookId = (await store.webhooks.apply('default', 'hook', { profile: 'github', secretRef: { name: 's', key: 'k' }, signal: { enabled: true } })).webhook.id;
+    webhookId = (
+      await store.webhooks.apply('default', 'hook', {
+        profile: 'github',
+        secretRef: { name: 's', key: 'k' },
+        signal: { enabled: true },
+      })
+    ).webhook.id;
   });
   after(async () => {
     await store?.dropSchema();
@@ -40,13 +46,34 @@ describeEachBackend('waits repository', (backend) => {
   }
   /** A delivery of event `eventId` (default: a new event) with its payload logged. */
   async function logDelivery(payload: unknown, eventId: string = randomUUID()): Promise<WebhookDelivery> {
-    const reserved = await store.deliveries.reserve({ webhookId, eventId, sourceEvent: 'push', receivedAt: now(), windowSeconds: 60 });
-    const delivery = { deliveryId: reserved.delivery.id, eventId: reserved.delivery.eventId!, receivedAt: reserved.delivery.receivedAt.toISOString(), source: 'push', payload, headers: { 'x-github-event': 'push' } };
+    const reserved = await store.deliveries.reserve({
+      webhookId,
+      eventId,
+      sourceEvent: 'push',
+      receivedAt: now(),
+      windowSeconds: 60,
+    });
+    const delivery = {
+      deliveryId: reserved.delivery.id,
+      eventId: reserved.delivery.eventId!,
+      receivedAt: reserved.delivery.receivedAt.toISOString(),
+      source: 'push',
+      payload,
+      headers: { 'x-github-event': 'push' },
+    };
     await store.waits.recordPayload({ webhookId, delivery, expiresAt: new Date(Date.now() + 60_000) });
     return delivery;
   }
   const claim = (delivery: WebhookDelivery, matchKeys: string[]) =>
-    store.waits.claim({ webhookId, temporalNamespace: 'default', matchKeys, deliveryId: delivery.deliveryId, eventId: delivery.eventId, now: now(), accepts: () => true });
+    store.waits.claim({
+      webhookId,
+      temporalNamespace: 'default',
+      matchKeys,
+      deliveryId: delivery.deliveryId,
+      eventId: delivery.eventId,
+      now: now(),
+      accepts: () => true,
+    });
 
   test('two deliveries racing for one wait: exactly one claims it; reopen hands it back', async () => {
     const w = wait({ '$.repo': `r-${randomUUID()}` });
@@ -66,19 +93,33 @@ describeEachBackend('waits repository', (backend) => {
     await store.waits.register(w);
     const crashed = await logDelivery({});
     assert.equal((await claim(crashed, [w.compiled.matchKey])).length, 1);
-    assert.equal((await claim(await logDelivery({}), [w.compiled.matchKey])).length, 0, 'a live claim is not stolen by another event');
+    assert.equal(
+      (await claim(await logDelivery({}), [w.compiled.matchKey])).length,
+      0,
+      'a live claim is not stolen by another event',
+    );
     const retry = await logDelivery({}, crashed.eventId);
-    assert.deepEqual(await claim(retry, [w.compiled.matchKey]), [{ id: w.id, workflowId: w.workflowId, runId: w.runId }]);
+    assert.deepEqual(await claim(retry, [w.compiled.matchKey]), [
+      { id: w.id, workflowId: w.workflowId, runId: w.runId },
+    ]);
     // Either attempt's signal resolves the wait; a late reopen by the other changes nothing.
     await store.waits.markSignaled(crashed, [w.id]);
     await store.waits.reopen(retry.deliveryId, [w.id]);
     const row = (await store.db.query('SELECT state, delivery_id FROM waits WHERE id = $1', [w.id])).rows[0];
     assert.deepEqual(row, { state: 'signaled', delivery_id: retry.deliveryId });
-    assert.equal((await claim(await logDelivery({}, crashed.eventId), [w.compiled.matchKey])).length, 0, 'a signaled wait is never claimed again');
+    assert.equal(
+      (await claim(await logDelivery({}, crashed.eventId), [w.compiled.matchKey])).length,
+      0,
+      'a signaled wait is never claimed again',
+    );
   });
 
   test('takeExpiredClaims hands each claim older than the timeout to one sweeper, with its logged delivery', async () => {
-    const [kept, orphaned, fresh] = [wait({ '$.k': randomUUID() }), wait({ '$.k': randomUUID() }), wait({ '$.k': randomUUID() })];
+    const [kept, orphaned, fresh] = [
+      wait({ '$.k': randomUUID() }),
+      wait({ '$.k': randomUUID() }),
+      wait({ '$.k': randomUUID() }),
+    ];
     const deliveries = [];
     for (const w of [kept, orphaned, fresh]) {
       await store.waits.register(w);
@@ -86,10 +127,14 @@ describeEachBackend('waits repository', (backend) => {
       assert.equal((await claim(delivery, [w.compiled.matchKey])).length, 1);
       deliveries.push(delivery);
     }
-    await store.db.query(`UPDATE waits SET claimed_at = claimed_at - interval '2 minutes' WHERE id = ANY($1::uuid[])`, [[kept.id, orphaned.id]]);
+    await store.db.query(`UPDATE waits SET claimed_at = claimed_at - interval '2 minutes' WHERE id = ANY($1::uuid[])`, [
+      [kept.id, orphaned.id],
+    ]);
     await store.db.query('DELETE FROM delivery_payloads WHERE delivery_id = $1', [deliveries[1]!.deliveryId]);
     const taken = await store.waits.takeExpiredClaims('default', now(), 1000);
-    const mine = taken.filter((c) => [kept.id, orphaned.id, fresh.id].includes(c.id)).sort((x, y) => (x.id === kept.id ? -1 : y.id === kept.id ? 1 : 0));
+    const mine = taken
+      .filter((c) => [kept.id, orphaned.id, fresh.id].includes(c.id))
+      .sort((x, y) => (x.id === kept.id ? -1 : y.id === kept.id ? 1 : 0));
     assert.deepEqual(
       mine.map((c) => [c.id, c.deliveryId, c.delivery?.payload ?? null]),
       [
@@ -99,7 +144,10 @@ describeEachBackend('waits repository', (backend) => {
     );
     assert.deepEqual(mine[0]!.delivery, deliveries[0]);
     const again = await store.waits.takeExpiredClaims('default', now(), 1000);
-    assert.ok(!again.some((c) => c.id === kept.id || c.id === orphaned.id), 'a taken claim is renewed: no other sweeper takes it');
+    assert.ok(
+      !again.some((c) => c.id === kept.id || c.id === orphaned.id),
+      'a taken claim is renewed: no other sweeper takes it',
+    );
   });
 
   test('since: a logged matching delivery resolves the registration at once, idempotently', async () => {
@@ -108,8 +156,15 @@ describeEachBackend('waits repository', (backend) => {
     const logged = await logDelivery({ repo, n: 2 });
     const w = wait({ '$.repo': repo }, { since: new Date(Date.now() - 60_000) });
     assert.equal((await store.waits.register(w)).delivery?.deliveryId, logged.deliveryId);
-    assert.equal((await store.waits.register(w)).delivery?.deliveryId, logged.deliveryId, 'a retried registration answers the same');
-    const filtered = wait({ '$.repo': repo }, { since: new Date(Date.now() - 60_000), accepts: (d) => (d.payload as any).n > 5 });
+    assert.equal(
+      (await store.waits.register(w)).delivery?.deliveryId,
+      logged.deliveryId,
+      'a retried registration answers the same',
+    );
+    const filtered = wait(
+      { '$.repo': repo },
+      { since: new Date(Date.now() - 60_000), accepts: (d) => (d.payload as any).n > 5 },
+    );
     assert.equal((await store.waits.register(filtered)).delivery, null, 'the if is applied to logged deliveries');
     assert.ok((await store.waits.pathSets(webhookId)).length >= 1);
   });
@@ -118,8 +173,21 @@ describeEachBackend('waits repository', (backend) => {
     for (let i = 0; i < 25; i++) {
       const repo = `race-${randomUUID()}`;
       const w = wait({ '$.repo': repo }, { since: new Date(Date.now() - 60_000) });
-      const reserved = await store.deliveries.reserve({ webhookId, eventId: randomUUID(), sourceEvent: 'push', receivedAt: now(), windowSeconds: 60 });
-      const delivery = { deliveryId: reserved.delivery.id, eventId: reserved.delivery.eventId!, receivedAt: reserved.delivery.receivedAt.toISOString(), source: 'push', payload: { repo }, headers: {} };
+      const reserved = await store.deliveries.reserve({
+        webhookId,
+        eventId: randomUUID(),
+        sourceEvent: 'push',
+        receivedAt: now(),
+        windowSeconds: 60,
+      });
+      const delivery = {
+        deliveryId: reserved.delivery.id,
+        eventId: reserved.delivery.eventId!,
+        receivedAt: reserved.delivery.receivedAt.toISOString(),
+        source: 'push',
+        payload: { repo },
+        headers: {},
+      };
       const [claimed, registration] = await Promise.all([
         (async () => {
           await store.waits.recordPayload({ webhookId, delivery, expiresAt: new Date(Date.now() + 60_000) });
@@ -127,7 +195,11 @@ describeEachBackend('waits repository', (backend) => {
         })(),
         store.waits.register(w),
       ]);
-      assert.equal(claimed.length + (registration.delivery ? 1 : 0), 1, `iteration ${i}: claimed ${claimed.length}, looked up ${registration.delivery?.deliveryId ?? 'nothing'}`);
+      assert.equal(
+        claimed.length + (registration.delivery ? 1 : 0),
+        1,
+        `iteration ${i}: claimed ${claimed.length}, looked up ${registration.delivery?.deliveryId ?? 'nothing'}`,
+      );
     }
   });
 

@@ -15,7 +15,10 @@ describeEachBackend('webhooks repository', (backend) => {
   });
 
   test('apply creates a webhook with a random 43-character endpoint id', async () => {
-    const { webhook, created } = await store.webhooks.apply('default', 'github', { profile: 'github', start: { workflowType: 'onPush' } });
+    const { webhook, created } = await store.webhooks.apply('default', 'github', {
+      profile: 'github',
+      start: { workflowType: 'onPush' },
+    });
     assert.equal(created, true);
     assert.match(webhook.id, UUID);
     assert.match(webhook.endpointId, /^[A-Za-z0-9_-]{43}$/);
@@ -83,8 +86,20 @@ describeEachBackend('webhooks repository', (backend) => {
 
   test('delete removes the webhook with its deliveries and dedup keys', async () => {
     const { webhook } = await store.webhooks.apply('default', 'doomed', { profile: 'generic' });
-    const first = await store.deliveries.reserve({ webhookId: webhook.id, eventId: 'e1', sourceEvent: null, receivedAt: new Date(), windowSeconds: 60 });
-    await store.deliveries.reserve({ webhookId: webhook.id, eventId: 'e1', sourceEvent: null, receivedAt: new Date(), windowSeconds: 60 });
+    const first = await store.deliveries.reserve({
+      webhookId: webhook.id,
+      eventId: 'e1',
+      sourceEvent: null,
+      receivedAt: new Date(),
+      windowSeconds: 60,
+    });
+    await store.deliveries.reserve({
+      webhookId: webhook.id,
+      eventId: 'e1',
+      sourceEvent: null,
+      receivedAt: new Date(),
+      windowSeconds: 60,
+    });
     assert.equal(await store.webhooks.delete('default', 'doomed'), true);
     assert.equal(await store.webhooks.delete('default', 'doomed'), false);
     assert.equal(await store.webhooks.getByEndpointId(webhook.endpointId), null);

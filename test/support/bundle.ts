@@ -11,9 +11,7 @@ import { TempohookPlugin } from '../../src/worker/plugin';
  * ignores its plugins' workflow interceptor modules, so any plugin that ships interceptors
  * (TempohookPlugin) must be listed here too.
  */
-export const testBundlerPlugins: BundlerPlugin[] = [
-  new TempohookPlugin(),
-];
+export const testBundlerPlugins: BundlerPlugin[] = [new TempohookPlugin()];
 
 /** Bundles the test workflows into `outPath`; returns its size in bytes. */
 export async function bundleTestWorkflows(outPath: string): Promise<{ bytes: number }> {

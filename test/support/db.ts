@@ -10,7 +10,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import { silentLogger } from '../../src/logger';
-import { createStore, quoteIdentifier, startEmbeddedPostgres, type CreateStoreOptions, type EmbeddedPostgres, type Store } from '../../src/store';
+import {
+  createStore,
+  quoteIdentifier,
+  startEmbeddedPostgres,
+  type CreateStoreOptions,
+  type EmbeddedPostgres,
+  type Store,
+} from '../../src/store';
 
 export const DATABASE_URL = process.env.DATABASE_URL || 'postgres://root@127.0.0.1:5432/test';
 
@@ -71,7 +78,8 @@ export function describeEachBackend(title: string, suite: (backend: TestBackend)
         name,
         get databaseUrl() {
           if (name === 'postgres') return DATABASE_URL;
-          if (!embedded) throw new Error('the embedded database is started in before(); use databaseUrl inside hooks and tests');
+          if (!embedded)
+            throw new Error('the embedded database is started in before(); use databaseUrl inside hooks and tests');
           return embedded.url;
         },
       };
@@ -98,7 +106,9 @@ export function describeEachBackend(title: string, suite: (backend: TestBackend)
  * parallel test files can race for it.
  */
 async function pgliteTemplateDir(): Promise<string> {
-  const { version } = JSON.parse(fs.readFileSync(path.join(path.dirname(require.resolve('@electric-sql/pglite')), '..', 'package.json'), 'utf8')) as { version: string };
+  const { version } = JSON.parse(
+    fs.readFileSync(path.join(path.dirname(require.resolve('@electric-sql/pglite')), '..', 'package.json'), 'utf8'),
+  ) as { version: string };
   const template = path.join(os.tmpdir(), `tempohook-pglite-template-${version}`);
   if (fs.existsSync(path.join(template, 'PG_VERSION'))) return template;
   const building = fs.mkdtempSync(path.join(os.tmpdir(), 'tempohook-pglite-building-'));

@@ -13,12 +13,27 @@ export interface TestIngress {
   /** Calls the management API with the admin token; returns status and parsed JSON. */
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   /** Posts raw bytes to a delivery endpoint path. */
-  deliver(endpointPath: string, rawBody: string | Buffer, headers: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  deliver(
+    endpointPath: string,
+    rawBody: string | Buffer,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 }
 
-export async function startTestIngress(store: Store, client: Client, overrides: Partial<AppDeps> = {}): Promise<TestIngress> {
-  const app = createApp({ store, client, logger: silentLogger, adminToken: TEST_ADMIN_TOKEN, temporalTimeoutMs: 3000, ...overrides });
+export async function startTestIngress(
+  store: Store,
+  client: Client,
+  overrides: Partial<AppDeps> = {},
+): Promise<TestIngress> {
+  const app = createApp({
+    store,
+    client,
+    logger: silentLogger,
+    adminToken: TEST_ADMIN_TOKEN,
+    temporalTimeoutMs: 3000,
+    ...overrides,
+  });
   const server = await listen(app, 0);
   const parse = async (res: Response) => {
     const text = await res.text();
@@ -33,7 +48,10 @@ export async function startTestIngress(store: Store, client: Client, overrides: 
     async api(method, path, body) {
       const res = await fetch(server.url + path, {
         method,
-        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${TEST_ADMIN_TOKEN}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       return { status: res.status, body: await parse(res) };
@@ -56,7 +74,11 @@ export function secretBody(stringData: Record<string, string>) {
 }
 
 /** Headers of a `generic`-profile delivery: X-Signature = sha256=hex(HMAC(secret, timestamp + "." + body)). */
-export function genericDeliveryHeaders(body: string, eventId: string, options: { secret: string; timestamp?: number }): Record<string, string> {
+export function genericDeliveryHeaders(
+  body: string,
+  eventId: string,
+  options: { secret: string; timestamp?: number },
+): Record<string, string> {
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   return {
     'content-type': 'application/json',

@@ -23,9 +23,18 @@ export interface WorkerProcess {
 }
 
 /** Starts the worker process on `taskQueue` against the test store's schema; resolves once it polls. */
-export async function spawnNotificationWorker(options: { databaseUrl: string; schema: string; taskQueue: string }): Promise<WorkerProcess> {
+export async function spawnNotificationWorker(options: {
+  databaseUrl: string;
+  schema: string;
+  taskQueue: string;
+}): Promise<WorkerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', __filename], {
-    env: { ...process.env, DATABASE_URL: options.databaseUrl, TEMPOHOOK_TEST_SCHEMA: options.schema, TEMPOHOOK_TEST_TASK_QUEUE: options.taskQueue },
+    env: {
+      ...process.env,
+      DATABASE_URL: options.databaseUrl,
+      TEMPOHOOK_TEST_SCHEMA: options.schema,
+      TEMPOHOOK_TEST_TASK_QUEUE: options.taskQueue,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -48,8 +57,13 @@ export async function spawnNotificationWorker(options: { databaseUrl: string; sc
 }
 
 async function main(): Promise<void> {
-  const { DATABASE_URL: databaseUrl, TEMPOHOOK_TEST_SCHEMA: schema, TEMPOHOOK_TEST_TASK_QUEUE: taskQueue } = process.env;
-  if (!databaseUrl || !schema || !taskQueue) throw new Error('DATABASE_URL, TEMPOHOOK_TEST_SCHEMA and TEMPOHOOK_TEST_TASK_QUEUE are required');
+  const {
+    DATABASE_URL: databaseUrl,
+    TEMPOHOOK_TEST_SCHEMA: schema,
+    TEMPOHOOK_TEST_TASK_QUEUE: taskQueue,
+  } = process.env;
+  if (!databaseUrl || !schema || !taskQueue)
+    throw new Error('DATABASE_URL, TEMPOHOOK_TEST_SCHEMA and TEMPOHOOK_TEST_TASK_QUEUE are required');
   const temporal = await getTestTemporal();
   const store = await createStore({ databaseUrl, schema, logger: silentLogger });
   const worker = await Worker.create({
@@ -60,7 +74,14 @@ async function main(): Promise<void> {
     // Tasks the server already routed to this (soon dead) worker's sticky queue move to the
     // shared queue after this long instead of the default 10 s.
     stickyQueueScheduleToStartTimeout: '1 second',
-    plugins: [new TempohookPlugin({ store, outboundAllow: OUTBOUND_ALLOW, activities: createNotificationTestActivities(), logger: silentLogger })],
+    plugins: [
+      new TempohookPlugin({
+        store,
+        outboundAllow: OUTBOUND_ALLOW,
+        activities: createNotificationTestActivities(),
+        logger: silentLogger,
+      }),
+    ],
   });
   const running = worker.run();
   process.stdout.write(`${READY}\n`);

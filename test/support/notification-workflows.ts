@@ -6,7 +6,10 @@ import { ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow
 import { emitEvent } from '../../src/workflows/notifications';
 import type { NotificationTestActivities } from './notification-activities';
 
-const { recordStep, failStep } = proxyActivities<NotificationTestActivities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 2, initialInterval: '50 milliseconds' } });
+const { recordStep, failStep } = proxyActivities<NotificationTestActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 2, initialInterval: '50 milliseconds' },
+});
 
 /** Three activities, then a result: the shape the bench and most tests use. */
 export async function threeSteps(input: { name: string }): Promise<{ greeting: string; steps: number }> {

@@ -23,7 +23,9 @@ export interface NotificationFixture {
 export const OUTBOUND_ALLOW = '127.0.0.1';
 
 /** `startWorker: false` leaves the task queue without a worker until `startWorker()`. */
-export async function startNotificationFixture(options: { subscriptionsFile?: string; startWorker?: boolean } = {}): Promise<NotificationFixture> {
+export async function startNotificationFixture(
+  options: { subscriptionsFile?: string; startWorker?: boolean } = {},
+): Promise<NotificationFixture> {
   const store = await createTestStore();
   const temporal = await getTestTemporal();
   const ingress = await startTestIngress(store, temporal.client, { outboundAllow: OUTBOUND_ALLOW });
@@ -60,7 +62,11 @@ export async function startNotificationFixture(options: { subscriptionsFile?: st
       await current.run.catch(() => undefined);
     },
     async subscribe(name, spec) {
-      const res = await ingress.api('PUT', `/v1/subscriptions/${name}`, { apiVersion: 'tempohook.dev/v1', kind: 'Subscription', spec });
+      const res = await ingress.api('PUT', `/v1/subscriptions/${name}`, {
+        apiVersion: 'tempohook.dev/v1',
+        kind: 'Subscription',
+        spec,
+      });
       if (res.status >= 300) throw new Error(`PUT subscription ${name}: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body;
     },

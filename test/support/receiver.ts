@@ -39,7 +39,10 @@ export async function startReceiver(port = 0): Promise<TestReceiver> {
     async waitFor(predicate, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
       while (!predicate(receiver.requests)) {
-        if (Date.now() > deadline) throw new Error(`receiver: condition not met within ${timeoutMs} ms; got ${receiver.requests.map((r) => r.body?.type).join(', ')}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `receiver: condition not met within ${timeoutMs} ms; got ${receiver.requests.map((r) => r.body?.type).join(', ')}`,
+          );
         await new Promise((r) => setTimeout(r, 50));
       }
     },

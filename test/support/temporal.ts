@@ -45,7 +45,11 @@ async function open(): Promise<TestTemporal> {
     );
   }
   if (!existsSync(codePath)) {
-    throw new TempohookError('test_harness_missing', `TEMPOHOOK_TEST_BUNDLE=${codePath} does not exist: run tests with \`npm test\`.`, 500);
+    throw new TempohookError(
+      'test_harness_missing',
+      `TEMPOHOOK_TEST_BUNDLE=${codePath} does not exist: run tests with \`npm test\`.`,
+      500,
+    );
   }
   quietSdkLogs();
   const namespace = process.env.TEMPORAL_NAMESPACE || 'default';
@@ -59,7 +63,14 @@ async function open(): Promise<TestTemporal> {
   });
   const connection = await Connection.connect(options);
   const nativeConnection = await NativeConnection.connect(options);
-  return { address, namespace, connection, client: new Client({ connection, namespace }), nativeConnection, workflowBundle: { codePath } };
+  return {
+    address,
+    namespace,
+    connection,
+    client: new Client({ connection, namespace }),
+    nativeConnection,
+    workflowBundle: { codePath },
+  };
 }
 
 /** Worker lifecycle lines at INFO drown the test output; keep warnings and errors. */
@@ -89,7 +100,12 @@ export function uniqueTaskQueue(prefix = 'test'): string {
 /** Runs the example worker (weeklyReport) on `taskQueue` with the shared bundle until `stop()`. */
 export async function startExampleTestWorker(taskQueue: string): Promise<{ stop(): Promise<void> }> {
   const temporal = await getTestTemporal();
-  const worker = await createExampleWorker({ connection: temporal.nativeConnection, namespace: temporal.namespace, taskQueue, workflowBundle: temporal.workflowBundle });
+  const worker = await createExampleWorker({
+    connection: temporal.nativeConnection,
+    namespace: temporal.namespace,
+    taskQueue,
+    workflowBundle: temporal.workflowBundle,
+  });
   const running = worker.run();
   return {
     async stop() {

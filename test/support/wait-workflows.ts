@@ -32,7 +32,9 @@ export async function waitInChild(input: WaitForWebhookInput): Promise<WaitForWe
 }
 
 /** A wait cancelled by its own scope after `cancelAfter`; returns whether it was cancelled. */
-export async function waitThenCancelScope(input: WaitForWebhookInput & { cancelAfter: Duration }): Promise<'cancelled' | 'delivered'> {
+export async function waitThenCancelScope(
+  input: WaitForWebhookInput & { cancelAfter: Duration },
+): Promise<'cancelled' | 'delivered'> {
   try {
     await CancellationScope.cancellable(async () => {
       const scope = CancellationScope.current();
@@ -46,10 +48,15 @@ export async function waitThenCancelScope(input: WaitForWebhookInput & { cancelA
 }
 
 /** Run 1 opens a wait and continues as new while it is open; run 2 waits with since: workflowStart. */
-export async function waitAcrossContinueAsNew(input: WaitForWebhookInput & { generation?: number }): Promise<WaitForWebhookResult & { generation: number }> {
+export async function waitAcrossContinueAsNew(
+  input: WaitForWebhookInput & { generation?: number },
+): Promise<WaitForWebhookResult & { generation: number }> {
   const generation = input.generation ?? 0;
   if (generation === 0) {
-    const first = await Promise.race([waitForWebhook(input.webhook, input.options), sleep('1 second').then(() => null)]);
+    const first = await Promise.race([
+      waitForWebhook(input.webhook, input.options),
+      sleep('1 second').then(() => null),
+    ]);
     if (first === null) await continueAsNew<typeof waitAcrossContinueAsNew>({ ...input, generation: 1 });
     return { ...first!, generation };
   }

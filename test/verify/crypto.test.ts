@@ -32,22 +32,41 @@ test('safeEqual compares bytes and answers false, not RangeError, on unequal len
 test('decodeHex rejects what Buffer.from(…, "hex") would silently truncate', () => {
   assert.deepEqual(decodeHex('00ff'), Buffer.from([0, 255]));
   assert.deepEqual(decodeHex('00FF'), Buffer.from([0, 255]));
-  for (const bad of ['', '0', '0g', 'zz', '00 ff', 'é0', '0ff']) assert.equal(decodeHex(bad), undefined, JSON.stringify(bad));
+  for (const bad of ['', '0', '0g', 'zz', '00 ff', 'é0', '0ff'])
+    assert.equal(decodeHex(bad), undefined, JSON.stringify(bad));
 });
 
 test('decodeBase64 accepts canonical base64 (padding optional) and rejects junk', () => {
   assert.deepEqual(decodeBase64('AAE='), Buffer.from([0, 1]));
   assert.deepEqual(decodeBase64('AAE'), Buffer.from([0, 1]));
   assert.deepEqual(decodeBase64('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')?.length, 24);
-  for (const bad of ['', 'A', '====', 'AA=E', 'AAF=', 'AA-_', 'AA E', 'é', 'AAE==']) assert.equal(decodeBase64(bad), undefined, JSON.stringify(bad));
+  for (const bad of ['', 'A', '====', 'AA=E', 'AAF=', 'AA-_', 'AA E', 'é', 'AAE=='])
+    assert.equal(decodeBase64(bad), undefined, JSON.stringify(bad));
 });
 
 test('splitSignatureList reads Stripe, Standard Webhooks and PagerDuty headers', () => {
-  assert.deepEqual(splitSignatureList('t=1,v1=aa,v1=bb,v0=cc', ',', '='), [['t', '1'], ['v1', 'aa'], ['v1', 'bb'], ['v0', 'cc']]);
-  assert.deepEqual(splitSignatureList('v1,AAA= v1a,BBB=  v1,CCC=', ' ', ','), [['v1', 'AAA='], ['v1a', 'BBB='], ['v1', 'CCC=']]);
-  assert.deepEqual(splitSignatureList('v1=aa,v1=bb', ',', '='), [['v1', 'aa'], ['v1', 'bb']]);
+  assert.deepEqual(splitSignatureList('t=1,v1=aa,v1=bb,v0=cc', ',', '='), [
+    ['t', '1'],
+    ['v1', 'aa'],
+    ['v1', 'bb'],
+    ['v0', 'cc'],
+  ]);
+  assert.deepEqual(splitSignatureList('v1,AAA= v1a,BBB=  v1,CCC=', ' ', ','), [
+    ['v1', 'AAA='],
+    ['v1a', 'BBB='],
+    ['v1', 'CCC='],
+  ]);
+  assert.deepEqual(splitSignatureList('v1=aa,v1=bb', ',', '='), [
+    ['v1', 'aa'],
+    ['v1', 'bb'],
+  ]);
   // Node joins repeated header lines with ", ".
-  assert.deepEqual(splitSignatureList('t=1,v1=a, t=2,v1=b', ',', '='), [['t', '1'], ['v1', 'a'], ['t', '2'], ['v1', 'b']]);
+  assert.deepEqual(splitSignatureList('t=1,v1=a, t=2,v1=b', ',', '='), [
+    ['t', '1'],
+    ['v1', 'a'],
+    ['t', '2'],
+    ['v1', 'b'],
+  ]);
   assert.deepEqual(splitSignatureList('junk,=x,,v1', ',', '='), []);
 });
 
@@ -56,7 +75,22 @@ test('parseUnixTimestamp takes seconds, milliseconds where asked, and nothing od
   assert.equal(parseUnixTimestamp(1700000000123, 'ms'), 1700000000.123);
   assert.equal(parseUnixTimestamp('1700000000123', 'auto'), 1700000000.123);
   assert.equal(parseUnixTimestamp('1700000000', 'auto'), 1700000000);
-  for (const bad of ['', ' 1', '1e9', '-1', '1.5', '0x10', '１２３', '99999999999999999', 1.5, -1, Number.NaN, null, undefined, {}]) {
+  for (const bad of [
+    '',
+    ' 1',
+    '1e9',
+    '-1',
+    '1.5',
+    '0x10',
+    '１２３',
+    '99999999999999999',
+    1.5,
+    -1,
+    Number.NaN,
+    null,
+    undefined,
+    {},
+  ]) {
     assert.equal(parseUnixTimestamp(bad), undefined, JSON.stringify(bad) ?? 'undefined');
   }
 });
@@ -74,5 +108,9 @@ test('checkTolerance: inclusive window, future optional, NaN always fails', () =
   assert.equal(checkTolerance(1000, now, Number.NaN).ok, false);
   assert.equal(checkTolerance(0, now, Infinity).ok, true);
   const result = checkTolerance(0, now, 300);
-  assert.deepEqual(result, { ok: false, code: 'timestamp_out_of_tolerance', reason: 'timestamp outside the allowed window' });
+  assert.deepEqual(result, {
+    ok: false,
+    code: 'timestamp_out_of_tolerance',
+    reason: 'timestamp outside the allowed window',
+  });
 });

@@ -3,7 +3,13 @@
  * so that every profile runs through the same behaviour matrix.
  */
 import { generateKeyPairSync, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { getProfile, withTwilioBodyHash, type InboundRequest, type Profile, type VerifyOptions } from '../../src/verify';
+import {
+  getProfile,
+  withTwilioBodyHash,
+  type InboundRequest,
+  type Profile,
+  type VerifyOptions,
+} from '../../src/verify';
 
 /** A fixed "now" (2023-11-14T22:13:20Z) so that signatures are reproducible. */
 export const NOW = 1_700_000_000;
@@ -13,7 +19,10 @@ export const at = (seconds: number): Date => new Date(seconds * 1000);
 export function inbound(
   body: string | Buffer,
   headers: Record<string, string | undefined>,
-  { receivedAt = at(NOW), url = 'https://hooks.example.com/v1/webhook-deliveries/abc' }: { receivedAt?: Date; url?: string } = {},
+  {
+    receivedAt = at(NOW),
+    url = 'https://hooks.example.com/v1/webhook-deliveries/abc',
+  }: { receivedAt?: Date; url?: string } = {},
 ): InboundRequest {
   const lower: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(headers)) lower[name.toLowerCase()] = value;
@@ -23,12 +32,17 @@ export function inbound(
 // RFC 8032 test 1: the key behind the Discord vector in provider-vectors.json.
 export const ED25519_RFC8032_SEED = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60';
 
-const ed25519PublicHex = (key: KeyObject): string => createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(12).toString('hex');
-const spkiBase64 = (key: KeyObject): string => createPublicKey(key).export({ format: 'der', type: 'spki' }).toString('base64');
+const ed25519PublicHex = (key: KeyObject): string =>
+  createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(12).toString('hex');
+const spkiBase64 = (key: KeyObject): string =>
+  createPublicKey(key).export({ format: 'der', type: 'spki' }).toString('base64');
 const pkcs8Pem = (key: KeyObject): string => key.export({ format: 'pem', type: 'pkcs8' }).toString();
 
 const discordKey = createPrivateKey({
-  key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), Buffer.from(ED25519_RFC8032_SEED, 'hex')]),
+  key: Buffer.concat([
+    Buffer.from('302e020100300506032b657004220420', 'hex'),
+    Buffer.from(ED25519_RFC8032_SEED, 'hex'),
+  ]),
   format: 'der',
   type: 'pkcs8',
 });
@@ -67,7 +81,10 @@ export interface ProfileFixture {
 
 const prefixed = (prefix: string) => (encoded: string) => prefix + encoded;
 
-function fixture(name: string, rest: Omit<ProfileFixture, 'profile' | 'otherSigningSecret' | 'signingSecret'> & Partial<ProfileFixture>): ProfileFixture {
+function fixture(
+  name: string,
+  rest: Omit<ProfileFixture, 'profile' | 'otherSigningSecret' | 'signingSecret'> & Partial<ProfileFixture>,
+): ProfileFixture {
   const profile = getProfile(name);
   if (!profile) throw new Error(`no profile ${name}`);
   return { profile, signingSecret: rest.secret, otherSigningSecret: rest.otherSecret, ...rest };
@@ -133,7 +150,8 @@ export const fixtures: readonly ProfileFixture[] = [
     formatSignature: prefixed(''),
     encoding: 'base64',
     timestamp: { staleOptions: { timestampToleranceSeconds: 300 } },
-    body: () => '[{"email":"a@example.com","event":"delivered","sg_event_id":"sg_1","timestamp":1700000000},\r\n{"email":"b@example.com","event":"open","sg_event_id":"sg_2","timestamp":1700000001}]\r\n',
+    body: () =>
+      '[{"email":"a@example.com","event":"delivered","sg_event_id":"sg_1","timestamp":1700000000},\r\n{"email":"b@example.com","event":"open","sg_event_id":"sg_2","timestamp":1700000001}]\r\n',
   }),
   fixture('standard-webhooks', {
     secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
@@ -228,7 +246,12 @@ export const fixtures: readonly ProfileFixture[] = [
 /** A request signed by the profile's own `sign`, received at `receivedAt` (default: when signed). */
 export function signedRequest(
   f: ProfileFixture,
-  { timestamp = NOW, secret = f.signingSecret, receivedAt, body }: { timestamp?: number; secret?: string; receivedAt?: Date; body?: string } = {},
+  {
+    timestamp = NOW,
+    secret = f.signingSecret,
+    receivedAt,
+    body,
+  }: { timestamp?: number; secret?: string; receivedAt?: Date; body?: string } = {},
 ): InboundRequest {
   const rawBody = Buffer.from(body ?? f.body(timestamp));
   const url = f.url ?? 'https://hooks.example.com/v1/webhook-deliveries/abc';

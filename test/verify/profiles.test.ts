@@ -21,17 +21,34 @@ function encodedJunk(f: ProfileFixture, bytes: number): string {
 
 test('the registry holds the fifteen documented profiles, each by its name', () => {
   assert.deepEqual(profileNames, [
-    'generic', 'github', 'stripe', 'slack', 'msteams', 'sendgrid', 'standard-webhooks', 'gitlab',
-    'shopify', 'twilio', 'zoom', 'discord', 'linear', 'pagerduty', 'bitbucket',
+    'generic',
+    'github',
+    'stripe',
+    'slack',
+    'msteams',
+    'sendgrid',
+    'standard-webhooks',
+    'gitlab',
+    'shopify',
+    'twilio',
+    'zoom',
+    'discord',
+    'linear',
+    'pagerduty',
+    'bitbucket',
   ]);
   for (const profile of profiles) assert.equal(getProfile(profile.name), profile);
   assert.equal(getProfile('nope'), undefined);
-  assert.deepEqual(fixtures.map((f) => f.profile.name), profileNames);
+  assert.deepEqual(
+    fixtures.map((f) => f.profile.name),
+    profileNames,
+  );
 });
 
 test('profiles that sign no timestamp keep a 72 h dedup window', () => {
   for (const profile of profiles) {
-    if (profile.defaultTimestampToleranceSeconds === undefined) assert.equal(profile.defaultDedupWindowSeconds, 72 * 3600, profile.name);
+    if (profile.defaultTimestampToleranceSeconds === undefined)
+      assert.equal(profile.defaultDedupWindowSeconds, 72 * 3600, profile.name);
   }
   assert.equal(getProfile('generic')!.defaultDedupWindowSeconds, 24 * 3600);
   assert.equal(getProfile('generic')!.defaultTimestampToleranceSeconds, 300);
@@ -67,7 +84,9 @@ for (const f of fixtures) {
 
     test('accepts during rotation when the second secret is the right one', () => {
       assert.deepEqual(profile.verify(signedRequest(f), [f.otherSecret, f.secret]), { ok: true });
-      assert.deepEqual(profile.verify(signedRequest(f, { secret: f.otherSigningSecret }), [f.secret, f.otherSecret]), { ok: true });
+      assert.deepEqual(profile.verify(signedRequest(f, { secret: f.otherSigningSecret }), [f.secret, f.otherSecret]), {
+        ok: true,
+      });
     });
 
     test('answers signature_missing when the signature header is absent or blank', () => {
@@ -98,7 +117,12 @@ for (const f of fixtures) {
     });
 
     test('sign() is deterministic in the signed parts it writes', () => {
-      const headers = profile.sign(f.signingSecret, { rawBody: Buffer.from(f.body(NOW)), eventId: 'evt-123', timestamp: NOW, url: f.url ?? 'https://x.test/' });
+      const headers = profile.sign(f.signingSecret, {
+        rawBody: Buffer.from(f.body(NOW)),
+        eventId: 'evt-123',
+        timestamp: NOW,
+        url: f.url ?? 'https://x.test/',
+      });
       assert.ok(headers[f.signatureHeader], `sign() writes ${f.signatureHeader}`);
       for (const name of Object.keys(headers)) assert.equal(name, name.toLowerCase());
     });
@@ -119,11 +143,17 @@ for (const f of fixtures) {
       });
 
       test('fails when the clock reading is not a date', () => {
-        assertFails(profile.verify(signedRequest(f, { receivedAt: new Date(Number.NaN) }), [f.secret], options), 'timestamp_out_of_tolerance');
+        assertFails(
+          profile.verify(signedRequest(f, { receivedAt: new Date(Number.NaN) }), [f.secret], options),
+          'timestamp_out_of_tolerance',
+        );
       });
     } else {
       test('signs no timestamp: an old delivery still verifies (dedup guards replay)', () => {
-        assert.deepEqual(profile.verify(signedRequest(f, { timestamp: NOW - 30 * 86400, receivedAt: at(NOW) }), [f.secret]), { ok: true });
+        assert.deepEqual(
+          profile.verify(signedRequest(f, { timestamp: NOW - 30 * 86400, receivedAt: at(NOW) }), [f.secret]),
+          { ok: true },
+        );
       });
     }
   });
@@ -141,7 +171,10 @@ test('sign() with an unusable secret throws a TempohookError that does not quote
   for (const [name, secret] of unusable) {
     assert.throws(
       () => getProfile(name)!.sign(secret, input),
-      (err: unknown) => err instanceof TempohookError && err.code === 'secret_invalid' && (secret === '' || !err.message.includes(secret)),
+      (err: unknown) =>
+        err instanceof TempohookError &&
+        err.code === 'secret_invalid' &&
+        (secret === '' || !err.message.includes(secret)),
       name,
     );
   }
@@ -152,5 +185,8 @@ test('verify() with only unusable secrets answers secret_invalid, with a usable 
   assertFails(teams.profile.verify(signedRequest(teams), ['%%%', '']), 'secret_invalid');
   assert.deepEqual(teams.profile.verify(signedRequest(teams), ['%%%', teams.secret]), { ok: true });
   const discord = fixtures.find((f) => f.profile.name === 'discord')!;
-  assertFails(discord.profile.verify(signedRequest(discord), ['zz'.repeat(32), 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE']), 'secret_invalid');
+  assertFails(
+    discord.profile.verify(signedRequest(discord), ['zz'.repeat(32), 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE']),
+    'secret_invalid',
+  );
 });

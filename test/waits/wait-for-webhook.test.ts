@@ -7,14 +7,25 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Client, Connection, WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  WorkflowFailedError,
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { createExampleWorker } from '../../src/worker/example-worker';
 import { sweepWaits } from '../../src/waits/sweeper';
 import { claimMatchingWaits, logDeliveryPayload } from '../../src/waits/signal-waits';
 import { silentLogger } from '../../src/logger';
-import { openWaitsQuery, WaitFailureType, waitingForSearchAttribute, type WebhookDelivery } from '../../src/workflows/definitions';
+import {
+  openWaitsQuery,
+  WaitFailureType,
+  waitingForSearchAttribute,
+  type WebhookDelivery,
+} from '../../src/workflows/definitions';
 import type { WaitForWebhookResult } from '../../src/workflows';
 import { createTestStore, type TestStore } from '../support/db';
 import { secretBody, startTestIngress, webhookBody, type TestIngress } from '../support/ingress';
@@ -22,7 +33,8 @@ import { getTestTemporal, uniqueTaskQueue, type TestTemporal } from '../support/
 import type * as testWorkflows from '../support/workflows';
 
 const SECRET = 'github-wait-secret';
-const octokitSign = async (secret: string, payload: string): Promise<string> => (await import('@octokit/webhooks-methods')).sign(secret, payload);
+const octokitSign = async (secret: string, payload: string): Promise<string> =>
+  (await import('@octokit/webhooks-methods')).sign(secret, payload);
 
 type Workflows = typeof testWorkflows;
 
@@ -35,7 +47,13 @@ describe('waitForWebhook', () => {
   let githubPath: string;
 
   async function startWorker() {
-    const w = await createExampleWorker({ connection: temporal.nativeConnection, namespace: temporal.namespace, taskQueue, workflowBundle: temporal.workflowBundle, store });
+    const w = await createExampleWorker({
+      connection: temporal.nativeConnection,
+      namespace: temporal.namespace,
+      taskQueue,
+      workflowBundle: temporal.workflowBundle,
+      store,
+    });
     worker = { worker: w, running: w.run() };
   }
   async function stopWorker() {
@@ -50,7 +68,11 @@ describe('waitForWebhook', () => {
     temporal = await getTestTemporal();
     ingress = await startTestIngress(store, temporal.client);
     assert.equal((await ingress.api('PUT', '/v1/secrets/github', secretBody({ value: SECRET }))).status, 201);
-    const res = await ingress.api('PUT', '/v1/webhooks/github-push', webhookBody({ profile: 'github', secretRef: { name: 'github', key: 'value' }, signal: { enabled: true } }));
+    const res = await ingress.api(
+      'PUT',
+      '/v1/webhooks/github-push',
+      webhookBody({ profile: 'github', secretRef: { name: 'github', key: 'value' }, signal: { enabled: true } }),
+    );
     assert.equal(res.status, 201, JSON.stringify(res.body));
     githubPath = res.body.status.endpointPath;
     await startWorker();
@@ -63,7 +85,11 @@ describe('waitForWebhook', () => {
   });
 
   /** A signed GitHub push delivery; `deliveryGuid` is GitHub's event id (X-GitHub-Delivery). */
-  async function push(payload: Record<string, unknown>, deliveryGuid: string = randomUUID(), target: TestIngress = ingress) {
+  async function push(
+    payload: Record<string, unknown>,
+    deliveryGuid: string = randomUUID(),
+    target: TestIngress = ingress,
+  ) {
     const body = JSON.stringify(payload);
     return target.deliver(githubPath, body, {
       'content-type': 'application/json',
@@ -73,15 +99,32 @@ describe('waitForWebhook', () => {
     });
   }
 
-  const pushOf = (repo: string, extra: Record<string, unknown> = {}) => ({ ref: 'refs/heads/main', repository: { full_name: repo }, commits: [{ id: 'c1' }], ...extra });
+  const pushOf = (repo: string, extra: Record<string, unknown> = {}) => ({
+    ref: 'refs/heads/main',
+    repository: { full_name: repo },
+    commits: [{ id: 'c1' }],
+    ...extra,
+  });
 
-  async function start<K extends keyof Workflows>(workflow: K, ...args: Parameters<Workflows[K]>): Promise<WorkflowHandleWithFirstExecutionRunId<Workflows[K]>> {
-    return temporal.client.workflow.start<Workflows[K]>(workflow, { taskQueue, workflowId: `wait-${workflow}-${randomUUID()}`, args: args as any, workflowExecutionTimeout: '2 minutes' });
+  async function start<K extends keyof Workflows>(
+    workflow: K,
+    ...args: Parameters<Workflows[K]>
+  ): Promise<WorkflowHandleWithFirstExecutionRunId<Workflows[K]>> {
+    return temporal.client.workflow.start<Workflows[K]>(workflow, {
+      taskQueue,
+      workflowId: `wait-${workflow}-${randomUUID()}`,
+      args: args as any,
+      workflowExecutionTimeout: '2 minutes',
+    });
   }
 
   /** The waits rows of a workflow id, any state. */
   async function waitRows(workflowId: string): Promise<Array<{ id: string; state: string; run_id: string }>> {
-    return (await store.db.query('SELECT id, state, run_id FROM waits WHERE workflow_id = $1 ORDER BY created_at', [workflowId])).rows;
+    return (
+      await store.db.query('SELECT id, state, run_id FROM waits WHERE workflow_id = $1 ORDER BY created_at', [
+        workflowId,
+      ])
+    ).rows;
   }
 
   /** Polls until `workflowId` has `count` open waits registered in PostgreSQL. */
@@ -115,7 +158,10 @@ describe('waitForWebhook', () => {
 
   test('a matching signed delivery resumes the wait; a non-matching one does not', async () => {
     const repo = `acme/repo-${randomUUID()}`;
-    const handle = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(repo), timeout: '1 minute' } });
+    const handle = await start('waitOnce', {
+      webhook: 'github-push',
+      options: { match: repoMatch(repo), timeout: '1 minute' },
+    });
     await registered(handle.workflowId);
 
     const other = await push(pushOf(`${repo}-other`));
@@ -127,7 +173,9 @@ describe('waitForWebhook', () => {
     assert.equal(matching.status, 202, JSON.stringify(matching.body));
     assert.equal(matching.body.duplicate, false);
     const [rows] = [await waitRows(handle.workflowId)];
-    assert.deepEqual(matching.body.signaled, [{ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, waitId: rows[0]!.id }]);
+    assert.deepEqual(matching.body.signaled, [
+      { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, waitId: rows[0]!.id },
+    ]);
 
     const result = await delivered(handle);
     assert.equal(result.eventId, guid);
@@ -144,22 +192,38 @@ describe('waitForWebhook', () => {
   });
 
   test('a wait times out with { timedOut: true } and its row is removed', async () => {
-    const handle = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(`acme/none-${randomUUID()}`), timeout: '2 seconds' } });
-    const result = (await handle.result());
+    const handle = await start('waitOnce', {
+      webhook: 'github-push',
+      options: { match: repoMatch(`acme/none-${randomUUID()}`), timeout: '2 seconds' },
+    });
+    const result = await handle.result();
     assert.equal(result.timedOut, true);
     assert.equal((result as any).webhook, 'default/github-push');
     assert.deepEqual(await waitRows(handle.workflowId), []);
   });
 
   test('a delivery that claimed the wait just before the timeout still resolves it', async () => {
-    const handle = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(`acme/edge-${randomUUID()}`), timeout: '3 seconds' } });
+    const handle = await start('waitOnce', {
+      webhook: 'github-push',
+      options: { match: repoMatch(`acme/edge-${randomUUID()}`), timeout: '3 seconds' },
+    });
     await registered(handle.workflowId);
     const [row] = await waitRows(handle.workflowId);
     // As an ingress does between its claim and its signal.
     const deliveryId = randomUUID();
-    await store.db.query(`UPDATE waits SET state = 'claimed', delivery_id = $2, claimed_at = now() WHERE id = $1`, [row!.id, deliveryId]);
+    await store.db.query(`UPDATE waits SET state = 'claimed', delivery_id = $2, claimed_at = now() WHERE id = $1`, [
+      row!.id,
+      deliveryId,
+    ]);
     await new Promise((resolve) => setTimeout(resolve, 4000));
-    const delivery = { deliveryId, eventId: 'late', receivedAt: new Date().toISOString(), source: 'push', payload: { late: true }, headers: {} };
+    const delivery = {
+      deliveryId,
+      eventId: 'late',
+      receivedAt: new Date().toISOString(),
+      source: 'push',
+      payload: { late: true },
+      headers: {},
+    };
     await handle.signal('tempohook.webhook', { waitId: row!.id, delivery });
     const result = await delivered(handle);
     assert.equal(result.deliveryId, deliveryId);
@@ -167,15 +231,23 @@ describe('waitForWebhook', () => {
 
   test('since: "workflowStart" finds a delivery that arrived before the wait was registered; the default does not', async () => {
     const repo = `acme/early-${randomUUID()}`;
-    const late = await start('waitOnce', { webhook: 'github-push', sleepFirst: '2 seconds', options: { match: repoMatch(repo), since: 'workflowStart', timeout: '1 minute' } });
-    const strict = await start('waitOnce', { webhook: 'github-push', sleepFirst: '2 seconds', options: { match: repoMatch(repo), timeout: '4 seconds' } });
+    const late = await start('waitOnce', {
+      webhook: 'github-push',
+      sleepFirst: '2 seconds',
+      options: { match: repoMatch(repo), since: 'workflowStart', timeout: '1 minute' },
+    });
+    const strict = await start('waitOnce', {
+      webhook: 'github-push',
+      sleepFirst: '2 seconds',
+      options: { match: repoMatch(repo), timeout: '4 seconds' },
+    });
     const early = await push(pushOf(repo));
     assert.equal(early.status, 202);
     assert.deepEqual(early.body.signaled, [], 'nothing was registered yet');
 
     const result = await delivered(late);
     assert.equal(result.deliveryId, early.body.deliveryId);
-    assert.equal(((await strict.result())).timedOut, true);
+    assert.equal((await strict.result()).timedOut, true);
   });
 
   test('since as a duration reaches back into the payload log, and one workflow consumes an event once', async () => {
@@ -192,7 +264,9 @@ describe('waitForWebhook', () => {
     const again = await temporal.client.workflow.start('waitForAll', {
       taskQueue,
       workflowId: handle.workflowId,
-      args: [[{ webhook: 'github-push', options: { match: repoMatch(repo), since: '10 minutes', timeout: '2 seconds' } }]],
+      args: [
+        [{ webhook: 'github-push', options: { match: repoMatch(repo), since: '10 minutes', timeout: '2 seconds' } }],
+      ],
     });
     const [second] = (await again.result()) as WaitForWebhookResult[];
     assert.equal(second!.timedOut, true);
@@ -200,8 +274,14 @@ describe('waitForWebhook', () => {
 
   test('two workflows waiting on the same match both resume from one delivery', async () => {
     const repo = `acme/both-${randomUUID()}`;
-    const a = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(repo), timeout: '1 minute' } });
-    const b = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(repo), timeout: '1 minute' } });
+    const a = await start('waitOnce', {
+      webhook: 'github-push',
+      options: { match: repoMatch(repo), timeout: '1 minute' },
+    });
+    const b = await start('waitOnce', {
+      webhook: 'github-push',
+      options: { match: repoMatch(repo), timeout: '1 minute' },
+    });
     await registered(a.workflowId);
     await registered(b.workflowId);
     const res = await push(pushOf(repo));
@@ -213,40 +293,62 @@ describe('waitForWebhook', () => {
 
   test('a redelivered event resumes the wait once, even when 8 copies race', async () => {
     const repo = `acme/redeliver-${randomUUID()}`;
-    const first = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(repo), timeout: '1 minute' } });
+    const first = await start('waitOnce', {
+      webhook: 'github-push',
+      options: { match: repoMatch(repo), timeout: '1 minute' },
+    });
     await registered(first.workflowId);
     const [row] = await waitRows(first.workflowId);
     const guid = randomUUID();
     const answers = await Promise.all(Array.from({ length: 8 }, () => push(pushOf(repo), guid)));
-    assert.ok(answers.every((a) => a.status === 202), JSON.stringify(answers.map((a) => a.body)));
+    assert.ok(
+      answers.every((a) => a.status === 202),
+      JSON.stringify(answers.map((a) => a.body)),
+    );
     // Copies still in flight take the claim over from each other and may each signal the same event;
     // the run takes the first and ignores the rest.
     const signaled = answers.flatMap((a) => a.body.signaled);
-    assert.ok(signaled.length >= 1 && signaled.every((s) => s.waitId === row!.id), JSON.stringify(answers.map((a) => a.body)));
+    assert.ok(
+      signaled.length >= 1 && signaled.every((s) => s.waitId === row!.id),
+      JSON.stringify(answers.map((a) => a.body)),
+    );
     const result = await delivered(first);
     assert.equal(result.eventId, guid);
-    assert.ok(answers.some((a) => a.body.deliveryId === result.deliveryId && a.body.signaled.length === 1), 'the run took a delivery that signaled it');
+    assert.ok(
+      answers.some((a) => a.body.deliveryId === result.deliveryId && a.body.signaled.length === 1),
+      'the run took a delivery that signaled it',
+    );
     assert.equal((await waitRows(first.workflowId))[0]!.state, 'signaled');
 
     // A wait registered after the event resumes on a new event, never on a redelivery of the old one.
-    const second = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(repo), timeout: '3 seconds' } });
+    const second = await start('waitOnce', {
+      webhook: 'github-push',
+      options: { match: repoMatch(repo), timeout: '3 seconds' },
+    });
     await registered(second.workflowId);
     const again = await push(pushOf(repo), guid);
     assert.equal(again.status, 202);
     assert.equal(again.body.duplicate, true);
     assert.deepEqual(again.body.signaled, []);
-    assert.equal(((await second.result())).timedOut, true);
+    assert.equal((await second.result()).timedOut, true);
   });
 
-  test('cancelling the workflow, or the wait\'s own scope, removes the wait', async () => {
-    const handle = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(`acme/cancel-${randomUUID()}`) } });
+  test("cancelling the workflow, or the wait's own scope, removes the wait", async () => {
+    const handle = await start('waitOnce', {
+      webhook: 'github-push',
+      options: { match: repoMatch(`acme/cancel-${randomUUID()}`) },
+    });
     await registered(handle.workflowId);
     await handle.cancel();
     const err = await handle.result().catch((e: unknown) => e);
     assert.ok(err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure, String(err));
     assert.deepEqual(await waitRows(handle.workflowId), []);
 
-    const scoped = await start('waitThenCancelScope', { webhook: 'github-push', cancelAfter: '1 second', options: { match: repoMatch(`acme/scope-${randomUUID()}`) } });
+    const scoped = await start('waitThenCancelScope', {
+      webhook: 'github-push',
+      cancelAfter: '1 second',
+      options: { match: repoMatch(`acme/scope-${randomUUID()}`) },
+    });
     assert.equal(await scoped.result(), 'cancelled');
     assert.deepEqual(await waitRows(scoped.workflowId), []);
   });
@@ -263,11 +365,20 @@ describe('waitForWebhook', () => {
     assert.deepEqual((await push(pushOf(repo))).body.signaled, [], 'a stale wait is never claimed again');
 
     const quiet = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(`${repo}-quiet`) } });
-    const alive = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(`${repo}-alive`), timeout: '1 minute' } });
+    const alive = await start('waitOnce', {
+      webhook: 'github-push',
+      options: { match: repoMatch(`${repo}-alive`), timeout: '1 minute' },
+    });
     await registered(quiet.workflowId);
     await registered(alive.workflowId);
     await quiet.terminate('test');
-    const swept = await sweepWaits({ store, client: temporal.client, logger: silentLogger, recheckAfterMs: 0, checkLimit: 1000 });
+    const swept = await sweepWaits({
+      store,
+      client: temporal.client,
+      logger: silentLogger,
+      recheckAfterMs: 0,
+      checkLimit: 1000,
+    });
     assert.ok(swept.closedRuns >= 1);
     assert.equal((await waitRows(quiet.workflowId))[0]!.state, 'stale');
     assert.equal((await waitRows(alive.workflowId))[0]!.state, 'open');
@@ -278,7 +389,10 @@ describe('waitForWebhook', () => {
 
   test('a worker restart while waiting loses nothing', async () => {
     const repo = `acme/restart-${randomUUID()}`;
-    const handle = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(repo), timeout: '1 minute' } });
+    const handle = await start('waitOnce', {
+      webhook: 'github-push',
+      options: { match: repoMatch(repo), timeout: '1 minute' },
+    });
     await registered(handle.workflowId);
     await stopWorker();
     try {
@@ -294,11 +408,20 @@ describe('waitForWebhook', () => {
     const repo = `acme/if-${randomUUID()}`;
     const handle = await start('waitOnce', {
       webhook: 'github-push',
-      options: { match: repoMatch(repo), if: 'payload.ref == "refs/heads/main" && size(payload.commits) >= vars.min', vars: { min: 2 }, timeout: '1 minute' },
+      options: {
+        match: repoMatch(repo),
+        if: 'payload.ref == "refs/heads/main" && size(payload.commits) >= vars.min',
+        vars: { min: 2 },
+        timeout: '1 minute',
+      },
     });
     await registered(handle.workflowId);
     assert.deepEqual((await push(pushOf(repo))).body.signaled, [], 'one commit is not enough');
-    assert.deepEqual((await push(pushOf(repo, { ref: 'refs/heads/dev', commits: [{}, {}] }))).body.signaled, [], 'wrong branch');
+    assert.deepEqual(
+      (await push(pushOf(repo, { ref: 'refs/heads/dev', commits: [{}, {}] }))).body.signaled,
+      [],
+      'wrong branch',
+    );
     const ok = await push(pushOf(repo, { commits: [{ id: 'a' }, { id: 'b' }] }));
     assert.equal(ok.body.signaled.length, 1);
     assert.equal((await delivered(handle)).deliveryId, ok.body.deliveryId);
@@ -306,12 +429,28 @@ describe('waitForWebhook', () => {
 
   test('bad input fails the call at once with a non-retryable error naming the bad part', async () => {
     const cases: Array<[Parameters<Workflows['waitOnce']>[0], string, RegExp]> = [
-      [{ webhook: 'github-push', options: { match: { '$.commits[*].id': 'x' } } }, WaitFailureType.invalidWait, /\$\.commits\[\*\]\.id/],
-      [{ webhook: 'github-push', options: { match: { 'repository.full_name': 'x' } } }, WaitFailureType.invalidWait, /repository\.full_name/],
-      [{ webhook: 'github-push', options: { match: {}, if: 'payload.ref == ' } }, WaitFailureType.invalidWait, /if expression/],
+      [
+        { webhook: 'github-push', options: { match: { '$.commits[*].id': 'x' } } },
+        WaitFailureType.invalidWait,
+        /\$\.commits\[\*\]\.id/,
+      ],
+      [
+        { webhook: 'github-push', options: { match: { 'repository.full_name': 'x' } } },
+        WaitFailureType.invalidWait,
+        /repository\.full_name/,
+      ],
+      [
+        { webhook: 'github-push', options: { match: {}, if: 'payload.ref == ' } },
+        WaitFailureType.invalidWait,
+        /if expression/,
+      ],
       [{ webhook: 'github-push', options: { match: {}, if: 'nope == 1' } }, WaitFailureType.invalidWait, /nope/],
       [{ webhook: 'no-such-hook', options: { match: {} } }, WaitFailureType.unknownWebhook, /no-such-hook/],
-      [{ webhook: 'github-push', options: { match: {}, timeout: 'soon' as any } }, WaitFailureType.invalidWait, /timeout/],
+      [
+        { webhook: 'github-push', options: { match: {}, timeout: 'soon' as any } },
+        WaitFailureType.invalidWait,
+        /timeout/,
+      ],
     ];
     for (const [input, type, message] of cases) {
       const started = Date.now();
@@ -325,7 +464,10 @@ describe('waitForWebhook', () => {
 
   test('while waiting, the run answers tempohook.waits, carries TempohookWaitingFor, and GET /waits lists the wait', async () => {
     const repo = `acme/visible-${randomUUID()}`;
-    const handle = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(repo), timeout: '1 minute' } });
+    const handle = await start('waitOnce', {
+      webhook: 'github-push',
+      options: { match: repoMatch(repo), timeout: '1 minute' },
+    });
     await registered(handle.workflowId);
     const open = await handle.query(openWaitsQuery);
     assert.equal(open.length, 1);
@@ -333,7 +475,10 @@ describe('waitForWebhook', () => {
     assert.deepEqual(open[0]!.match, repoMatch(repo));
     assert.ok(open[0]!.timeoutAt);
     const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
-    assert.match(metadata.currentDetails ?? '', /Waiting for a webhook[\s\S]*default\/github-push[\s\S]*\$\.repository\.full_name/);
+    assert.match(
+      metadata.currentDetails ?? '',
+      /Waiting for a webhook[\s\S]*default\/github-push[\s\S]*\$\.repository\.full_name/,
+    );
 
     const deadline = Date.now() + 10_000;
     let attribute: unknown;
@@ -343,7 +488,9 @@ describe('waitForWebhook', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     assert.deepEqual(attribute, ['default/github-push']);
-    const listed = temporal.client.workflow.list({ query: `TempohookWaitingFor = 'default/github-push' AND WorkflowId = '${handle.workflowId}'` });
+    const listed = temporal.client.workflow.list({
+      query: `TempohookWaitingFor = 'default/github-push' AND WorkflowId = '${handle.workflowId}'`,
+    });
     const found: string[] = [];
     for await (const w of listed) found.push(w.workflowId);
     assert.deepEqual(found, [handle.workflowId]);
@@ -374,7 +521,14 @@ describe('waitForWebhook', () => {
     const first = await push(pushOf(`${repo}-a`), guid);
     const [waitA] = first.body.signaled;
     assert.ok(waitA, JSON.stringify(first.body));
-    const attempt = (deliveryId: string) => ({ deliveryId, eventId: guid, receivedAt: new Date().toISOString(), source: 'push', payload: { attempt: deliveryId }, headers: {} });
+    const attempt = (deliveryId: string) => ({
+      deliveryId,
+      eventId: guid,
+      receivedAt: new Date().toISOString(),
+      source: 'push',
+      payload: { attempt: deliveryId },
+      headers: {},
+    });
     // As a second ingress attempt of the same event would, while the run still waits on its other wait.
     await handle.signal('tempohook.webhook', { waitId: waitA.waitId, delivery: attempt(randomUUID()) });
     await handle.signal('tempohook.webhook', { waitId: waitA.waitId, delivery: attempt(first.body.deliveryId) });
@@ -383,16 +537,26 @@ describe('waitForWebhook', () => {
     assert.equal((a as any).deliveryId, first.body.deliveryId);
     assert.deepEqual((a as any).payload, pushOf(`${repo}-a`));
     assert.equal((b as any).deliveryId, second.body.deliveryId);
-    await Worker.runReplayHistory({ workflowBundle: temporal.workflowBundle }, await handle.fetchHistory(), handle.workflowId);
+    await Worker.runReplayHistory(
+      { workflowBundle: temporal.workflowBundle },
+      await handle.fetchHistory(),
+      handle.workflowId,
+    );
   });
 
   test('a signal that does not fit the schema is logged and ignored, and the wait still resumes', async () => {
     const repo = `acme/junk-${randomUUID()}`;
-    const handle = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(repo), timeout: '1 minute' } });
+    const handle = await start('waitOnce', {
+      webhook: 'github-push',
+      options: { match: repoMatch(repo), timeout: '1 minute' },
+    });
     await registered(handle.workflowId);
     await handle.signal('tempohook.webhook', { nonsense: true });
     await handle.signal('tempohook.webhook', 'a string');
-    await handle.signal('tempohook.webhook', { waitId: randomUUID(), delivery: { deliveryId: 'x', eventId: 'x', receivedAt: 'x', source: 'x', headers: {} } });
+    await handle.signal('tempohook.webhook', {
+      waitId: randomUUID(),
+      delivery: { deliveryId: 'x', eventId: 'x', receivedAt: 'x', source: 'x', headers: {} },
+    });
     const res = await push(pushOf(repo));
     assert.equal((await delivered(handle)).deliveryId, res.body.deliveryId);
   });
@@ -401,30 +565,50 @@ describe('waitForWebhook', () => {
     const repo = `acme/many-${randomUUID()}`;
     const all = await start('waitForAll', [
       { webhook: 'github-push', options: { match: repoMatch(`${repo}-a`), timeout: '1 minute' } },
-      { webhook: 'github-push', options: { match: { ...repoMatch(`${repo}-b`), 'headers.x-github-event': 'push' }, timeout: '1 minute' } },
+      {
+        webhook: 'github-push',
+        options: { match: { ...repoMatch(`${repo}-b`), 'headers.x-github-event': 'push' }, timeout: '1 minute' },
+      },
     ]);
     const race = await start('waitForFirst', [
       { webhook: 'github-push', options: { match: repoMatch(`${repo}-a`), timeout: '1 minute' } },
       { webhook: 'github-push', options: { match: repoMatch(`${repo}-never`), timeout: '1 minute' } },
     ]);
-    const child = await start('waitInChild', { webhook: 'github-push', options: { match: repoMatch(`${repo}-b`), timeout: '1 minute' } });
+    const child = await start('waitInChild', {
+      webhook: 'github-push',
+      options: { match: repoMatch(`${repo}-b`), timeout: '1 minute' },
+    });
     await registered(all.workflowId, 2);
     await registered(race.workflowId, 2);
     await registered(`${child.workflowId}-child`);
     await push(pushOf(`${repo}-a`));
     await push(pushOf(`${repo}-b`));
     const results = await all.result();
-    assert.deepEqual(results.map((r) => (r as any).payload.repository.full_name), [`${repo}-a`, `${repo}-b`]);
+    assert.deepEqual(
+      results.map((r) => (r as any).payload.repository.full_name),
+      [`${repo}-a`, `${repo}-b`],
+    );
     assert.equal(((await race.result()) as any).payload.repository.full_name, `${repo}-a`);
-    assert.equal((await waitRows(race.workflowId)).filter((w) => w.state === 'open').length, 0, 'the loser is removed when the run closes');
+    assert.equal(
+      (await waitRows(race.workflowId)).filter((w) => w.state === 'open').length,
+      0,
+      'the loser is removed when the run closes',
+    );
     assert.equal(((await child.result()) as any).payload.repository.full_name, `${repo}-b`);
 
     // The histories replay on today's code: waitForWebhook and the plugin's interceptor are deterministic.
     for (const handle of [all, race, child]) {
-      await Worker.runReplayHistory({ workflowBundle: temporal.workflowBundle }, await handle.fetchHistory(), handle.workflowId);
+      await Worker.runReplayHistory(
+        { workflowBundle: temporal.workflowBundle },
+        await handle.fetchHistory(),
+        handle.workflowId,
+      );
     }
 
-    const can = await start('waitAcrossContinueAsNew', { webhook: 'github-push', options: { match: repoMatch(`${repo}-can`), timeout: '1 minute' } });
+    const can = await start('waitAcrossContinueAsNew', {
+      webhook: 'github-push',
+      options: { match: repoMatch(`${repo}-can`), timeout: '1 minute' },
+    });
     // Run 1's wait is removed when it continues as new; run 2 registers its own.
     const deadline = Date.now() + 20_000;
     for (;;) {
@@ -435,7 +619,7 @@ describe('waitForWebhook', () => {
     }
     const res = await push(pushOf(`${repo}-can`));
     assert.equal(res.body.signaled.length, 1);
-    const result = (await temporal.client.workflow.getHandle(can.workflowId).result());
+    const result = await temporal.client.workflow.getHandle(can.workflowId).result();
     assert.equal(result.generation, 1);
     assert.equal(result.deliveryId, res.body.deliveryId);
   });
@@ -454,13 +638,36 @@ describe('waitForWebhook', () => {
    * An ingress that died between its claim and its signal: the delivery of event `guid` reserved
    * its dedup key, logged its payload and claimed the matching waits, then signaled nothing.
    */
-  async function crashAfterClaim(payload: Record<string, unknown>, guid: string): Promise<{ delivery: WebhookDelivery; claimed: string[] }> {
+  async function crashAfterClaim(
+    payload: Record<string, unknown>,
+    guid: string,
+  ): Promise<{ delivery: WebhookDelivery; claimed: string[] }> {
     const webhook = (await store.webhooks.get('default', 'github-push'))!;
     const receivedAt = new Date();
-    const reserved = await store.deliveries.reserve({ webhookId: webhook.id, eventId: guid, sourceEvent: 'push', receivedAt, windowSeconds: 3600 });
+    const reserved = await store.deliveries.reserve({
+      webhookId: webhook.id,
+      eventId: guid,
+      sourceEvent: 'push',
+      receivedAt,
+      windowSeconds: 3600,
+    });
     assert.equal(reserved.reserved, true);
-    const delivery = { deliveryId: reserved.delivery.id, eventId: guid, receivedAt: receivedAt.toISOString(), source: 'push', payload, headers: { 'content-type': 'application/json', 'x-github-event': 'push' } };
-    const input = { store, webhook: { id: webhook.id, name: 'github-push' }, signal: { enabled: true }, delivery, now: receivedAt, temporalNamespace: temporal.namespace };
+    const delivery = {
+      deliveryId: reserved.delivery.id,
+      eventId: guid,
+      receivedAt: receivedAt.toISOString(),
+      source: 'push',
+      payload,
+      headers: { 'content-type': 'application/json', 'x-github-event': 'push' },
+    };
+    const input = {
+      store,
+      webhook: { id: webhook.id, name: 'github-push' },
+      signal: { enabled: true },
+      delivery,
+      now: receivedAt,
+      temporalNamespace: temporal.namespace,
+    };
     await logDeliveryPayload(input);
     return { delivery, claimed: (await claimMatchingWaits(input)).map((w) => w.id) };
   }
@@ -468,12 +675,17 @@ describe('waitForWebhook', () => {
   /** How many tempohook.webhook signals the run received. */
   async function signalsReceived(handle: WorkflowHandle<any>): Promise<number> {
     const history = await handle.fetchHistory();
-    return (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'tempohook.webhook').length;
+    return (history.events ?? []).filter(
+      (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'tempohook.webhook',
+    ).length;
   }
 
-  test('an ingress that died after claiming: the provider\'s retry of the same event within the claim timeout resumes the wait once', async () => {
+  test("an ingress that died after claiming: the provider's retry of the same event within the claim timeout resumes the wait once", async () => {
     const repo = `acme/crash-retry-${randomUUID()}`;
-    const handle = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(repo), timeout: '1 minute' } });
+    const handle = await start('waitOnce', {
+      webhook: 'github-push',
+      options: { match: repoMatch(repo), timeout: '1 minute' },
+    });
     await registered(handle.workflowId);
     const guid = randomUUID();
     const crashed = await crashAfterClaim(pushOf(repo), guid);
@@ -489,7 +701,9 @@ describe('waitForWebhook', () => {
     assert.equal(retry.status, 202, JSON.stringify(retry.body));
     assert.equal(retry.body.duplicate, false);
     assert.equal(retry.body.originalDeliveryId, crashed.delivery.deliveryId);
-    assert.deepEqual(retry.body.signaled, [{ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, waitId: row!.id }]);
+    assert.deepEqual(retry.body.signaled, [
+      { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, waitId: row!.id },
+    ]);
     const result = await delivered(handle);
     assert.equal(result.eventId, guid);
     assert.equal(result.deliveryId, retry.body.deliveryId);
@@ -502,8 +716,14 @@ describe('waitForWebhook', () => {
 
   test('an ingress that died after claiming: the sweeper re-signals old claims from the stored payload, and reopens those whose payload is gone', async () => {
     const repo = `acme/crash-sweep-${randomUUID()}`;
-    const handle = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(repo), timeout: '1 minute' } });
-    const orphan = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(`${repo}-orphan`), timeout: '1 minute' } });
+    const handle = await start('waitOnce', {
+      webhook: 'github-push',
+      options: { match: repoMatch(repo), timeout: '1 minute' },
+    });
+    const orphan = await start('waitOnce', {
+      webhook: 'github-push',
+      options: { match: repoMatch(`${repo}-orphan`), timeout: '1 minute' },
+    });
     await registered(handle.workflowId);
     await registered(orphan.workflowId);
     const crashed = await crashAfterClaim(pushOf(repo), randomUUID());
@@ -511,23 +731,46 @@ describe('waitForWebhook', () => {
     assert.equal(crashed.claimed.length, 1);
     assert.equal(lost.claimed.length, 1);
     // Two minutes on: past the claim timeout, and the orphan's payload is no longer stored.
-    await store.db.query(`UPDATE waits SET claimed_at = claimed_at - interval '2 minutes' WHERE id = ANY($1::uuid[])`, [[...crashed.claimed, ...lost.claimed]]);
+    await store.db.query(`UPDATE waits SET claimed_at = claimed_at - interval '2 minutes' WHERE id = ANY($1::uuid[])`, [
+      [...crashed.claimed, ...lost.claimed],
+    ]);
     await store.db.query('DELETE FROM delivery_payloads WHERE delivery_id = $1', [lost.delivery.deliveryId]);
 
     // A sweep while Temporal is unreachable keeps the claim (no provider retry would come for a
     // reopened one); the claim whose payload is gone is reopened whatever Temporal's state.
-    const deadClient = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await closedPort()}` }), namespace: temporal.namespace });
+    const deadClient = new Client({
+      connection: Connection.lazy({ address: `127.0.0.1:${await closedPort()}` }),
+      namespace: temporal.namespace,
+    });
     try {
-      const down = await sweepWaits({ store, client: deadClient, logger: silentLogger, checkLimit: 0, temporalTimeoutMs: 500 });
+      const down = await sweepWaits({
+        store,
+        client: deadClient,
+        logger: silentLogger,
+        checkLimit: 0,
+        temporalTimeoutMs: 500,
+      });
       assert.ok(down.reopened >= 1, JSON.stringify(down));
     } finally {
       await deadClient.connection.close().catch(() => undefined);
     }
     assert.equal((await waitRows(handle.workflowId))[0]!.state, 'claimed');
-    assert.equal((await waitRows(orphan.workflowId))[0]!.state, 'open', 'no payload to re-signal: the wait is open for the next delivery');
-    await store.db.query(`UPDATE waits SET claimed_at = claimed_at - interval '2 minutes' WHERE id = ANY($1::uuid[])`, [crashed.claimed]);
+    assert.equal(
+      (await waitRows(orphan.workflowId))[0]!.state,
+      'open',
+      'no payload to re-signal: the wait is open for the next delivery',
+    );
+    await store.db.query(`UPDATE waits SET claimed_at = claimed_at - interval '2 minutes' WHERE id = ANY($1::uuid[])`, [
+      crashed.claimed,
+    ]);
 
-    const swept = await sweepWaits({ store, client: temporal.client, logger: silentLogger, recheckAfterMs: 0, checkLimit: 1000 });
+    const swept = await sweepWaits({
+      store,
+      client: temporal.client,
+      logger: silentLogger,
+      recheckAfterMs: 0,
+      checkLimit: 1000,
+    });
     assert.equal((await waitRows(handle.workflowId))[0]!.state, 'signaled', JSON.stringify(swept));
     assert.ok(swept.resignaled >= 1, JSON.stringify(swept));
     const result = await delivered(handle);
@@ -543,9 +786,15 @@ describe('waitForWebhook', () => {
 
   test('Temporal unavailable: 503 + Retry-After, the claim is undone, and the retry resumes the wait once', async () => {
     const repo = `acme/outage-${randomUUID()}`;
-    const handle = await start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(repo), timeout: '1 minute' } });
+    const handle = await start('waitOnce', {
+      webhook: 'github-push',
+      options: { match: repoMatch(repo), timeout: '1 minute' },
+    });
     await registered(handle.workflowId);
-    const deadClient = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await closedPort()}` }), namespace: temporal.namespace });
+    const deadClient = new Client({
+      connection: Connection.lazy({ address: `127.0.0.1:${await closedPort()}` }),
+      namespace: temporal.namespace,
+    });
     const down = await startTestIngress(store, deadClient, { temporalTimeoutMs: 500 });
     const guid = randomUUID();
     try {
@@ -567,19 +816,35 @@ describe('waitForWebhook', () => {
     const both = await ingress.api(
       'PUT',
       '/v1/webhooks/github-both',
-      webhookBody({ profile: 'github', secretRef: { name: 'github', key: 'value' }, start: { workflowType: 'weeklyReport', taskQueue }, signal: { enabled: true, workflowTypes: ['waitOnce'] } }),
+      webhookBody({
+        profile: 'github',
+        secretRef: { name: 'github', key: 'value' },
+        start: { workflowType: 'weeklyReport', taskQueue },
+        signal: { enabled: true, workflowTypes: ['waitOnce'] },
+      }),
     );
     assert.equal(both.status, 201, JSON.stringify(both.body));
     const repo = `acme/both-actions-${randomUUID()}`;
-    const handle = await start('waitOnce', { webhook: 'github-both', options: { match: repoMatch(repo), timeout: '1 minute' } });
+    const handle = await start('waitOnce', {
+      webhook: 'github-both',
+      options: { match: repoMatch(repo), timeout: '1 minute' },
+    });
     await registered(handle.workflowId);
     const body = JSON.stringify(pushOf(repo));
     const guid = randomUUID();
-    const headers = { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': guid, 'x-hub-signature-256': await octokitSign(SECRET, body) };
+    const headers = {
+      'content-type': 'application/json',
+      'x-github-event': 'push',
+      'x-github-delivery': guid,
+      'x-hub-signature-256': await octokitSign(SECRET, body),
+    };
     const res = await ingress.deliver(both.body.status.endpointPath, body, headers);
     assert.equal(res.status, 202, JSON.stringify(res.body));
     assert.equal(res.body.workflowId, `default/github-both/${guid}`);
-    assert.deepEqual(res.body.signaled.map((s: any) => s.workflowId), [handle.workflowId]);
+    assert.deepEqual(
+      res.body.signaled.map((s: any) => s.workflowId),
+      [handle.workflowId],
+    );
     assert.equal((await delivered(handle)).eventId, guid);
     const repeat = await ingress.deliver(both.body.status.endpointPath, body, headers);
     assert.equal(repeat.body.duplicate, true);
@@ -589,9 +854,18 @@ describe('waitForWebhook', () => {
 
   test('a worker whose plugin has no database fails the wait at once, saying what to pass', async () => {
     const bareQueue = uniqueTaskQueue('waits-no-store');
-    const bare = await createExampleWorker({ connection: temporal.nativeConnection, namespace: temporal.namespace, taskQueue: bareQueue, workflowBundle: temporal.workflowBundle });
+    const bare = await createExampleWorker({
+      connection: temporal.nativeConnection,
+      namespace: temporal.namespace,
+      taskQueue: bareQueue,
+      workflowBundle: temporal.workflowBundle,
+    });
     await bare.runUntil(async () => {
-      const handle = await temporal.client.workflow.start('waitOnce', { taskQueue: bareQueue, workflowId: `wait-no-store-${randomUUID()}`, args: [{ webhook: 'github-push', options: { match: {} } }] });
+      const handle = await temporal.client.workflow.start('waitOnce', {
+        taskQueue: bareQueue,
+        workflowId: `wait-no-store-${randomUUID()}`,
+        args: [{ webhook: 'github-push', options: { match: {} } }],
+      });
       const failure = await failureOf(handle);
       assert.equal(failure.type, 'TempohookNotConfigured');
       assert.match(failure.message, /databaseUrl/);
@@ -599,13 +873,29 @@ describe('waitForWebhook', () => {
   });
 
   test('a webhook needs spec.start or spec.signal; workflowTypes limits who may wait', async () => {
-    const none = await ingress.api('PUT', '/v1/webhooks/no-action', webhookBody({ profile: 'github', secretRef: { name: 'github', key: 'value' } }));
+    const none = await ingress.api(
+      'PUT',
+      '/v1/webhooks/no-action',
+      webhookBody({ profile: 'github', secretRef: { name: 'github', key: 'value' } }),
+    );
     assert.equal(none.status, 400);
     assert.match(none.body.error.message, /spec\.start.*spec\.signal/);
-    const off = await ingress.api('PUT', '/v1/webhooks/no-action', webhookBody({ profile: 'github', secretRef: { name: 'github', key: 'value' }, signal: { enabled: false } }));
+    const off = await ingress.api(
+      'PUT',
+      '/v1/webhooks/no-action',
+      webhookBody({ profile: 'github', secretRef: { name: 'github', key: 'value' }, signal: { enabled: false } }),
+    );
     assert.equal(off.status, 400);
 
-    const typed = await ingress.api('PUT', '/v1/webhooks/typed', webhookBody({ profile: 'github', secretRef: { name: 'github', key: 'value' }, signal: { enabled: true, workflowTypes: ['someOtherWorkflow'] } }));
+    const typed = await ingress.api(
+      'PUT',
+      '/v1/webhooks/typed',
+      webhookBody({
+        profile: 'github',
+        secretRef: { name: 'github', key: 'value' },
+        signal: { enabled: true, workflowTypes: ['someOtherWorkflow'] },
+      }),
+    );
     assert.equal(typed.status, 201, JSON.stringify(typed.body));
     const failure = await failureOf(await start('waitOnce', { webhook: 'typed', options: { match: {} } }));
     assert.equal(failure.type, WaitFailureType.notSignaling);

@@ -15,7 +15,8 @@ const EVENT_ID_HEADERS = ['x-event-id', 'idempotency-key', 'webhook-id'] as cons
  */
 export const customProfile: Profile = {
   name: 'custom',
-  description: 'No signature of its own: spec.conditions (required) authenticate; event id from X-Event-Id, Idempotency-Key or webhook-id',
+  description:
+    'No signature of its own: spec.conditions (required) authenticate; event id from X-Event-Id, Idempotency-Key or webhook-id',
   defaultDedupWindowSeconds: ONE_DAY_SECONDS,
   verify: () => verified,
   eventId: (req) => headerValue(req, EVENT_ID_HEADERS),

@@ -12,7 +12,8 @@ import { ed25519 } from '../signature-algorithms';
  */
 export const discordProfile = defineProfile({
   name: 'discord',
-  description: 'Discord interactions: X-Signature-Ed25519 over "{timestamp}{body}"; secret = application public key (hex)',
+  description:
+    'Discord interactions: X-Signature-Ed25519 over "{timestamp}{body}"; secret = application public key (hex)',
   defaultDedupWindowSeconds: ONE_DAY_SECONDS,
   defaultTimestampToleranceSeconds: FIVE_MINUTES_SECONDS,
   algorithm: ed25519,
@@ -22,6 +23,8 @@ export const discordProfile = defineProfile({
   eventId: [{ body: ['id'] }],
   sourceEvent: [{ body: ['type'] }],
   handshake(body, verifiedSecret) {
-    return valueAt(body, ['type']) === '1' && verifiedSecret() !== undefined ? jsonChallengeResponse({ type: 1 }) : undefined;
+    return valueAt(body, ['type']) === '1' && verifiedSecret() !== undefined
+      ? jsonChallengeResponse({ type: 1 })
+      : undefined;
   },
 });

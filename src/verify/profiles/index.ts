@@ -48,7 +48,10 @@ const byName = new Map([...profiles, ...conditionOnlyProfiles].map((profile) => 
 export const profileNames: readonly string[] = profiles.map((profile) => profile.name);
 
 /** Every name `spec.profile` accepts: the signing profiles, then `custom`. */
-export const webhookProfileNames: readonly string[] = [...profileNames, ...conditionOnlyProfiles.map((profile) => profile.name)];
+export const webhookProfileNames: readonly string[] = [
+  ...profileNames,
+  ...conditionOnlyProfiles.map((profile) => profile.name),
+];
 
 /** The built-in profile called `name`, or undefined (a Webhook resource names it in `spec.profile`). */
 export function getProfile(name: string): Profile | undefined {

@@ -8,7 +8,8 @@ import { hmacAlgorithm } from '../signature-algorithms';
  */
 export const msteamsProfile = defineProfile({
   name: 'msteams',
-  description: 'Microsoft Teams outgoing webhook: Authorization: HMAC <base64 HMAC of the body, base64-decoded token as key>',
+  description:
+    'Microsoft Teams outgoing webhook: Authorization: HMAC <base64 HMAC of the body, base64-decoded token as key>',
   defaultDedupWindowSeconds: THREE_DAYS_SECONDS,
   algorithm: hmacAlgorithm('sha256', 'base64'),
   signature: { headers: ['authorization'], format: { prefix: 'HMAC ' }, encoding: 'base64' },

@@ -11,7 +11,11 @@ export const pagerdutyProfile = defineProfile({
   description: 'PagerDuty v3: X-PagerDuty-Signature (v1=<hex HMAC of the body>, comma list), X-Webhook-Id',
   defaultDedupWindowSeconds: THREE_DAYS_SECONDS,
   algorithm: hmacSha256,
-  signature: { headers: ['x-pagerduty-signature'], format: { separator: ',', assign: '=', scheme: 'v1' }, encoding: 'hex' },
+  signature: {
+    headers: ['x-pagerduty-signature'],
+    format: { separator: ',', assign: '=', scheme: 'v1' },
+    encoding: 'hex',
+  },
   eventId: [{ header: 'x-webhook-id' }],
   sourceEvent: [{ body: ['event', 'event_type'] }],
 });

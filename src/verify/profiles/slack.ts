@@ -14,7 +14,8 @@ import { hmacSha256 } from '../signature-algorithms';
  */
 export const slackProfile = defineProfile({
   name: 'slack',
-  description: 'Slack: X-Slack-Signature (v0=<hex HMAC of "v0:{ts}:{body}">), X-Slack-Request-Timestamp; event_id or trigger_id',
+  description:
+    'Slack: X-Slack-Signature (v0=<hex HMAC of "v0:{ts}:{body}">), X-Slack-Request-Timestamp; event_id or trigger_id',
   defaultDedupWindowSeconds: ONE_DAY_SECONDS,
   defaultTimestampToleranceSeconds: FIVE_MINUTES_SECONDS,
   algorithm: hmacSha256,

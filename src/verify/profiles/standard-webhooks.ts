@@ -10,11 +10,16 @@ import { hmacAlgorithm } from '../signature-algorithms';
  */
 export const standardWebhooksProfile = defineProfile({
   name: 'standard-webhooks',
-  description: 'Standard Webhooks / Svix: webhook-id, webhook-timestamp, webhook-signature (v1,<base64>); whsec_ secret',
+  description:
+    'Standard Webhooks / Svix: webhook-id, webhook-timestamp, webhook-signature (v1,<base64>); whsec_ secret',
   defaultDedupWindowSeconds: THREE_DAYS_SECONDS,
   defaultTimestampToleranceSeconds: FIVE_MINUTES_SECONDS,
   algorithm: hmacAlgorithm('sha256', 'whsec'),
-  signature: { headers: ['webhook-signature', 'svix-signature'], format: { separator: ' ', assign: ',', scheme: 'v1' }, encoding: 'base64' },
+  signature: {
+    headers: ['webhook-signature', 'svix-signature'],
+    format: { separator: ' ', assign: ',', scheme: 'v1' },
+    encoding: 'base64',
+  },
   signedContent: '{id}.{timestamp}.{body}',
   timestamp: { from: { headers: ['webhook-timestamp', 'svix-timestamp'] } },
   eventId: [{ header: 'webhook-id' }, { header: 'svix-id' }],

@@ -13,7 +13,8 @@ import { hmacSha256 } from '../signature-algorithms';
  */
 export const zoomProfile = defineProfile({
   name: 'zoom',
-  description: 'Zoom: x-zm-signature (v0=<hex HMAC of "v0:{ts}:{body}">), x-zm-request-timestamp; url_validation answered',
+  description:
+    'Zoom: x-zm-signature (v0=<hex HMAC of "v0:{ts}:{body}">), x-zm-request-timestamp; url_validation answered',
   defaultDedupWindowSeconds: ONE_DAY_SECONDS,
   defaultTimestampToleranceSeconds: FIVE_MINUTES_SECONDS,
   algorithm: hmacSha256,
