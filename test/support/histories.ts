@@ -13,11 +13,11 @@ export const HISTORIES_DIR = path.resolve(__dirname, '../fixtures/histories');
 const protoDir = path.dirname(require.resolve('@temporalio/proto/package.json'));
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { fromJson } = require(require.resolve('protobufjs/ext/protojson', { paths: [protoDir] })) as {
-  fromJson(type: unknown, json: unknown, options: object): unknown;
+  fromJson: (type: unknown, json: unknown, options: object) => unknown;
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { patchProtobufRoot } = require('@temporalio/proto/lib/patch-protobuf-root') as {
-  patchProtobufRoot(root: unknown): { lookupType(name: string): unknown };
+  patchProtobufRoot: (root: unknown) => { lookupType: (name: string) => unknown };
 };
 const historyType = patchProtobufRoot(proto).lookupType('temporal.api.history.v1.History');
 
