@@ -4,7 +4,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
@@ -17,6 +16,7 @@ import { cachedTemporalCliPath, resolveTemporalCli, TEMPORAL_CLI_VERSION } from 
 import { connectTemporal } from '../src/temporal/connection';
 import { ensureSearchAttributes, startDevServer } from '../src/temporal/dev-server';
 import { tempohookSearchAttributes, type WebhookStartInput } from '../src/workflows/definitions';
+import { freePort } from './support/ports';
 import { getTestTemporal, uniqueTaskQueue } from './support/temporal';
 
 const KEYWORD = 2; // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
@@ -35,18 +35,6 @@ after(async () => {
 /** The real binary this machine has (env, PATH or cache), without provisioning anything. */
 async function realCli(): Promise<string> {
   return (await resolveTemporalCli({ allowDownload: false, allowGoInstall: false, logger: silentLogger })).path;
-}
-
-/** A port nothing listens on (just released by us). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function rejectsWithCode(promise: Promise<unknown>, code: string): Promise<TempohookError> {
@@ -150,7 +138,7 @@ describe('resolveTemporalCli', () => {
         env: {},
         pathLookup: false,
         cacheDir,
-        downloadBaseUrl: `http://127.0.0.1:${await closedPort()}`,
+        downloadBaseUrl: `http://127.0.0.1:${await freePort()}`,
         goBinary: path.join(cacheDir, 'no-such-go'),
         logger: silentLogger,
       }),
@@ -257,7 +245,7 @@ describe('the shared test dev server', () => {
   });
 
   test('connectTemporal to a closed port fails with temporal_unavailable (503)', async () => {
-    const address = `127.0.0.1:${await closedPort()}`;
+    const address = `127.0.0.1:${await freePort()}`;
     const err = await rejectsWithCode(connectTemporal({ address }, { connectTimeoutMs: 500 }), 'temporal_unavailable');
     assert.equal(err.status, 503);
     assert.ok(err.message.startsWith(`Cannot connect to Temporal at ${address}`), err.message);

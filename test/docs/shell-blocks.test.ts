@@ -7,13 +7,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs, readFileSync, readdirSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { resolveTemporalCli } from '../../src/temporal/cli-binary';
 import { silentLogger } from '../../src/logger';
+import { freePort } from '../support/ports';
 import { getTestTemporal } from '../support/temporal';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -60,17 +60,6 @@ export function shellBlocks(file: string): ShellBlock[] {
 const documents = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).map((f) => `docs/${f}`)].filter((f) =>
   f.endsWith('.md'),
 );
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface DevStack {
   dir: string;
