@@ -8,10 +8,10 @@
  *   subscription disabled after too many in a row.
  */
 import { activityInfo, ApplicationFailure, Context } from '@temporalio/activity';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Logger } from '../logger';
 import { createOutboundGuard, OutboundRefusedError, type OutboundGuard } from '../outbound/outbound-guard';
 import { classifyStatus, sendNotification, SigningSecretMissingError } from '../outbound/send-notification';
+import { deliverEventWorkflowId, startDeliverEvent } from '../outbound/deliver-event';
 import { takeStepAttempt } from '../outbound/step-attempts';
 import {
   createSubscriptionSource,
@@ -22,8 +22,6 @@ import {
 } from '../outbound/subscriptions';
 import type { Store } from '../store/types';
 import {
-  DELIVER_EVENT_WORKFLOW,
-  type DeliverEventInput,
   type DeliverNotificationInput,
   type DispatchEventInput,
   type DispatchEventResult,
@@ -43,7 +41,6 @@ export interface NotificationActivityDeps {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The workflow id of an event's delivery workflow. */
 /**
  * A receiver's failure is an expected outcome, already in the delivery log: the worker logs each
  * failed attempt, and a stack trace of our own code would only bury the reason.
@@ -51,29 +48,6 @@ export interface NotificationActivityDeps {
 function withoutStack(failure: ApplicationFailure): ApplicationFailure {
   failure.stack = `${failure.name}: ${failure.message}`;
   return failure;
-}
-
-export function deliverEventWorkflowId(eventId: string): string {
-  return `tempohook-notify/${eventId}`;
-}
-
-/** Starts the delivery workflow for an event; an existing one (a retried hand-off) is fine. */
-export async function startDeliverEvent(
-  client: Context['client'],
-  taskQueue: string,
-  workflowId: string,
-  input: DeliverEventInput,
-): Promise<void> {
-  try {
-    await client.workflow.start(DELIVER_EVENT_WORKFLOW, {
-      workflowId,
-      taskQueue,
-      args: [input],
-      staticSummary: `deliver ${input.envelope.type} to ${input.targets.map((t) => t.subscriptionKey).join(', ')}`,
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-  }
 }
 
 /** A `step.*` envelope with the attempt that settled the step (see step-attempts.ts). */

@@ -16,6 +16,8 @@ import {
   subscriptionResource,
   webhookResource,
 } from '../resources/schemas';
+import { fieldPath } from '../resources/field-path';
+import { interpolateEnv } from '../resources/interpolate-env';
 import { createApiClient, createCliContext, runReported, type ApiClient, type CliContext } from './api-client';
 import { formatTable, type Cell } from './table';
 
@@ -69,17 +71,6 @@ function printStructured(ctx: CliContext, body: unknown, format: 'json' | 'yaml'
 function shortTime(iso: unknown): string | null {
   if (typeof iso !== 'string' || iso === '') return null;
   return iso.replace(/\.\d+Z$/, 'Z');
-}
-
-const pathSegment = (key: PropertyKey): string => {
-  if (typeof key === 'number') return `[${key}]`;
-  const text = String(key);
-  return /^[A-Za-z_$][\w$-]*$/.test(text) ? `.${text}` : `[${JSON.stringify(text)}]`;
-};
-
-/** Renders a zod issue path like `.spec.start.taskQueue` or `.spec.secretRef[0].name`. */
-export function fieldPath(path: readonly PropertyKey[]): string {
-  return path.map(pathSegment).join('');
 }
 
 // The shapes the management API answers with (only what the CLI reads).
@@ -241,46 +232,6 @@ export function parseDocuments(source: string, text: string): SourceDocument[] {
     documents.push({ source, label, value });
   });
   return documents;
-}
-
-const VARIABLE = /\$\$\{|\$\{([^}]*)\}/g;
-const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/**
- * Replaces `${VAR}` in every string (keys and values) of a parsed document. Substituting in
- * values rather than in the YAML text keeps a secret containing `#`, `: ` or quotes from
- * changing the document's structure.
- */
-export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, where: string): unknown {
-  const substitute = (text: string, at: string): string =>
-    text.replace(VARIABLE, (match, name: string | undefined) => {
-      if (match === '$${') return '${';
-      if (!name || !VARIABLE_NAME.test(name))
-        throw new TempohookError(
-          'invalid_resource',
-          `${at}: "\${${name ?? ''}}" is not a variable reference; use \${NAME} (letters, digits, _) or $\${ for a literal.`,
-          400,
-        );
-      const replacement = env[name];
-      if (replacement === undefined)
-        throw new TempohookError(
-          'env_var_missing',
-          `${at}: environment variable ${name} is not set (referenced as \${${name}}).`,
-          400,
-        );
-      return replacement;
-    });
-  if (typeof value === 'string') return substitute(value, where);
-  if (Array.isArray(value)) return value.map((item, i) => interpolateEnv(item, env, `${where}[${i}]`));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => {
-        const at = `${where}${pathSegment(key)}`;
-        return [substitute(key, at), interpolateEnv(item, env, at)];
-      }),
-    );
-  }
-  return value;
 }
 
 /** Fields the server sets; dropped so `get -o yaml` output can be applied again. */

@@ -3,9 +3,9 @@
  * headers and timestamps, checked after the profile's own verification; all must hold.
  */
 import type { SecretKeyRef } from '../resources/references';
-import type { Condition } from './spec';
+import type { Condition } from '../resources/conditions-spec';
 
-export * from './spec';
+export * from '../resources/conditions-spec';
 export { rateLimitWindows, describeWindow } from './rate-limit';
 export {
   evaluateConditions,

@@ -4,7 +4,7 @@
  */
 import { formatDurationSeconds } from '../resources/duration';
 import type { RateLimitWindow } from '../store/types';
-import { isRateLimitCondition, type Condition } from './spec';
+import { isRateLimitCondition, type Condition } from '../resources/conditions-spec';
 
 /** Every window of every `rate-limit` condition of a webhook (the tightest quota wins per period). */
 export function rateLimitWindows(conditions: readonly Condition[] | undefined): RateLimitWindow[] {

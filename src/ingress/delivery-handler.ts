@@ -26,7 +26,7 @@ import {
 } from '../workflows/definitions';
 import { sendError } from './http-errors';
 import { parsePayload } from './payload';
-import { resolveSecrets } from './secret-resolver';
+import { resolveSecrets } from '../resources/secret-resolver';
 import { startWebhookWorkflow } from './workflow-starter';
 import { visibleHeaders } from '../waits/match';
 import { signalMatchingWaits, type SignalWaitsOutcome } from '../waits/signal-waits';

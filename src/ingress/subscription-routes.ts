@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Request } from 'express';
 import type { Client } from '@temporalio/client';
-import { deliverEventWorkflowId, startDeliverEvent } from '../activities/notifications';
+import { deliverEventWorkflowId, startDeliverEvent } from '../outbound/deliver-event';
 import type { Logger } from '../logger';
 import { OutboundRefusedError, type OutboundGuard } from '../outbound/outbound-guard';
 import { classifyStatus, sendNotification } from '../outbound/send-notification';

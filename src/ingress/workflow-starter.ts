@@ -3,8 +3,9 @@
  * already started (the idempotent workflow id did its job), Temporal unavailable (answer 503
  * so the provider retries), or rejected (a configuration problem the user must fix).
  */
-import { isGrpcServiceError, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
+import { describeTemporalError, grpcCode, PERMANENT_GRPC_CODES } from '../temporal/errors';
 
 export interface WorkflowStartRequest {
   workflowType: string;
@@ -23,35 +24,6 @@ export type WorkflowStartOutcome =
   | { kind: 'already_started'; workflowId: string; runId: string | null }
   | { kind: 'unavailable'; detail: string }
   | { kind: 'rejected'; detail: string };
-
-/** gRPC codes that mean "this request can never succeed as configured". */
-export const PERMANENT_GRPC_CODES = new Set([
-  3 /* INVALID_ARGUMENT */, 5 /* NOT_FOUND */, 7 /* PERMISSION_DENIED */, 9 /* FAILED_PRECONDITION */,
-  11 /* OUT_OF_RANGE */, 12 /* UNIMPLEMENTED */, 16 /* UNAUTHENTICATED */,
-]);
-
-export function grpcCode(err: unknown): number | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (isGrpcServiceError(e)) return e.code;
-  }
-  return undefined;
-}
-
-export function describeTemporalError(err: unknown): string {
-  // The SDK wraps the server's answer ("Failed to start Workflow"); the cause says why.
-  const messages: string[] = [];
-  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    messages.push(
-      e instanceof Error
-        ? (e as { details?: string }).details || e.message
-        : typeof e === 'string'
-          ? e
-          : 'unknown error',
-    );
-  }
-  const message = [...new Set(messages)].join(': ');
-  return message.length > 500 ? `${message.slice(0, 500)}…` : message;
-}
 
 export async function startWebhookWorkflow(
   client: Client,

@@ -2,7 +2,7 @@
  * Sends one envelope to one subscription: resolves its secrets (here, never earlier: secrets
  * stay out of workflow history and activity inputs), signs, POSTs through the outbound guard.
  */
-import { resolveSecrets } from '../ingress/secret-resolver';
+import { resolveSecrets } from '../resources/secret-resolver';
 import { secretRefs } from '../resources/schemas';
 import type { Store } from '../store/types';
 import type { NotificationEnvelope } from '../workflows/notification-definitions';

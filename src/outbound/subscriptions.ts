@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { interpolateEnv } from '../cli/resource-commands';
+import { interpolateEnv } from '../resources/interpolate-env';
 import { TempohookError } from '../errors';
 import { applyFilters } from '../filters';
 import { describeZodError } from '../resources/schemas';

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { filtersSpec } from '../filters/filter-spec';
-import { conditionsSpec } from '../conditions/spec';
+import { conditionsSpec } from './conditions-spec';
 import { webhookProfileNames } from '../verify';
 import { durationSpec } from './duration';
 import { invalidPlaceholders } from './template';

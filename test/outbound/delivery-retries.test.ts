@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { deliverEventWorkflowId } from '../../src/activities/notifications';
+import { deliverEventWorkflowId } from '../../src/outbound/deliver-event';
 import { eventually, startNotificationFixture, type NotificationFixture } from '../support/notifications';
 import { startReceiver, type ReceivedRequest, type TestReceiver } from '../support/receiver';
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
-import { deliverEventWorkflowId } from '../../src/activities/notifications';
+import { deliverEventWorkflowId } from '../../src/outbound/deliver-event';
 import { TempohookPlugin } from '../../src/worker/plugin';
 import { secretBody } from '../support/ingress';
 import { createNotificationTestActivities } from '../support/notification-activities';

@@ -3,7 +3,7 @@
  * the webhook's namespace, `"{env:VAR}"` an environment variable. Several references mean
  * rotation: each usable value is tried.
  */
-import type { SecretKeyRef } from '../resources/schemas';
+import type { SecretKeyRef } from './schemas';
 import type { Store } from '../store/types';
 
 const ENV_REFERENCE = /^\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/;

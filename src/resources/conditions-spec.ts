@@ -3,8 +3,8 @@
  * of) the profile's signature. Every condition must hold (Valohai's model).
  */
 import { z } from 'zod';
-import { durationSpec } from '../resources/duration';
-import { secretRefSpec } from '../resources/references';
+import { durationSpec } from './duration';
+import { secretRefSpec } from './references';
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const headerName = z.string().min(1).max(100).regex(HEADER_NAME, 'must be an HTTP header name');
