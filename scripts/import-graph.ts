@@ -84,7 +84,7 @@ function specifiersOf(file: string): Array<{ specifier: string; typeOnly: boolea
       node.arguments.length === 1 &&
       ts.isStringLiteral(node.arguments[0]!)
     ) {
-      found.push({ specifier: (node.arguments[0] as ts.StringLiteral).text, typeOnly: false });
+      found.push({ specifier: (node.arguments[0]).text, typeOnly: false });
     }
     ts.forEachChild(node, visit);
   };

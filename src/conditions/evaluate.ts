@@ -18,7 +18,13 @@ import {
 import { headerValue } from '../verify/request-fields';
 import { sharedToken } from '../verify/signature-algorithms';
 import type { InboundRequest } from '../verify/types';
-import type { Condition, HmacCondition, JwtCondition, LookupSpec, StaticTokenCondition } from '../resources/conditions-spec';
+import type {
+  Condition,
+  HmacCondition,
+  JwtCondition,
+  LookupSpec,
+  StaticTokenCondition,
+} from '../resources/conditions-spec';
 
 export type ConditionFailureCode =
   | 'condition_value_missing'

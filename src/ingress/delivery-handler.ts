@@ -24,7 +24,7 @@ import {
   type TempohookRunMemo,
   type WebhookStartInput,
 } from '../workflows/definitions';
-import { sendError } from './http-errors';
+import { sendError } from './http/http-errors';
 import { parsePayload } from './payload';
 import { resolveSecrets } from '../resources/secret-resolver';
 import { startWebhookWorkflow } from './workflow-starter';

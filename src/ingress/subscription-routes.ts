@@ -21,8 +21,8 @@ import type {
   SubscriptionStatusRecord,
 } from '../store/types';
 import { NotificationEventType, type NotificationEnvelope } from '../workflows/notification-definitions';
-import { sendError } from './http-errors';
-import { BadRequest, managementRoute, nameOf, namespaceOf, pageOf, parseResource } from './management-routes';
+import { sendError } from './http/http-errors';
+import { BadRequest, managementRoute, nameOf, namespaceOf, pageOf, parseResource } from './http/route-kit';
 
 export interface SubscriptionRoutesDeps {
   store: Store;

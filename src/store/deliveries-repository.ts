@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { TempohookError } from '../errors';
 import type { Db, DeliveriesRepository, DeliveryOutcome, DeliveryRecord } from './types';
 import { checkPageLimit, keysetPage } from './keyset-page';
-import { isUuid } from './webhooks-repository';
+import { isUuid } from './sql';
 
 interface DeliveryRow {
   id: string;
@@ -24,8 +24,6 @@ interface DeliveryRow {
 
 const COLUMNS =
   'id, webhook_id, event_id, source_event, received_at, http_status, outcome, reason, workflow_id, run_id, duplicate_of';
-
-export { MAX_PAGE_SIZE } from './keyset-page';
 
 /** Longest `reason` kept. */
 const MAX_REASON_LENGTH = 1000;

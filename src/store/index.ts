@@ -17,14 +17,8 @@ import { createNotificationDeliveriesRepository } from './notification-deliverie
 import type { Logger } from '../logger';
 
 export * from './types';
-export {
-  createPool,
-  withTransaction,
-  describeDatabaseUrl,
-  explainConnectionError,
-  quoteIdentifier,
-  type CreatePoolOptions,
-} from './pool';
+export { createPool, describeDatabaseUrl, explainConnectionError, type CreatePoolOptions } from './pool';
+export { isUuid, quoteIdentifier, withTransaction } from './sql';
 export { migrate, loadMigrations, findMigrationsDir, type Migration, type MigrateResult } from './migrate';
 export {
   startEmbeddedPostgres,
@@ -34,17 +28,10 @@ export {
 } from './embedded-postgres';
 export { createSecretsRepository, type SecretsRepositoryOptions } from './secrets-repository';
 export { createWebhooksRepository, newEndpointId } from './webhooks-repository';
-export { createDeliveriesRepository, MAX_PAGE_SIZE } from './deliveries-repository';
+export { createDeliveriesRepository } from './deliveries-repository';
 export { createRateLimitsRepository } from './rate-limits-repository';
 export { parseSecretKey } from './secret-cipher';
-export {
-  createWaitsRepository,
-  CLAIM_TIMEOUT_MS,
-  type WaitsRepository,
-  type WaitRecord,
-  type ClaimedWait,
-  type ExpiredClaim,
-} from './waits-repository';
+export { createWaitsRepository, CLAIM_TIMEOUT_MS } from './waits-repository';
 export { createSubscriptionsRepository, subscriptionKey } from './subscriptions-repository';
 export { createNotificationDeliveriesRepository } from './notification-deliveries-repository';
 

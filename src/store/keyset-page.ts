@@ -4,11 +4,8 @@
  * a JS Date would round it to milliseconds and skip or repeat rows) and its id.
  */
 import { TempohookError } from '../errors';
-import type { Db } from './types';
-import { isUuid } from './webhooks-repository';
-
-/** Largest page a listing returns. */
-export const MAX_PAGE_SIZE = 500;
+import { isUuid } from './sql';
+import { MAX_PAGE_SIZE, type Db, type PageRequest } from './types';
 
 export interface KeysetQuery {
   table: string;
@@ -20,7 +17,7 @@ export interface KeysetQuery {
   where: string;
   params: unknown[];
   order: 'newest first' | 'oldest first';
-  page: { limit: number; cursor?: string | undefined };
+  page: PageRequest;
 }
 
 /** Refuses a page size outside 1…MAX_PAGE_SIZE (400 invalid_argument). */

@@ -10,7 +10,7 @@ import type {
   NotificationDeliveryRecord,
   NotificationDeliveryStatus,
 } from './types';
-import { isUuid } from './webhooks-repository';
+import { isUuid } from './sql';
 
 interface DeliveryRow {
   id: string;

@@ -1,12 +1,13 @@
 /**
  * The `pg` pool every repository runs on: fast connection timeouts (the ingress must answer 503
  * quickly when the database is down), an optional schema per pool (tests isolate by schema),
- * a transaction helper, and errors that name the database and say how to fix it.
+ * and errors that name the database and say how to fix it.
  */
 import pg from 'pg';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { TempohookError } from '../errors';
 import { createLogger, type Logger } from '../logger';
+import { quoteIdentifier } from './sql';
 
 export interface CreatePoolOptions {
   /** Connections at most (default 10). The embedded database serves one statement at a time; 1 is enough there. */
@@ -77,33 +78,6 @@ async function createSchemaIfMissing(client: pg.ClientBase, schema: string): Pro
     // Two connections creating it at once: the loser sees a unique violation after the winner committed.
     const code = (err as { code?: string }).code;
     if (code !== '23505' && code !== '42P06') throw err;
-  }
-}
-
-/** Double-quotes an SQL identifier. */
-export function quoteIdentifier(identifier: string): string {
-  return `"${identifier.replaceAll('"', '""')}"`;
-}
-
-/**
- * Runs `fn` inside BEGIN/COMMIT on one checked-out connection; rolls back and rethrows on error.
- * Never query `db` itself inside `fn`: on a pool of one connection that waits forever.
- */
-export async function withTransaction<T>(db: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await db.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch((rollbackError: Error) => {
-      broken = rollbackError;
-    });
-    throw err;
-  } finally {
-    client.release(broken);
   }
 }
 

@@ -4,9 +4,24 @@
  * our PGlite wire server (src/store/pglite-wire-server.ts). Not-found is `null`, never an exception.
  */
 import type { Pool } from 'pg';
-import type { WaitsRepository } from './waits-repository';
+import type { WebhookDelivery } from '../workflows/definitions';
 
 export type Db = Pool;
+
+/** Largest page a listing returns; the API clamps `?limit=` to it. */
+export const MAX_PAGE_SIZE = 500;
+
+/** Which page of a listing: `limit` (1…MAX_PAGE_SIZE) rows after `cursor`, the previous page's `nextCursor`. */
+export interface PageRequest {
+  limit: number;
+  cursor?: string;
+}
+
+/** One page of a listing, and the cursor of the next one (null on the last page). */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
 
 export interface SecretRecord {
   namespace: string;
@@ -134,11 +149,8 @@ export interface DeliveriesRepository {
     reason: string | null;
   }): Promise<DeliveryRecord>;
   get(id: string): Promise<DeliveryRecord | null>;
-  /** Newest first (receivedAt, then id). `cursor` is the opaque `nextCursor` of the previous page; `limit` is 1..500. */
-  list(
-    webhookId: string,
-    page: { limit: number; cursor?: string },
-  ): Promise<{ items: DeliveryRecord[]; nextCursor: string | null }>;
+  /** Newest first (receivedAt, then id). See {@link PageRequest}. */
+  list(webhookId: string, page: PageRequest): Promise<Page<DeliveryRecord>>;
   /** Deletes dedup keys whose window has passed; returns how many. */
   purgeExpired(now: Date): Promise<number>;
 }
@@ -266,8 +278,119 @@ export interface NotificationDeliveriesRepository {
   get(id: string): Promise<NotificationDeliveryRecord | null>;
   attempts(id: string): Promise<NotificationAttemptRecord[]>;
   /** Newest first; `cursor` is the previous page's `nextCursor`. */
-  list(
-    subscriptionKey: string,
-    page: { limit: number; cursor?: string },
-  ): Promise<{ items: NotificationDeliveryRecord[]; nextCursor: string | null }>;
+  list(subscriptionKey: string, page: PageRequest): Promise<Page<NotificationDeliveryRecord>>;
+}
+
+// Waits (`waitForWebhook`): the compiled match the ingress looks waits up by (see waits/match.ts).
+
+/** A path resolved to where it reads: payload segments, or one lower-cased header. */
+export type MatchPath = { in: 'payload'; segments: Array<string | number> } | { in: 'headers'; name: string };
+
+/** A path set: the canonical paths a wait matches on, sorted, and its key. */
+export interface PathSet {
+  key: string;
+  paths: MatchPath[];
+}
+
+/** A validated `match`: its path set, match key, and the parsed entries (for SQL look-ups). */
+export interface CompiledMatch {
+  pathSet: PathSet;
+  matchKey: string;
+  entries: Array<{ path: MatchPath; value: unknown }>;
+}
+
+export type WaitState = 'open' | 'claimed' | 'signaled' | 'stale';
+
+export interface WaitRecord {
+  id: string;
+  webhookId: string;
+  temporalNamespace: string;
+  workflowId: string;
+  runId: string;
+  workflowType: string;
+  match: Record<string, unknown>;
+  condition: string | null;
+  vars: Record<string, unknown> | null;
+  state: WaitState;
+  deliveryId: string | null;
+  createdAt: Date;
+  timeoutAt: Date | null;
+}
+
+export interface RegisterWaitRecord {
+  id: string;
+  webhookId: string;
+  temporalNamespace: string;
+  workflowId: string;
+  runId: string;
+  workflowType: string;
+  match: Record<string, unknown>;
+  compiled: CompiledMatch;
+  condition: string | null;
+  vars: Record<string, unknown> | null;
+  /** Look up the payload log from here (inclusive); null: only later deliveries. */
+  since: Date | null;
+  timeoutAt: Date | null;
+  now: Date;
+  /** The `if` on a logged delivery (the repository knows no CEL). */
+  accepts(delivery: WebhookDelivery): boolean;
+}
+
+export interface ClaimInput {
+  webhookId: string;
+  temporalNamespace: string;
+  matchKeys: string[];
+  /** spec.signal.workflowTypes; undefined: any type. */
+  workflowTypes?: string[];
+  deliveryId: string;
+  eventId: string;
+  now: Date;
+  /** The `if` on a candidate; called inside the claim transaction (no I/O). */
+  accepts(wait: Pick<WaitRecord, 'condition' | 'vars'>): boolean;
+}
+
+export interface ClaimedWait {
+  id: string;
+  workflowId: string;
+  runId: string;
+}
+
+/** A claim whose ingress died, and the delivery it was signaling (null: its payload is no longer stored). */
+export interface ExpiredClaim extends ClaimedWait {
+  deliveryId: string;
+  delivery: WebhookDelivery | null;
+}
+
+export interface WaitsRepository {
+  /** Registers a wait (idempotent by id) and, with `since`, resolves it at once from the payload log; returns that delivery. */
+  register(input: RegisterWaitRecord): Promise<{ delivery: WebhookDelivery | null }>;
+  /** Removes a run's waits that no delivery claimed (timeout, cancellation, close); returns how many, and which of `waitIds` a delivery had claimed. */
+  remove(workflowId: string, runId: string, waitIds?: string[]): Promise<{ removed: number; claimed: string[] }>;
+  /** Logs a delivery's payload for later `since` look-ups. */
+  recordPayload(input: { webhookId: string; delivery: WebhookDelivery; expiresAt: Date }): Promise<void>;
+  /** The path sets a webhook's waits use. */
+  pathSets(webhookId: string): Promise<PathSet[]>;
+  /**
+   * Claims the open waits whose match key is one of `matchKeys` and whose `if` holds, taking over
+   * those claimed by an earlier attempt of the same event (its ingress may have died) or expired.
+   */
+  claim(input: ClaimInput): Promise<ClaimedWait[]>;
+  /** Claimed by `delivery` or by another attempt of its event (both signaled the same event) → signaled. */
+  markSignaled(delivery: Pick<WebhookDelivery, 'deliveryId' | 'eventId'>, waitIds: string[]): Promise<void>;
+  /** Claimed by `deliveryId` → open again / stale. */
+  reopen(deliveryId: string, waitIds: string[]): Promise<void>;
+  markStale(deliveryId: string | null, waitIds: string[], reason: string): Promise<void>;
+  /**
+   * Claims in `temporalNamespace` older than CLAIM_TIMEOUT_MS (their ingress died), renewed to
+   * `now` so one sweeper handles each, with the claimed delivery from the payload log.
+   */
+  takeExpiredClaims(temporalNamespace: string, now: Date, limit: number): Promise<ExpiredClaim[]>;
+  /** Live waits of a webhook, oldest first. */
+  listOpen(webhookId: string, page: { limit: number; after?: string }): Promise<Page<WaitRecord>>;
+  /** Live waits in `temporalNamespace` not looked at since `before`, oldest look first (for the sweeper). */
+  liveNotCheckedSince(temporalNamespace: string, before: Date, limit: number): Promise<ClaimedWait[]>;
+  /** Marks waits as looked at now. */
+  touch(waitIds: string[], now: Date): Promise<void>;
+  /** Purges expired payloads, old resolved and stale waits, unused path sets; waits past their timeout become stale. */
+  purge(now: Date): Promise<{ payloads: number; waits: number; expired: number }>;
 }

@@ -13,11 +13,9 @@
  */
 import type { PoolClient } from 'pg';
 import type { WebhookDelivery } from '../workflows/definitions';
-import type { CompiledMatch, MatchPath, PathSet } from '../waits/match';
 import { keysetPage } from './keyset-page';
-import { withTransaction } from './pool';
-import type { Db } from './types';
-import { isUuid } from './webhooks-repository';
+import { isUuid, withTransaction } from './sql';
+import type { CompiledMatch, Db, MatchPath, RegisterWaitRecord, WaitRecord, WaitState, WaitsRepository } from './types';
 
 /** A claim older than this belongs to an ingress that died mid-signal: the sweeper signals its delivery. */
 export const CLAIM_TIMEOUT_MS = 60_000;
@@ -27,105 +25,6 @@ const RESOLVED_RETENTION_MS = 7 * 24 * 3600_000;
 const TIMEOUT_GRACE_MS = 10 * 60_000;
 /** Candidates read for a `since` look-up before the `if` is applied. */
 const SINCE_CANDIDATES = 200;
-
-export type WaitState = 'open' | 'claimed' | 'signaled' | 'stale';
-
-export interface WaitRecord {
-  id: string;
-  webhookId: string;
-  temporalNamespace: string;
-  workflowId: string;
-  runId: string;
-  workflowType: string;
-  match: Record<string, unknown>;
-  condition: string | null;
-  vars: Record<string, unknown> | null;
-  state: WaitState;
-  deliveryId: string | null;
-  createdAt: Date;
-  timeoutAt: Date | null;
-}
-
-export interface RegisterWaitRecord {
-  id: string;
-  webhookId: string;
-  temporalNamespace: string;
-  workflowId: string;
-  runId: string;
-  workflowType: string;
-  match: Record<string, unknown>;
-  compiled: CompiledMatch;
-  condition: string | null;
-  vars: Record<string, unknown> | null;
-  /** Look up the payload log from here (inclusive); null: only later deliveries. */
-  since: Date | null;
-  timeoutAt: Date | null;
-  now: Date;
-  /** The `if` on a logged delivery (the repository knows no CEL). */
-  accepts(delivery: WebhookDelivery): boolean;
-}
-
-export interface ClaimInput {
-  webhookId: string;
-  temporalNamespace: string;
-  matchKeys: string[];
-  /** spec.signal.workflowTypes; undefined: any type. */
-  workflowTypes?: string[];
-  deliveryId: string;
-  eventId: string;
-  now: Date;
-  /** The `if` on a candidate; called inside the claim transaction (no I/O). */
-  accepts(wait: Pick<WaitRecord, 'condition' | 'vars'>): boolean;
-}
-
-export interface ClaimedWait {
-  id: string;
-  workflowId: string;
-  runId: string;
-}
-
-/** A claim whose ingress died, and the delivery it was signaling (null: its payload is no longer stored). */
-export interface ExpiredClaim extends ClaimedWait {
-  deliveryId: string;
-  delivery: WebhookDelivery | null;
-}
-
-export interface WaitsRepository {
-  /** Registers a wait (idempotent by id) and, with `since`, resolves it at once from the payload log; returns that delivery. */
-  register(input: RegisterWaitRecord): Promise<{ delivery: WebhookDelivery | null }>;
-  /** Removes a run's waits that no delivery claimed (timeout, cancellation, close); returns how many, and which of `waitIds` a delivery had claimed. */
-  remove(workflowId: string, runId: string, waitIds?: string[]): Promise<{ removed: number; claimed: string[] }>;
-  /** Logs a delivery's payload for later `since` look-ups. */
-  recordPayload(input: { webhookId: string; delivery: WebhookDelivery; expiresAt: Date }): Promise<void>;
-  /** The path sets a webhook's waits use. */
-  pathSets(webhookId: string): Promise<PathSet[]>;
-  /**
-   * Claims the open waits whose match key is one of `matchKeys` and whose `if` holds, taking over
-   * those claimed by an earlier attempt of the same event (its ingress may have died) or expired.
-   */
-  claim(input: ClaimInput): Promise<ClaimedWait[]>;
-  /** Claimed by `delivery` or by another attempt of its event (both signaled the same event) → signaled. */
-  markSignaled(delivery: Pick<WebhookDelivery, 'deliveryId' | 'eventId'>, waitIds: string[]): Promise<void>;
-  /** Claimed by `deliveryId` → open again / stale. */
-  reopen(deliveryId: string, waitIds: string[]): Promise<void>;
-  markStale(deliveryId: string | null, waitIds: string[], reason: string): Promise<void>;
-  /**
-   * Claims in `temporalNamespace` older than CLAIM_TIMEOUT_MS (their ingress died), renewed to
-   * `now` so one sweeper handles each, with the claimed delivery from the payload log.
-   */
-  takeExpiredClaims(temporalNamespace: string, now: Date, limit: number): Promise<ExpiredClaim[]>;
-  /** Live waits of a webhook, oldest first. */
-  listOpen(
-    webhookId: string,
-    page: { limit: number; after?: string },
-  ): Promise<{ items: WaitRecord[]; nextCursor: string | null }>;
-  /** Live waits in `temporalNamespace` not looked at since `before`, oldest look first (for the sweeper). */
-  liveNotCheckedSince(temporalNamespace: string, before: Date, limit: number): Promise<ClaimedWait[]>;
-  /** Marks waits as looked at now. */
-  touch(waitIds: string[], now: Date): Promise<void>;
-  /** Purges expired payloads, old resolved and stale waits, unused path sets; waits past their timeout become stale. */
-  purge(now: Date): Promise<{ payloads: number; waits: number; expired: number }>;
-}
 
 interface WaitRow {
   id: string;

@@ -3,6 +3,7 @@
  * status counters the ingress updates after each delivery.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { isUuid } from './sql';
 import type { Db, WebhookRecord, WebhooksRepository } from './types';
 
 interface WebhookRow {
@@ -27,13 +28,6 @@ const COLUMNS =
 
 /** Longest `lastError` kept; provider bodies and Temporal messages can be long. */
 const MAX_ERROR_LENGTH = 1000;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** True when `id` is a uuid; anything else cannot name a row and must not reach a uuid column. */
-export function isUuid(id: string): boolean {
-  return UUID.test(id);
-}
 
 /** A new endpoint id: 32 random bytes, base64url (43 characters), unguessable. */
 export function newEndpointId(): string {

@@ -7,14 +7,12 @@
  * of a delivery, and finds candidate waits by index on (webhook, match key). Pure: no I/O.
  */
 import { createHash } from 'node:crypto';
+import type { CompiledMatch, MatchPath, PathSet } from '../store/types';
 
 /** Most paths one wait may match on. */
 export const MAX_MATCH_PATHS = 16;
 /** Longest expected value (canonical JSON). */
 export const MAX_MATCH_VALUE_BYTES = 4096;
-
-/** A path resolved to where it reads: payload segments, or one lower-cased header. */
-export type MatchPath = { in: 'payload'; segments: Array<string | number> } | { in: 'headers'; name: string };
 
 /** Invalid wait input; the message names the bad part. */
 export class InvalidWaitError extends Error {
@@ -112,12 +110,6 @@ export function pathId(path: MatchPath): string {
   return path.in === 'headers' ? JSON.stringify(['headers', path.name]) : JSON.stringify(['payload', ...path.segments]);
 }
 
-/** A path set: the canonical paths a wait matches on, sorted, and its key. */
-export interface PathSet {
-  key: string;
-  paths: MatchPath[];
-}
-
 export function pathSetOf(paths: MatchPath[]): PathSet {
   const sorted = [...paths].sort((a, b) => (pathId(a) < pathId(b) ? -1 : pathId(a) > pathId(b) ? 1 : 0));
   return { key: sha256(JSON.stringify(sorted.map(pathId))), paths: sorted };
@@ -126,13 +118,6 @@ export function pathSetOf(paths: MatchPath[]): PathSet {
 /** The match key of `values`, in the order of `pathSet.paths`. */
 function matchKey(pathSet: PathSet, values: unknown[]): string {
   return sha256(`${pathSet.key}\n${canonicalJson(values)}`);
-}
-
-/** A validated `match`: its path set, match key, and the parsed entries (for SQL look-ups). */
-export interface CompiledMatch {
-  pathSet: PathSet;
-  matchKey: string;
-  entries: Array<{ path: MatchPath; value: unknown }>;
 }
 
 function isJsonValue(value: unknown, depth = 0): boolean {

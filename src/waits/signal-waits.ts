@@ -9,10 +9,10 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from '../logger';
 import type { WebhookSignalSpec } from '../resources/schemas';
 import { DEFAULT_PAYLOAD_RETENTION_SECONDS } from '../resources/schemas';
-import type { ClaimedWait } from '../store/waits-repository';
+import type { ClaimedWait } from '../store/types';
 import type { Store } from '../store/types';
 import { webhookDeliveredSignal, type WebhookDelivery } from '../workflows/definitions';
-import { describeTemporalError, grpcCode, PERMANENT_GRPC_CODES } from '../ingress/workflow-starter';
+import { describeTemporalError, grpcCode, PERMANENT_GRPC_CODES } from '../temporal/errors';
 import { conditionHolds } from './condition';
 import { deliveryMatchKey } from './match';
 

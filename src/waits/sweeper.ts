@@ -9,9 +9,9 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Logger } from '../logger';
-import type { ExpiredClaim } from '../store/waits-repository';
+import type { ExpiredClaim } from '../store/types';
 import type { Store } from '../store/types';
-import { grpcCode } from '../ingress/workflow-starter';
+import { grpcCode } from '../temporal/errors';
 import { signalClaimedWaits } from './signal-waits';
 
 export interface SweepWaitsOptions {

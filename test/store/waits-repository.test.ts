@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { compileMatch } from '../../src/waits/match';
-import type { RegisterWaitRecord } from '../../src/store/waits-repository';
+import type { RegisterWaitRecord } from '../../src/store/types';
 import type { WebhookDelivery } from '../../src/workflows/definitions';
 import { createTestStore, describeEachBackend, type TestStore } from '../support/db';
 
