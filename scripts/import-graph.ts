@@ -84,7 +84,7 @@ function specifiersOf(file: string): Array<{ specifier: string; typeOnly: boolea
       node.arguments.length === 1 &&
       ts.isStringLiteral(node.arguments[0]!)
     ) {
-      found.push({ specifier: (node.arguments[0]).text, typeOnly: false });
+      found.push({ specifier: node.arguments[0].text, typeOnly: false });
     }
     ts.forEachChild(node, visit);
   };
@@ -123,7 +123,7 @@ function circlesOf(nodes: string[], next: (node: string) => string[]): string[][
     if (component.length > 1 || next(node).includes(node)) circles.push(component.sort());
   };
   for (const node of nodes) if (!index.has(node)) connect(node);
-  return circles;
+  return circles.sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
 }
 
 /** One closed path through a circle's members, for reading (a → b → … → a). */
