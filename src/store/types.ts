@@ -317,20 +317,11 @@ export interface WaitRecord {
   timeoutAt: Date | null;
 }
 
-export interface RegisterWaitRecord {
-  id: string;
-  webhookId: string;
-  temporalNamespace: string;
-  workflowId: string;
-  runId: string;
-  workflowType: string;
-  match: Record<string, unknown>;
+/** A wait to register: what its record will hold, with the compiled match and the `since` look-up. */
+export interface RegisterWaitRecord extends Omit<WaitRecord, 'state' | 'deliveryId' | 'createdAt'> {
   compiled: CompiledMatch;
-  condition: string | null;
-  vars: Record<string, unknown> | null;
   /** Look up the payload log from here (inclusive); null: only later deliveries. */
   since: Date | null;
-  timeoutAt: Date | null;
   now: Date;
   /** The `if` on a logged delivery (the repository knows no CEL). */
   accepts(delivery: WebhookDelivery): boolean;
