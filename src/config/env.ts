@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { TempohookError } from '../errors';
+import { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH_LIMIT } from '../resources/json-limits';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -20,6 +21,8 @@ export const envSchema = z.object({
     .min(1)
     .max(1536 * 1024, 'must be at most 1572864 (1.5 MiB): Temporal refuses larger payloads')
     .default(1024 * 1024),
+  /** Deepest JSON nesting of a management body, and of a delivery unless its webhook sets spec.limits.maxDepth. */
+  TEMPOHOOK_MAX_JSON_DEPTH: z.coerce.number().int().min(1).max(MAX_JSON_DEPTH_LIMIT).default(DEFAULT_MAX_JSON_DEPTH),
   /** Key for encrypting secrets at rest: 32 bytes, base64 or hex. */
   TEMPOHOOK_SECRET_KEY: z.string().optional(),
   TEMPOHOOK_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

@@ -12,6 +12,7 @@ import { sendError } from './http/http-errors';
 import { createManagementRouter } from './management-routes';
 import { createSubscriptionRouter } from './subscription-routes';
 import { createOutboundGuard } from '../outbound/outbound-guard';
+import { DEFAULT_MAX_JSON_DEPTH } from '../resources/json-limits';
 
 export interface AppDeps {
   store: Store;
@@ -19,6 +20,8 @@ export interface AppDeps {
   logger: Logger;
   adminToken: string;
   maxBodyBytes?: number;
+  /** Deepest JSON body the management API accepts, and deliveries by default (TEMPOHOOK_MAX_JSON_DEPTH). */
+  maxJsonDepth?: number;
   retryAfterSeconds?: number;
   temporalTimeoutMs?: number;
   publicUrl?: string;
@@ -39,6 +42,7 @@ async function temporalReady(client: Client, timeoutMs: number): Promise<boolean
 
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
+  const maxJsonDepth = deps.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
 
@@ -69,12 +73,14 @@ export function createApp(deps: AppDeps): express.Express {
       client: deps.client,
       logger: deps.logger.child({ component: 'api' }),
       guard: createOutboundGuard(deps.outboundAllow),
+      maxJsonDepth,
     }),
   );
   app.use(
     createManagementRouter({
       store: deps.store,
       logger: deps.logger.child({ component: 'api' }),
+      maxJsonDepth,
       ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
     }),
   );

@@ -9,13 +9,17 @@ import type { DeliveryRecord, SecretRecord, Store, WebhookRecord } from '../stor
 import type { WaitRecord } from '../store/types';
 import { conditionOnlyProfiles, profiles, type Profile } from '../verify';
 import { sendError } from './http/http-errors';
-import { managementRoute, nameOf, namespaceOf, pageOf, parseResource } from './http/route-kit';
+import { findNulCharacter } from '../resources/json-limits';
+import { jsonBody, jsonBodyErrors } from './http/json-body';
+import { BadRequest, managementRoute, nameOf, namespaceOf, pageOf, parseResource } from './http/route-kit';
 
 export interface ManagementDeps {
   store: Store;
   logger: Logger;
   /** Public base URL, to show full endpoint URLs in `status.url`. */
   publicUrl?: string;
+  /** Deepest JSON body accepted (TEMPOHOOK_MAX_JSON_DEPTH). */
+  maxJsonDepth: number;
 }
 
 export function endpointPath(endpointId: string): string {
@@ -96,7 +100,7 @@ export function presentWait(record: WaitRecord) {
 export function createManagementRouter(deps: ManagementDeps): express.Router {
   const { store } = deps;
   const router = express.Router();
-  router.use(express.json({ limit: '1mb' }));
+  router.use(jsonBody(deps.maxJsonDepth));
 
   const route = managementRoute(deps.logger);
 
@@ -118,10 +122,16 @@ export function createManagementRouter(deps: ManagementDeps): express.Router {
     '/v1/secrets/:name',
     route(async (req, res) => {
       const { resource, namespace, name } = parseResource(secretResource, req, 'Secret');
-      const data: Record<string, string> = {};
+      const decoded: Record<string, string> = {};
       for (const [key, value] of Object.entries(resource.spec.data ?? {}))
-        data[key] = Buffer.from(value, 'base64').toString('utf8');
-      Object.assign(data, resource.spec.stringData ?? {});
+        decoded[key] = Buffer.from(value, 'base64').toString('utf8');
+      const nul = findNulCharacter(decoded, 'spec.data');
+      if (nul !== null)
+        throw new BadRequest(
+          'invalid_resource',
+          `Invalid Secret: ${nul} decodes to a NUL byte, which cannot be stored.`,
+        );
+      const data: Record<string, string> = { ...decoded, ...resource.spec.stringData };
       const existed = (await store.secrets.get(namespace, name)) !== null;
       const record = await store.secrets.put(namespace, name, data);
       deps.logger.info('secret applied', { namespace, name, keys: Object.keys(data).length });
@@ -216,13 +226,6 @@ export function createManagementRouter(deps: ManagementDeps): express.Router {
     }),
   );
 
-  router.use((err: unknown, _req: Request, res: Response, next: express.NextFunction) => {
-    const parseError = err as { type?: string; status?: number };
-    if (parseError.type === 'entity.parse.failed')
-      return sendError(res, 400, 'invalid_json', 'The request body is not valid JSON.');
-    if (parseError.type === 'entity.too.large')
-      return sendError(res, 413, 'body_too_large', 'Resource bodies are limited to 1 MiB.');
-    next(err);
-  });
+  router.use(jsonBodyErrors(deps.maxJsonDepth));
   return router;
 }

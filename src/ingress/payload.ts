@@ -2,8 +2,11 @@
  * Turns the raw bytes of a delivery into the payload a workflow receives. Verification always
  * runs on the raw bytes; this only decides what the workflow sees.
  */
+import { DEFAULT_MAX_JSON_DEPTH, scanJsonDepth } from '../resources/json-limits';
+
 export type ParsedPayload =
-  { ok: true; payload: unknown; format: 'json' | 'form' | 'text' | 'binary' | 'empty' } | { ok: false; reason: string };
+  | { ok: true; payload: unknown; format: 'json' | 'form' | 'text' | 'binary' | 'empty' }
+  | { ok: false; code: 'invalid_body' | 'payload_too_deep'; reason: string };
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -19,21 +22,42 @@ function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-export function parsePayload(raw: Buffer, contentType: string | undefined): ParsedPayload {
+/** Every JSON.parse of a body goes through here: the depth is checked first, whatever the content type. */
+function parseJson(text: string, maxDepth: number): { ok: true; value: unknown } | { ok: false; tooDeep: boolean } {
+  if (!scanJsonDepth(text, maxDepth).ok) return { ok: false, tooDeep: true };
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false, tooDeep: false };
+  }
+}
+
+/** Decodes `raw` by its content type; JSON nested deeper than `maxDepth` is refused before it is parsed. */
+export function parsePayload(
+  raw: Buffer,
+  contentType: string | undefined,
+  maxDepth = DEFAULT_MAX_JSON_DEPTH,
+): ParsedPayload {
+  const tooDeep = {
+    ok: false as const,
+    code: 'payload_too_deep' as const,
+    reason: `body is JSON nested deeper than ${maxDepth} levels`,
+  };
   if (raw.length === 0) return { ok: true, payload: null, format: 'empty' };
   const type = mediaType(contentType);
   const text = decodeUtf8(raw);
   const isJsonType = type === 'application/json' || type.endsWith('+json');
   if (isJsonType) {
-    if (text === undefined) return { ok: false, reason: 'body is declared as JSON but is not valid UTF-8' };
-    try {
-      return { ok: true, payload: JSON.parse(text), format: 'json' };
-    } catch {
-      return { ok: false, reason: 'body is declared as JSON but is not valid JSON' };
-    }
+    if (text === undefined)
+      return { ok: false, code: 'invalid_body', reason: 'body is declared as JSON but is not valid UTF-8' };
+    const json = parseJson(text, maxDepth);
+    if (json.ok) return { ok: true, payload: json.value, format: 'json' };
+    return json.tooDeep
+      ? tooDeep
+      : { ok: false, code: 'invalid_body', reason: 'body is declared as JSON but is not valid JSON' };
   }
   if (type === 'application/x-www-form-urlencoded') {
-    if (text === undefined) return { ok: false, reason: 'form body is not valid UTF-8' };
+    if (text === undefined) return { ok: false, code: 'invalid_body', reason: 'form body is not valid UTF-8' };
     const fields: Record<string, string | string[]> = {};
     for (const [key, value] of new URLSearchParams(text)) {
       const existing = fields[key];
@@ -42,11 +66,10 @@ export function parsePayload(raw: Buffer, contentType: string | undefined): Pars
     // GitHub's form mode and Slack's interactivity send the JSON event in a single `payload` field.
     const keys = Object.keys(fields);
     if (keys.length === 1 && typeof fields.payload === 'string') {
-      try {
-        return { ok: true, payload: JSON.parse(fields.payload), format: 'json' };
-      } catch {
-        /* not JSON: keep the form fields */
-      }
+      const json = parseJson(fields.payload, maxDepth);
+      if (json.ok) return { ok: true, payload: json.value, format: 'json' };
+      if (json.tooDeep) return tooDeep;
+      // not JSON: keep the form fields
     }
     return { ok: true, payload: fields, format: 'form' };
   }
@@ -54,11 +77,10 @@ export function parsePayload(raw: Buffer, contentType: string | undefined): Pars
   if (!type || type === 'text/plain' || type === 'application/octet-stream') {
     const trimmed = text.trimStart();
     if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
-      try {
-        return { ok: true, payload: JSON.parse(text), format: 'json' };
-      } catch {
-        /* plain text that happens to start with a bracket */
-      }
+      const json = parseJson(text, maxDepth);
+      if (json.ok) return { ok: true, payload: json.value, format: 'json' };
+      if (json.tooDeep) return tooDeep;
+      // plain text that happens to start with a bracket
     }
   }
   return { ok: true, payload: text, format: 'text' };

@@ -22,6 +22,7 @@ import type {
 } from '../store/types';
 import { NotificationEventType, type NotificationEnvelope } from '../workflows/notification-definitions';
 import { sendError } from './http/http-errors';
+import { jsonBody, jsonBodyErrors } from './http/json-body';
 import { BadRequest, managementRoute, nameOf, namespaceOf, pageOf, parseResource } from './http/route-kit';
 
 export interface SubscriptionRoutesDeps {
@@ -29,6 +30,8 @@ export interface SubscriptionRoutesDeps {
   client: Client;
   logger: Logger;
   guard: OutboundGuard;
+  /** Deepest JSON body accepted (TEMPOHOOK_MAX_JSON_DEPTH). */
+  maxJsonDepth: number;
 }
 
 function presentStatus(enabled: boolean, status: SubscriptionStatusRecord | null) {
@@ -117,7 +120,7 @@ function presentDelivery(d: NotificationDeliveryRecord, attempts: NotificationAt
 export function createSubscriptionRouter(deps: SubscriptionRoutesDeps): express.Router {
   const { store } = deps;
   const router = express.Router();
-  router.use('/v1/subscriptions', express.json({ limit: '1mb' }));
+  router.use('/v1/subscriptions', jsonBody(deps.maxJsonDepth));
   const route = managementRoute(deps.logger);
 
   const load = async (req: Request) => {
@@ -313,5 +316,6 @@ export function createSubscriptionRouter(deps: SubscriptionRoutesDeps): express.
       res.status(202).json({ deliveryId, eventId: envelope.id, workflowId, taskQueue: envelope.workflow.taskQueue });
     }),
   );
+  router.use('/v1/subscriptions', jsonBodyErrors(deps.maxJsonDepth));
   return router;
 }

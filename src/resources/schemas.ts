@@ -8,6 +8,7 @@ import { conditionsSpec } from './conditions-spec';
 import { webhookProfileNames } from '../verify';
 import { durationSpec } from './duration';
 import { invalidPlaceholders } from './template';
+import { MAX_JSON_DEPTH_LIMIT } from './json-limits';
 import { resourceName, secretRefSpec, type SecretKeyRef } from './references';
 
 export const API_VERSION = 'tempohook.dev/v1';
@@ -98,6 +99,14 @@ export const webhookSpec = z
       .int()
       .min(1)
       .max(MAX_BODY_BYTES_LIMIT, `must be at most ${MAX_BODY_BYTES_LIMIT} bytes: Temporal refuses larger payloads`)
+      .optional(),
+    /** Bounds on what a delivery may send beyond its size. */
+    limits: z
+      .object({
+        /** Deepest JSON nesting accepted (default TEMPOHOOK_MAX_JSON_DEPTH, 128); deeper bodies get 400 payload_too_deep. */
+        maxDepth: z.number().int().min(1).max(MAX_JSON_DEPTH_LIMIT).optional(),
+      })
+      .strict()
       .optional(),
     /** Conditions on the payload, headers or normalized view; a delivery failing one is ignored (202). */
     filters: filtersSpec.optional(),

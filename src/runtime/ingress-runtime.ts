@@ -24,6 +24,7 @@ export async function startIngress(input: {
     logger,
     adminToken: input.adminToken,
     maxBodyBytes: env.TEMPOHOOK_MAX_BODY_BYTES,
+    maxJsonDepth: env.TEMPOHOOK_MAX_JSON_DEPTH,
     retryAfterSeconds: env.TEMPOHOOK_RETRY_AFTER_SECONDS,
     temporalTimeoutMs: env.TEMPOHOOK_TEMPORAL_TIMEOUT_MS,
     ...(env.TEMPOHOOK_PUBLIC_URL ? { publicUrl: env.TEMPOHOOK_PUBLIC_URL } : {}),

@@ -5,6 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { isUuid } from './sql';
 import type { Db, WebhookRecord, WebhooksRepository } from './types';
+import { createUnknownEndpointCache, type UnknownEndpointCacheOptions } from './unknown-endpoint-cache';
 
 interface WebhookRow {
   id: string;
@@ -28,6 +29,13 @@ const COLUMNS =
 
 /** Longest `lastError` kept; provider bodies and Temporal messages can be long. */
 const MAX_ERROR_LENGTH = 1000;
+
+const ENDPOINT_ID = /^[A-Za-z0-9_-]{43}$/;
+
+/** True when `id` has the shape of an endpoint id; anything else names no webhook and never reaches SQL. */
+export function isEndpointId(id: string): boolean {
+  return ENDPOINT_ID.test(id);
+}
 
 /** A new endpoint id: 32 random bytes, base64url (43 characters), unguessable. */
 export function newEndpointId(): string {
@@ -53,8 +61,12 @@ function toRecord(row: WebhookRow): WebhookRecord {
   };
 }
 
-/** Creates the webhooks repository over `db`. */
-export function createWebhooksRepository(db: Db): WebhooksRepository {
+/** Creates the webhooks repository over `db`; `unknownEndpoints` tunes the cache of ids not found. */
+export function createWebhooksRepository(
+  db: Db,
+  options: { unknownEndpoints?: UnknownEndpointCacheOptions } = {},
+): WebhooksRepository {
+  const unknownEndpoints = createUnknownEndpointCache(options.unknownEndpoints);
   return {
     async apply(namespace, name, spec) {
       const id = randomUUID();
@@ -69,6 +81,7 @@ export function createWebhooksRepository(db: Db): WebhooksRepository {
         [id, namespace, name, JSON.stringify(spec), newEndpointId()],
       );
       const row = result.rows[0]!;
+      unknownEndpoints.forget(row.endpoint_id);
       return { webhook: toRecord(row), created: row.created };
     },
 
@@ -81,7 +94,9 @@ export function createWebhooksRepository(db: Db): WebhooksRepository {
     },
 
     async getByEndpointId(endpointId) {
+      if (!isEndpointId(endpointId) || unknownEndpoints.has(endpointId)) return null;
       const result = await db.query<WebhookRow>(`SELECT ${COLUMNS} FROM webhooks WHERE endpoint_id = $1`, [endpointId]);
+      if (!result.rows[0]) unknownEndpoints.remember(endpointId);
       return result.rows[0] ? toRecord(result.rows[0]) : null;
     },
 

@@ -1,14 +1,17 @@
 /**
  * What every management route shares: the namespace and name of a request, a resource body
- * checked against its schema, a page request, and `managementRoute`, which turns client mistakes
- * into 4xx and anything else into a 503 without internals.
+ * checked against its schema (NUL-free), a page request, and `managementRoute`, which turns client
+ * mistakes and values the database refuses into 4xx, an unreachable store or Temporal into 503.
  */
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import { TempohookError } from '../../errors';
 import type { Logger } from '../../logger';
 import { API_VERSION, DEFAULT_NAMESPACE, describeZodError, resourceName } from '../../resources/schemas';
+import { findNulCharacter } from '../../resources/json-limits';
+import { classifyStoreError } from '../../store/store-error';
 import { MAX_PAGE_SIZE, type PageRequest } from '../../store/types';
+import { grpcCode } from '../../temporal/errors';
 import { sendError } from './http-errors';
 
 /** A client mistake in a management request: `managementRoute` answers it with 400 and its code. */
@@ -66,6 +69,14 @@ export function parseResource<S extends z.ZodType>(
       `metadata.name ${JSON.stringify(metadata.name)} differs from the URL's "${name}".`,
     );
   }
+  // PostgreSQL text and jsonb cannot hold U+0000: refuse it here, naming the field, not at the INSERT.
+  const nul = findNulCharacter(body);
+  if (nul !== null)
+    throw new BadRequest(
+      'invalid_resource',
+      `Invalid ${kind}: ${nul} contains a NUL character (U+0000), which cannot be stored; remove it.`,
+      { issues: [{ path: nul, message: 'contains a NUL character (U+0000)' }] },
+    );
   const candidate = { apiVersion: API_VERSION, kind, ...body, metadata: { ...metadata, name } };
   const parsed = schema.safeParse(candidate);
   if (!parsed.success) {
@@ -75,7 +86,13 @@ export function parseResource<S extends z.ZodType>(
   return { resource: parsed.data, namespace: namespaceOf(req, metadata.namespace as string | undefined), name };
 }
 
-/** Wraps a management handler: client mistakes become 4xx, anything else a 503 without internals. */
+/** gRPC codes of a Temporal that did not answer: the request may succeed later. */
+const TEMPORAL_UNAVAILABLE_CODES = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
+
+/**
+ * Wraps a management handler: client mistakes (and values the database refuses) become 4xx, an
+ * unreachable store or Temporal a 503, anything else a 500; 5xx bodies carry no internals.
+ */
 export function managementRoute(logger: Logger) {
   return (fn: (req: Request, res: Response) => Promise<void>) =>
     async (req: Request, res: Response): Promise<void> => {
@@ -84,9 +101,22 @@ export function managementRoute(logger: Logger) {
       } catch (err) {
         if (err instanceof BadRequest) return sendError(res, 400, err.code, err.message, { details: err.details });
         if (err instanceof TempohookError && err.status < 500) return sendError(res, err.status, err.code, err.message);
-        logger.error('management API failure', { path: req.path, method: req.method, error: (err as Error).message });
-        sendError(res, 503, 'store_unavailable', 'The store did not answer; retry later.', {
-          headers: { 'Retry-After': '5' },
+        const failure = { path: req.path, method: req.method, error: (err as Error)?.message };
+        const temporalCode = grpcCode(err);
+        if (temporalCode !== undefined && TEMPORAL_UNAVAILABLE_CODES.has(temporalCode)) {
+          logger.error('Temporal unavailable for a management call', failure);
+          return sendError(res, 503, 'temporal_unavailable', 'Temporal is unavailable; retry later.', {
+            headers: { 'Retry-After': '5' },
+          });
+        }
+        const verdict = classifyStoreError(err, `the request body of ${req.method} ${req.path}`);
+        if (verdict.kind === 'client') return sendError(res, verdict.status, verdict.code, verdict.message);
+        logger.error(
+          verdict.kind === 'unavailable' ? 'store unavailable for a management call' : 'management API failure',
+          failure,
+        );
+        sendError(res, verdict.status, verdict.code, verdict.message, {
+          ...(verdict.kind === 'unavailable' ? { headers: { 'Retry-After': '5' } } : {}),
         });
       }
     };

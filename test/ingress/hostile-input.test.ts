@@ -1,0 +1,152 @@
+/**
+ * Issue 15: hostile input never gets a 5xx. NUL bytes, 10,000-deep JSON and odd names on the
+ * management API (and, below, on deliveries) are refused with a 4xx naming the field, before
+ * anything recursive or any SQL sees them; on PostgreSQL and on the embedded PGlite.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createTestStore, describeEachBackend, type TestStore } from '../support/db';
+import { secretBody, startTestIngress, TEST_ADMIN_TOKEN, webhookBody, type TestIngress } from '../support/ingress';
+import { getTestTemporal } from '../support/temporal';
+
+const deepObject = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+const deepArray = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+
+describeEachBackend('hostile input: management API', (backend) => {
+  let store: TestStore;
+  let ingress: TestIngress;
+  const raw = async (method: string, path: string, body?: string) => {
+    const res = await fetch(ingress.url + path, {
+      method,
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as any };
+  };
+
+  before(async () => {
+    store = await createTestStore({ databaseUrl: backend.databaseUrl });
+    ingress = await startTestIngress(store, (await getTestTemporal()).client);
+  });
+  after(async () => {
+    await ingress?.close();
+    await store?.dropSchema();
+  });
+
+  test('a NUL in a secret value, a webhook spec or a key → 400 naming the field; nothing stored', async () => {
+    const secret = await ingress.api('PUT', '/v1/secrets/nul-secret', secretBody({ token: 'a\u0000b' }));
+    assert.equal(secret.status, 400);
+    assert.equal(secret.body.error.code, 'invalid_resource');
+    assert.match(secret.body.error.message, /spec\.stringData\.token contains a NUL character/);
+
+    const base64 = await ingress.api('PUT', '/v1/secrets/nul-secret', {
+      ...secretBody({}),
+      spec: { data: { key: Buffer.from('x\u0000y').toString('base64') } },
+    });
+    assert.equal(base64.status, 400);
+    assert.match(base64.body.error.message, /spec\.data\.key decodes to a NUL byte/);
+
+    const spec = {
+      profile: 'generic',
+      secretRef: { name: 's', key: 'k' },
+      start: { workflowType: 'w', taskQueue: 'q', input: { note: 'x\u0000' } },
+    };
+    const webhook = await ingress.api('PUT', '/v1/webhooks/nul-webhook', webhookBody(spec));
+    assert.equal(webhook.status, 400);
+    assert.match(webhook.body.error.message, /spec\.start\.input\.note contains a NUL/);
+    const key = await ingress.api('PUT', '/v1/webhooks/nul-webhook', {
+      ...webhookBody({ ...spec, start: { ...spec.start, input: { 'k\u0000': 1 } } }),
+    });
+    assert.equal(key.status, 400);
+    assert.match(key.body.error.message, /spec\.start\.input\.k\\u0000/);
+
+    assert.equal((await ingress.api('GET', '/v1/secrets/nul-secret')).status, 404);
+    assert.equal((await ingress.api('GET', '/v1/webhooks/nul-webhook')).status, 404);
+  });
+
+  test('a NUL or odd bytes in a name, namespace or cursor → 400 or 404, never a query that fails', async () => {
+    for (const path of [
+      '/v1/webhooks/a%00b',
+      '/v1/secrets/a%00b',
+      '/v1/webhooks/x?namespace=a%00b',
+      '/v1/webhooks/..%2f..%2fetc',
+      '/v1/webhooks/%ff%fe',
+      '/v1/subscriptions/a%00b',
+    ]) {
+      const res = await raw('GET', path);
+      assert.ok(res.status === 400 || res.status === 404, `${path}: ${res.status}`);
+    }
+    await ingress.api('PUT', '/v1/secrets/listed', secretBody({ k: 'v' }));
+    const webhook = await ingress.api(
+      'PUT',
+      '/v1/webhooks/listed',
+      webhookBody({
+        profile: 'generic',
+        secretRef: { name: 'listed', key: 'k' },
+        start: { workflowType: 'w', taskQueue: 'q' },
+      }),
+    );
+    assert.equal(webhook.status, 201);
+    for (const cursor of ['a%00b', '%ff', 'x'.repeat(5000)]) {
+      const res = await raw('GET', `/v1/webhooks/listed/deliveries?cursor=${cursor}`);
+      assert.equal(res.status, 400, `cursor ${cursor.slice(0, 10)}: ${res.status}`);
+    }
+  });
+
+  test('10,000-deep JSON objects and arrays on every management body → 400 payload_too_deep', async () => {
+    for (const path of ['/v1/webhooks/deep', '/v1/secrets/deep', '/v1/subscriptions/deep']) {
+      for (const body of [
+        deepObject(10_000),
+        deepArray(10_000),
+        `{"spec":{"start":{"input":{"x":${deepArray(10_000)}}}}}`,
+      ]) {
+        const res = await raw('PUT', path, body);
+        assert.equal(res.status, 400, path);
+        assert.equal(res.body.error.code, 'payload_too_deep', `${path} ${body.slice(0, 20)}`);
+      }
+    }
+    // 128 levels (the default) are fine as far as depth goes.
+    const input = JSON.parse(deepObject(120)) as Record<string, unknown>;
+    const ok = await ingress.api(
+      'PUT',
+      '/v1/webhooks/deep',
+      webhookBody({
+        profile: 'generic',
+        secretRef: { name: 'x', key: 'k' },
+        start: { workflowType: 'w', taskQueue: 'q', input },
+      }),
+    );
+    assert.equal(ok.status, 201);
+  });
+
+  test('spec.limits.maxDepth is validated (1..1000)', async () => {
+    const base = {
+      profile: 'generic',
+      secretRef: { name: 'x', key: 'k' },
+      start: { workflowType: 'w', taskQueue: 'q' },
+    };
+    for (const [maxDepth, status] of [
+      [0, 400],
+      [1001, 400],
+      [1000, 201],
+    ] as const) {
+      const res = await ingress.api(
+        'PUT',
+        `/v1/webhooks/limits-${maxDepth}`,
+        webhookBody({ ...base, limits: { maxDepth } }),
+      );
+      assert.equal(res.status, status, `maxDepth ${maxDepth}`);
+    }
+  });
+
+  test('prototype-pollution keys are data, never behaviour', async () => {
+    const res = await raw(
+      'PUT',
+      '/v1/webhooks/proto',
+      '{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},"spec":{"profile":"generic","secretRef":{"name":"x","key":"k"},"start":{"workflowType":"w","taskQueue":"q","input":{"__proto__":{"polluted":true}}}}}',
+    );
+    assert.equal(res.status, 400);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+});
