@@ -118,7 +118,11 @@ describeEachBackend('webhooks repository', (backend) => {
     const counter = { queries: 0, db: undefined as unknown as Db };
     counter.db = new Proxy(db, {
       get(target, key, receiver) {
-        if (key === 'query') return (...args: unknown[]) => (counter.queries++, (target.query as Function)(...args));
+        if (key === 'query')
+          return (...args: unknown[]) => (
+            counter.queries++,
+            (target.query as (...a: unknown[]) => unknown).apply(target, args)
+          );
         return Reflect.get(target, key, receiver) as unknown;
       },
     });
