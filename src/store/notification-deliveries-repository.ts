@@ -2,6 +2,7 @@
  * The outbound delivery log: one `notification_deliveries` row per (event, subscription), with
  * the envelope kept for redelivery, and one `notification_attempts` row per HTTP attempt.
  */
+import { storableJson } from './storable-json';
 import { keysetPage } from './keyset-page';
 import type {
   Db,
@@ -61,7 +62,7 @@ export function createNotificationDeliveriesRepository(db: Db): NotificationDeli
       await db.query(
         `INSERT INTO notification_deliveries (id, subscription_key, event_id, event_type, envelope) VALUES ($1, $2, $3, $4, $5::jsonb)
          ON CONFLICT (id) DO NOTHING`,
-        [id, subscriptionKey, envelope.id, envelope.type, JSON.stringify(envelope)],
+        [id, subscriptionKey, envelope.id, envelope.type, storableJson(envelope)],
       );
     },
 

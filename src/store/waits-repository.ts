@@ -12,6 +12,7 @@
  *   before matching: either the registration sees the payload, or the delivery sees the wait.
  */
 import type { PoolClient } from 'pg';
+import { storableJson } from './storable-json';
 import type { WebhookDelivery } from '../workflows/definitions';
 import { keysetPage } from './keyset-page';
 import { isUuid, withTransaction } from './sql';
@@ -93,7 +94,7 @@ function payloadEquality(entries: CompiledMatch['entries'], firstParam: number):
   const sql: string[] = [];
   const values: unknown[] = [];
   for (const { path, value } of entries) {
-    values.push(path.in === 'headers' ? path.name : path.segments.map(String), JSON.stringify(value));
+    values.push(path.in === 'headers' ? path.name : path.segments.map(String), storableJson(value));
     const key = `$${firstParam + values.length - 2}`;
     const expected = `$${firstParam + values.length - 1}::jsonb`;
     sql.push(
@@ -162,11 +163,11 @@ export function createWaitsRepository(db: Db): WaitsRepository {
             input.workflowId,
             input.runId,
             input.workflowType,
-            JSON.stringify(input.match),
+            storableJson(input.match),
             input.compiled.pathSet.key,
             input.compiled.matchKey,
             input.condition,
-            input.vars === null ? null : JSON.stringify(input.vars),
+            input.vars === null ? null : storableJson(input.vars),
             delivery ? 'signaled' : 'open',
             delivery?.deliveryId ?? null,
             delivery?.eventId ?? null,
@@ -208,8 +209,8 @@ export function createWaitsRepository(db: Db): WaitsRepository {
           delivery.eventId,
           delivery.source,
           delivery.receivedAt,
-          JSON.stringify(delivery.payload ?? null),
-          JSON.stringify(delivery.headers),
+          storableJson(delivery.payload ?? null),
+          storableJson(delivery.headers),
           expiresAt,
         ],
       );
