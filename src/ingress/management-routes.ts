@@ -2,7 +2,7 @@
  * The management API under `/v1/` (admin token required): Secrets and Webhooks as declarative
  * resources, and each webhook's delivery history. Secret values go in and never come out.
  */
-import express, { type Request, type Response } from 'express';
+import express from 'express';
 import type { Logger } from '../logger';
 import { API_VERSION, secretResource, webhookResource } from '../resources/schemas';
 import type { DeliveryRecord, SecretRecord, Store, WebhookRecord } from '../store/types';
