@@ -7,7 +7,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from '../logger';
 import type { Store } from '../store/types';
 import { requireAdminToken } from './http/admin-auth';
-import { createDeliveryRouter } from './delivery-handler';
+import { createDeliveryRouter } from './delivery';
 import { sendError } from './http/http-errors';
 import { createManagementRouter } from './management-routes';
 import { createSubscriptionRouter } from './subscription-routes';

@@ -1,0 +1,107 @@
+/**
+ * `POST /v1/webhook-deliveries/{endpointId}` as a pipeline. Each stage returns `next` with what it
+ * found, or the verdict (verdict.ts) that ends the delivery; the ledger records the verdict and
+ * `respond` writes it. The stages, in order:
+ *
+ *   resolve  endpoint id → webhook, spec and profile                      resolve-endpoint.ts
+ *   read     raw bytes under the webhook's limit → InboundRequest         read-body.ts
+ *   verify   secrets → a recognised handshake, or a verified signature    verify.ts
+ *   admit    conditions (handshake answered) → rate limit → body →
+ *            event id → filters                                           admit.ts
+ *   reserve  dedup key (webhook, event id) for the window                 reserve.ts
+ *   act      each planned action: start the run, signal waiting runs      act.ts
+ *   record   delivery log + webhook status                                ledger.ts
+ *   respond  the one HTTP answer for the verdict                          respond.ts
+ *
+ * A 202 means Temporal durably accepted the start and the signals. When Temporal or the store
+ * is unreachable the answer is 503 with Retry-After and a held key is released, so the
+ * provider's retry succeeds later.
+ *
+ * Seams: `timed` records each stage's duration in the DeliveryContext, which also says what is
+ * known (webhook, event id, held key) — metrics, a span per delivery and the access log read it
+ * in `handle`. Lookups (webhook, secrets) sit behind resolve/verify, the post-start writes behind
+ * the ledger (one round trip), and `act` takes a list of actions (routes, background signals).
+ */
+import express, { type Request, type Response } from 'express';
+import { sendError } from '../http/http-errors';
+import { admit } from './admit';
+import { act, planActions } from './act';
+import { createDeliveryContext, timed, type DeliveryContext, type DeliveryDeps } from './context';
+import { createDeliveryLedger } from './ledger';
+import { createBodyReader } from './read-body';
+import { reserve } from './reserve';
+import { createSpecCache, resolveEndpoint } from './resolve-endpoint';
+import { respond } from './respond';
+import { verifyDelivery } from './verify';
+import type { Verdict } from './verdict';
+
+export type { DeliveryDeps } from './context';
+export { DEFAULT_WORKFLOW_ID_TEMPLATE } from './start-request';
+
+/** Runs the stages up to the verdict; `handle` records and answers it. */
+export function createDeliveryPipeline(deps: DeliveryDeps) {
+  const specFor = createSpecCache();
+  const readBody = createBodyReader(deps);
+  return async function decide(ctx: DeliveryContext, req: Request, res: Response): Promise<Verdict> {
+    const resolved = await timed(ctx, 'resolve', () => resolveEndpoint({ ...deps, specFor }, ctx.endpointId));
+    if (resolved.kind !== 'next') return resolved;
+    const webhook = (ctx.webhook = resolved.webhook);
+    const read = await timed(ctx, 'read', () => readBody(req, res, webhook, ctx.receivedAt));
+    if (read.kind !== 'next') return read;
+    const { inbound } = read;
+    const verified = await timed(ctx, 'verify', () => verifyDelivery(deps, webhook, inbound));
+    if (verified.kind !== 'next') return verified;
+    const admitted = await timed(ctx, 'admit', () => admit(deps, webhook, inbound, verified));
+    if (admitted.kind !== 'next') return admitted;
+    const { event } = admitted;
+    ctx.eventId = event.eventId;
+    const reserved = await timed(ctx, 'reserve', () => reserve(deps, webhook, event, ctx.receivedAt));
+    if (reserved.kind !== 'next') return reserved;
+    const { reservation } = reserved;
+    ctx.reservation = { deliveryId: reservation.delivery.id, holdsKey: reservation.reserved };
+    return timed(ctx, 'act', () => act(deps, { webhook, inbound, event, reservation }, planActions(webhook.spec)));
+  };
+}
+
+export type DeliveryRouter = express.Router & {
+  /** Resolves once no delivery is in flight, or after `timeoutMs`. */
+  drain(timeoutMs: number): Promise<void>;
+};
+
+export function createDeliveryRouter(options: Omit<DeliveryDeps, 'now'> & { now?: () => Date }): DeliveryRouter {
+  const deps: DeliveryDeps = { ...options, now: options.now ?? (() => new Date()) };
+  const decide = createDeliveryPipeline(deps);
+  const ledger = createDeliveryLedger(deps);
+
+  async function handle(req: Request, res: Response) {
+    const ctx = createDeliveryContext(String(req.params.endpointId), deps.now());
+    const verdict = await decide(ctx, req, res);
+    await timed(ctx, 'record', () => ledger.record(ctx, verdict));
+    await timed(ctx, 'respond', () => respond(res, verdict, deps));
+  }
+
+  // Shutdown waits for deliveries in flight, so none is left holding a key it can no longer release.
+  let inFlight = 0;
+  const idleWaiters: Array<() => void> = [];
+  const router = express.Router() as DeliveryRouter;
+  router.drain = (timeoutMs) =>
+    inFlight === 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          idleWaiters.push(resolve);
+          setTimeout(resolve, timeoutMs).unref();
+        });
+  router.post('/v1/webhook-deliveries/:endpointId', async (req, res) => {
+    inFlight++;
+    try {
+      await handle(req, res);
+    } finally {
+      if (--inFlight === 0) idleWaiters.splice(0).forEach((wake) => wake());
+    }
+  });
+  router.all('/v1/webhook-deliveries/:endpointId', (_req, res) => {
+    res.setHeader('Allow', 'POST');
+    sendError(res, 405, 'method_not_allowed', 'Webhook endpoints accept POST only.');
+  });
+  return router;
+}

@@ -1,0 +1,127 @@
+/**
+ * The delivery ledger: every history write of a delivery, in one place — its row in the
+ * delivery log, the webhook's status (verified, counters, last error) and, for an outage that
+ * may leave no row, the error log. History writes never turn an answer into a 500: a failed
+ * write is logged.
+ */
+import type { Logger } from '../../logger';
+import type { DeliveryOutcome, Store } from '../../store/types';
+import type { DeliveryContext, ResolvedWebhook } from './context';
+import type { DeliveryCompletion, Verdict } from './verdict';
+
+export interface DeliveryLedger {
+  /** Records what the verdict says happened to the delivery the context describes. */
+  record(ctx: DeliveryContext, verdict: Verdict): Promise<void>;
+}
+
+interface UnreservedRow {
+  outcome: DeliveryOutcome;
+  status: number;
+  reason: string;
+  eventId?: string | null | undefined;
+  sourceEvent?: string | null | undefined;
+}
+
+export function createDeliveryLedger(deps: { store: Store; logger: Logger }): DeliveryLedger {
+  const { store, logger: log } = deps;
+
+  /** A row for a request that never held a dedup key; a refusal also sets the webhook's last error. */
+  async function recordUnreserved(webhook: ResolvedWebhook, receivedAt: Date, row: UnreservedRow) {
+    try {
+      await store.deliveries.recordUnreserved({
+        webhookId: webhook.record.id,
+        eventId: row.eventId ?? null,
+        sourceEvent: row.sourceEvent ?? null,
+        receivedAt,
+        outcome: row.outcome,
+        httpStatus: row.status,
+        reason: row.reason,
+      });
+      if (row.outcome === 'rejected' || row.outcome === 'failed')
+        await store.webhooks.recordError(webhook.record.id, `${row.status} ${row.reason}`, receivedAt);
+    } catch (err) {
+      log.warn('could not record delivery', {
+        webhook: webhook.record.name,
+        status: row.status,
+        error: (err as Error).message,
+      });
+    }
+  }
+
+  async function complete(deliveryId: string, completion: DeliveryCompletion) {
+    try {
+      await store.deliveries.complete(deliveryId, completion);
+    } catch (err) {
+      // Temporal already holds the run; the pending row stays as evidence and the key stays held.
+      log.error('could not record delivery outcome', { deliveryId, error: (err as Error).message });
+    }
+  }
+
+  /** A held delivery that did not go through: only the key holder may free the key, so a retry can succeed. */
+  async function fail(reservation: { deliveryId: string; holdsKey: boolean }, status: number, reason: string) {
+    const { deliveryId, holdsKey } = reservation;
+    if (!holdsKey) return complete(deliveryId, { outcome: 'failed', httpStatus: status, reason });
+    try {
+      await store.deliveries.release(deliveryId);
+      await store.deliveries.complete(deliveryId, { outcome: 'failed', httpStatus: status, reason });
+    } catch (err) {
+      log.error('could not release delivery reservation', { deliveryId, error: (err as Error).message });
+    }
+  }
+
+  /** Webhook status (verified, counters) is bookkeeping: a failure is logged, never the answer. */
+  async function markAccepted(webhook: ResolvedWebhook, at: Date) {
+    await store.webhooks
+      .recordAccepted(webhook.record.id, at)
+      .catch((err: unknown) => log.warn('could not update webhook status', { error: (err as Error).message }));
+  }
+
+  return {
+    async record(ctx, verdict) {
+      const { webhook, reservation, receivedAt } = ctx;
+      if (verdict.kind === 'unavailable') {
+        const { dependency, during, detail } = verdict;
+        log.error(`${dependency === 'store' ? 'store' : 'Temporal'} unavailable while ${during}`, {
+          ...(webhook ? { webhook: webhook.record.name } : {}),
+          ...(reservation ? { deliveryId: reservation.deliveryId, released: reservation.holdsKey } : {}),
+          error: detail,
+        });
+        if (reservation)
+          await fail(
+            reservation,
+            503,
+            dependency === 'store' ? `store unavailable while ${during}` : `Temporal unavailable: ${detail}`,
+          );
+        return;
+      }
+      if (!webhook) return;
+      switch (verdict.kind) {
+        case 'endpoint_not_found':
+        case 'webhook_invalid':
+          return;
+        case 'refused':
+          return recordUnreserved(webhook, receivedAt, { outcome: 'rejected', ...verdict });
+        case 'handshake':
+          await recordUnreserved(webhook, receivedAt, {
+            outcome: 'challenge',
+            status: verdict.challenge.status,
+            reason: 'handshake answered',
+          });
+          return markAccepted(webhook, receivedAt);
+        case 'ignored':
+          await recordUnreserved(webhook, receivedAt, { outcome: 'ignored', status: 202, ...verdict });
+          return markAccepted(webhook, receivedAt);
+        case 'start_refused':
+          if (reservation) await fail(reservation, verdict.status, verdict.detail);
+          await store.webhooks.recordError(webhook.record.id, verdict.detail, receivedAt).catch(() => undefined);
+          return;
+        case 'accepted':
+          await Promise.all([
+            complete(verdict.answer.deliveryId, verdict.completion),
+            markAccepted(webhook, receivedAt),
+          ]);
+          return;
+      }
+    },
+  };
+}

@@ -1,0 +1,30 @@
+/**
+ * Stage 5: the dedup key (webhook, event id) for the webhook's window, taken atomically with a
+ * `pending` history row. A delivery that finds the key held gets a row of its own pointing at
+ * the original; `act` decides whether that original already acted.
+ */
+import type { ReserveResult, Store } from '../../store/types';
+import type { AdmittedEvent } from './admit';
+import type { ResolvedWebhook } from './context';
+import { next, type StageResult } from './verdict';
+
+export async function reserve(
+  deps: { store: Store },
+  webhook: ResolvedWebhook,
+  event: AdmittedEvent,
+  receivedAt: Date,
+): Promise<StageResult<{ reservation: ReserveResult }>> {
+  const { record, spec, profile } = webhook;
+  try {
+    const reservation = await deps.store.deliveries.reserve({
+      webhookId: record.id,
+      eventId: event.eventId,
+      sourceEvent: event.sourceEvent,
+      receivedAt,
+      windowSeconds: spec.dedupWindow ?? profile.defaultDedupWindowSeconds,
+    });
+    return next({ reservation });
+  } catch (err) {
+    return { kind: 'unavailable', dependency: 'store', during: 'reserving delivery', detail: (err as Error).message };
+  }
+}

@@ -1,0 +1,42 @@
+/** Stage 1: the endpoint id in the URL names a webhook; its stored spec and profile must be usable. */
+import { webhookSpec, type WebhookSpec } from '../../resources/schemas';
+import type { Store, WebhookRecord } from '../../store/types';
+import { getProfile } from '../../verify';
+import type { Logger } from '../../logger';
+import type { ResolvedWebhook } from './context';
+import { next, type StageResult } from './verdict';
+
+/** The parsed spec is cached per webhook generation: parsing is the same work on every delivery. */
+export function createSpecCache(): (record: WebhookRecord) => WebhookSpec {
+  const cache = new Map<string, { generation: number; spec: WebhookSpec }>();
+  return (record) => {
+    const hit = cache.get(record.id);
+    if (hit && hit.generation === record.generation) return hit.spec;
+    const spec = webhookSpec.parse(record.spec);
+    if (cache.size > 10_000) cache.clear();
+    cache.set(record.id, { generation: record.generation, spec });
+    return spec;
+  };
+}
+
+export async function resolveEndpoint(
+  deps: { store: Store; logger: Logger; specFor: (record: WebhookRecord) => WebhookSpec },
+  endpointId: string,
+): Promise<StageResult<{ webhook: ResolvedWebhook }>> {
+  let record: WebhookRecord | null;
+  try {
+    record = await deps.store.webhooks.getByEndpointId(endpointId);
+  } catch (err) {
+    return { kind: 'unavailable', dependency: 'store', during: 'resolving endpoint', detail: (err as Error).message };
+  }
+  if (!record) return { kind: 'endpoint_not_found' };
+  try {
+    const spec = deps.specFor(record);
+    const profile = getProfile(spec.profile);
+    if (!profile) throw new Error(`profile ${spec.profile} is not available`);
+    return next({ webhook: { record, spec, profile } });
+  } catch (err) {
+    deps.logger.error('stored webhook spec is invalid', { webhook: record.name, error: (err as Error).message });
+    return { kind: 'webhook_invalid' };
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * What a stage of the delivery pipeline decides. A stage either passes (`next`, with what it
+ * found) or gives the verdict: the answer the ledger records and `respond` writes. Every answer
+ * a delivery can get is one member of `Verdict`, so each is written in one place.
+ */
+import type { DeliveriesRepository } from '../../store/types';
+import type { ChallengeResponse } from '../../verify/types';
+import type { SignaledWait } from '../../waits/signal-waits';
+
+/** A stage passed: the pipeline goes on with what it found. */
+export type Next<T> = { kind: 'next' } & T;
+
+export const next = <T extends object>(found: T): Next<T> => ({ kind: 'next', ...found });
+
+/** A stage's result: go on, or the verdict. */
+export type StageResult<T> = Next<T> | Verdict;
+
+/** The history fields of a delivery that holds a reservation, once it is done. */
+export type DeliveryCompletion = Parameters<DeliveriesRepository['complete']>[1];
+
+/** The 202 body of an accepted delivery (a start, signals, or a duplicate of either). */
+export interface AcceptedAnswer {
+  accepted: true;
+  duplicate: boolean;
+  deliveryId: string;
+  originalDeliveryId?: string;
+  workflowId?: string;
+  runId?: string | null;
+  signaled?: SignaledWait[];
+}
+
+export type Verdict =
+  /**
+   * Postgres or Temporal did not answer: 503 + Retry-After. `during` names the step for the log;
+   * a held key is released, so the provider's retry succeeds later.
+   */
+  | { kind: 'unavailable'; dependency: 'store' | 'temporal'; during: string; detail: string }
+  | { kind: 'endpoint_not_found' }
+  /** The stored spec no longer parses or names a missing profile: the operator must re-apply it. */
+  | { kind: 'webhook_invalid' }
+  /**
+   * Refused before any key was held (body, signature, conditions, rate limit, event id): a 4xx,
+   * recorded as `rejected` with `reason`. `message` is what the sender sees (it may say less).
+   */
+  | {
+      kind: 'refused';
+      status: number;
+      code: string;
+      message: string;
+      reason: string;
+      /** The event id for the history: claimed (unverified) or checked, when one is known. */
+      eventId?: string | null;
+      sourceEvent?: string | null;
+      retryAfterSeconds?: number;
+    }
+  /** A start that can never succeed as configured: the key is released, `detail` goes to status.lastError. */
+  | { kind: 'start_refused'; status: number; code: string; message: string; detail: string }
+  /** A provider handshake, answered in the provider's own format. */
+  | { kind: 'handshake'; challenge: ChallengeResponse }
+  /** Verified, but the webhook's filters drop it: 202, and no key is held. */
+  | { kind: 'ignored'; reason: string; eventId: string; sourceEvent: string | null }
+  | { kind: 'accepted'; answer: AcceptedAnswer; completion: DeliveryCompletion };
+
+export type VerdictKind = Verdict['kind'];
