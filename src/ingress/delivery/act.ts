@@ -15,7 +15,7 @@ import { startWebhookWorkflow } from '../workflow-starter';
 import type { AdmittedEvent } from './admit';
 import type { ResolvedWebhook } from './context';
 import { buildStartRequest, renderWorkflowId } from './start-request';
-import type { AcceptedAnswer, DeliveryCompletion, Verdict } from './verdict';
+import { storeUnavailable, type AcceptedAnswer, type DeliveryCompletion, type Verdict } from './verdict';
 
 export type Action = { kind: 'start'; start: WebhookStartSpec } | { kind: 'signal'; signal: WebhookSignalSpec };
 
@@ -207,7 +207,7 @@ async function signalWaits(
       now: deps.now(),
     });
   } catch (err) {
-    return { kind: 'unavailable', dependency: 'store', during: 'matching waits', detail: (err as Error).message };
+    return storeUnavailable('matching waits', err);
   }
   if (outcome.kind === 'unavailable')
     return { kind: 'unavailable', dependency: 'temporal', during: 'signaling waits', detail: outcome.detail };

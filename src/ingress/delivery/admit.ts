@@ -13,7 +13,7 @@ import type { ResolvedWebhook } from './context';
 import { claimedEventId, identifyEvent } from './event-identity';
 import { safely } from './safely';
 import { secretUnavailable, type Authenticated } from './verify';
-import { next, type StageResult, type Verdict } from './verdict';
+import { next, storeUnavailable, type StageResult, type Verdict } from './verdict';
 
 /** A delivery let in: its payload and the event it is. */
 export interface AdmittedEvent {
@@ -23,6 +23,13 @@ export interface AdmittedEvent {
   normalized: NormalizedPayload | undefined;
 }
 
+/** A signed request before admission; its payload is undefined when the body did not parse. */
+interface SignedRequest {
+  webhook: ResolvedWebhook;
+  inbound: InboundRequest;
+  payload: unknown;
+}
+
 export async function admit(
   deps: { store: Store },
   webhook: ResolvedWebhook,
@@ -30,14 +37,14 @@ export async function admit(
   { parsed, handshake }: Authenticated,
 ): Promise<StageResult<{ event: AdmittedEvent }>> {
   const { spec } = webhook;
-  const claimedPayload = parsed.ok ? parsed.payload : undefined;
+  const request: SignedRequest = { webhook, inbound, payload: parsed.ok ? parsed.payload : undefined };
   if (spec.conditions) {
-    const refused = await checkConditions(deps, webhook, inbound, claimedPayload);
+    const refused = await checkConditions(deps, request);
     if (refused) return refused;
   }
   if (handshake) return { kind: 'handshake', challenge: handshake };
   if (spec.conditions) {
-    const limited = await countRateLimit(deps, webhook, inbound, claimedPayload);
+    const limited = await countRateLimit(deps, request);
     if (limited) return limited;
   }
 
@@ -67,12 +74,8 @@ export async function admit(
  * Resolves each condition's secrets and evaluates `spec.conditions`: undefined when all hold,
  * the refusal otherwise (its code and reason carry no secret or token).
  */
-async function checkConditions(
-  deps: { store: Store },
-  webhook: ResolvedWebhook,
-  inbound: InboundRequest,
-  payload: unknown,
-): Promise<Verdict | undefined> {
+async function checkConditions(deps: { store: Store }, request: SignedRequest): Promise<Verdict | undefined> {
+  const { webhook, inbound, payload } = request;
   const { record, spec } = webhook;
   const conditions = spec.conditions ?? [];
   const claimedId = claimedEventId(webhook, inbound, payload);
@@ -88,8 +91,7 @@ async function checkConditions(
       secrets.push(resolved.values);
     }
   } catch (err) {
-    const detail = (err as Error).message;
-    return { kind: 'unavailable', dependency: 'store', during: 'reading condition secrets', detail };
+    return storeUnavailable('reading condition secrets', err);
   }
   const result = await evaluateConditions(conditions, { inbound, payload, secrets, now: inbound.receivedAt });
   if (result.ok) return undefined;
@@ -98,20 +100,15 @@ async function checkConditions(
 }
 
 /** Counts a delivery against the webhook's `rate-limit` windows: undefined while under quota. */
-async function countRateLimit(
-  deps: { store: Store },
-  webhook: ResolvedWebhook,
-  inbound: InboundRequest,
-  payload: unknown,
-): Promise<Verdict | undefined> {
+async function countRateLimit(deps: { store: Store }, request: SignedRequest): Promise<Verdict | undefined> {
+  const { webhook, inbound, payload } = request;
   const windows = rateLimitWindows(webhook.spec.conditions);
   if (windows.length === 0) return undefined;
   let quota;
   try {
     quota = await deps.store.rateLimits.hit(webhook.record.id, windows);
   } catch (err) {
-    const detail = (err as Error).message;
-    return { kind: 'unavailable', dependency: 'store', during: 'counting the rate limit', detail };
+    return storeUnavailable('counting the rate limit', err);
   }
   if (quota.allowed) return undefined;
   const reason = `rate limit of ${describeWindow(quota.window)} reached; retry in ${quota.retryAfterSeconds} s`;

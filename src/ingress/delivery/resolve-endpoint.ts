@@ -4,7 +4,7 @@ import type { Store, WebhookRecord } from '../../store/types';
 import { getProfile } from '../../verify';
 import type { Logger } from '../../logger';
 import type { ResolvedWebhook } from './context';
-import { next, type StageResult } from './verdict';
+import { next, storeUnavailable, type StageResult } from './verdict';
 
 /** The parsed spec is cached per webhook generation: parsing is the same work on every delivery. */
 export function createSpecCache(): (record: WebhookRecord) => WebhookSpec {
@@ -27,7 +27,7 @@ export async function resolveEndpoint(
   try {
     record = await deps.store.webhooks.getByEndpointId(endpointId);
   } catch (err) {
-    return { kind: 'unavailable', dependency: 'store', during: 'resolving endpoint', detail: (err as Error).message };
+    return storeUnavailable('resolving endpoint', err);
   }
   if (!record) return { kind: 'endpoint_not_found' };
   try {

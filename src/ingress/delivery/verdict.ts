@@ -62,3 +62,8 @@ export type Verdict =
   | { kind: 'accepted'; answer: AcceptedAnswer; completion: DeliveryCompletion };
 
 export type VerdictKind = Verdict['kind'];
+
+/** The store failed while a stage needed it (`during` says where, for the log): 503 + Retry-After. */
+export function storeUnavailable(during: string, err: unknown): Verdict {
+  return { kind: 'unavailable', dependency: 'store', during, detail: (err as Error).message };
+}

@@ -11,7 +11,7 @@ import { resolveSecrets } from '../../resources/secret-resolver';
 import type { ResolvedWebhook } from './context';
 import { claimedEventId } from './event-identity';
 import { safely } from './safely';
-import { next, type StageResult, type Verdict } from './verdict';
+import { next, storeUnavailable, type StageResult, type Verdict } from './verdict';
 
 /** A signed delivery, or a handshake still to be answered; the body parsed for what follows. */
 export interface Authenticated {
@@ -40,7 +40,7 @@ export async function verifyDelivery(
       return secretUnavailable(`no usable secret: ${resolved.missing.join(', ')} not found; apply the Secret`);
     secrets = resolved.values;
   } catch (err) {
-    return { kind: 'unavailable', dependency: 'store', during: 'reading secrets', detail: (err as Error).message };
+    return storeUnavailable('reading secrets', err);
   }
 
   // Only an explicit spec value overrides the profile's own default (some sign no timestamp, or
