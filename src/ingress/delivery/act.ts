@@ -48,7 +48,7 @@ export interface ReservedDelivery {
   reservation: ReserveResult;
 }
 
-type PreparedAction =
+export type PreparedAction =
   { kind: 'start'; start: WebhookStartSpec; workflowId: string } | Extract<Action, { kind: 'signal' }>;
 
 export async function act(deps: ActDeps, delivery: ReservedDelivery, actions: readonly Action[]): Promise<Verdict> {
@@ -67,7 +67,7 @@ export async function act(deps: ActDeps, delivery: ReservedDelivery, actions: re
     prepared.push({ ...action, workflowId: rendered.value });
   }
 
-  const repeat = answeredRepeat(delivery, prepared);
+  const repeat = answeredRepeat(delivery.reservation, prepared);
   if (repeat) return repeat;
 
   const outcomes: ActionOutcome[] = [];
@@ -103,10 +103,8 @@ function templateContext({ webhook, inbound, event, reservation }: ReservedDeliv
  * before acting, must not swallow the retry: it goes on, and the deterministic workflow id
  * (layer 2) or the wait claims decide.
  */
-function answeredRepeat(delivery: ReservedDelivery, actions: readonly PreparedAction[]): Verdict | undefined {
-  const original: DeliveryRecord | undefined = delivery.reservation.reserved
-    ? undefined
-    : delivery.reservation.original;
+export function answeredRepeat(reservation: ReserveResult, actions: readonly PreparedAction[]): Verdict | undefined {
+  const original: DeliveryRecord | undefined = reservation.reserved ? undefined : reservation.original;
   if (!original) return undefined;
   const start = actions.find((action) => action.kind === 'start');
   const acted = start
@@ -114,7 +112,7 @@ function answeredRepeat(delivery: ReservedDelivery, actions: readonly PreparedAc
     : original.outcome !== 'pending' && original.outcome !== 'failed';
   if (!acted) return undefined;
   const run = start ? { workflowId: original.workflowId ?? start.workflowId, runId: original.runId } : {};
-  const deliveryId = delivery.reservation.delivery.id;
+  const deliveryId = reservation.delivery.id;
   return {
     kind: 'accepted',
     answer: {

@@ -17,10 +17,15 @@
  * is unreachable the answer is 503 with Retry-After and a held key is released, so the
  * provider's retry succeeds later.
  *
- * Seams: `timed` records each stage's duration in the DeliveryContext, which also says what is
- * known (webhook, event id, held key) — metrics, a span per delivery and the access log read it
- * in `handle`. Lookups (webhook, secrets) sit behind resolve/verify, the post-start writes behind
- * the ledger (one round trip), and `act` takes a list of actions (routes, background signals).
+ * Seams for the next issues (the stages need no rewrite for them):
+ * - stage latency, a span per delivery with the stages as events, the access log: `handle` has
+ *   the DeliveryContext (`timings`, webhook, event id, held key) and the verdict;
+ * - cached lookups sit behind `resolveEndpoint` and the secret reads in verify/admit; the writes
+ *   after the start are one call, `ledger.record`; a circuit breaker is a check in `act` that
+ *   returns the `unavailable` verdict; signals in the background are a signal action's outcome;
+ * - routes: `planActions` returns one action per matching route, and `accepted` lists them;
+ * - hostile input: depth and NUL checks are `refused` verdicts in read/admit, and a data error
+ *   from the store becomes `refused` where `storeUnavailable` is built today.
  */
 import express, { type Request, type Response } from 'express';
 import { sendError } from '../http/http-errors';
