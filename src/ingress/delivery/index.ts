@@ -35,7 +35,7 @@ import { createDeliveryContext, timed, type DeliveryContext, type DeliveryDeps }
 import { createDeliveryLedger } from './ledger';
 import { createBodyReader } from './read-body';
 import { reserve } from './reserve';
-import { createSpecCache, resolveEndpoint } from './resolve-endpoint';
+import { createEndpointResolver } from './resolve-endpoint';
 import { respond } from './respond';
 import { verifyDelivery } from './verify';
 import type { Verdict } from './verdict';
@@ -45,10 +45,10 @@ export { DEFAULT_WORKFLOW_ID_TEMPLATE } from './start-request';
 
 /** Runs the stages up to the verdict; `handle` records and answers it. */
 export function createDeliveryPipeline(deps: DeliveryDeps) {
-  const specFor = createSpecCache();
+  const resolveEndpoint = createEndpointResolver(deps);
   const readBody = createBodyReader(deps);
   return async function decide(ctx: DeliveryContext, req: Request, res: Response): Promise<Verdict> {
-    const resolved = await timed(ctx, 'resolve', () => resolveEndpoint({ ...deps, specFor }, ctx.endpointId));
+    const resolved = await timed(ctx, 'resolve', () => resolveEndpoint(ctx.endpointId));
     if (resolved.kind !== 'next') return resolved;
     const webhook = (ctx.webhook = resolved.webhook);
     const read = await timed(ctx, 'read', () => readBody(req, res, webhook, ctx.receivedAt));

@@ -6,37 +6,38 @@ import type { Logger } from '../../logger';
 import type { ResolvedWebhook } from './context';
 import { next, storeUnavailable, type StageResult } from './verdict';
 
-/** The parsed spec is cached per webhook generation: parsing is the same work on every delivery. */
-export function createSpecCache(): (record: WebhookRecord) => WebhookSpec {
-  const cache = new Map<string, { generation: number; spec: WebhookSpec }>();
-  return (record) => {
-    const hit = cache.get(record.id);
+/**
+ * Resolves endpoint ids for every delivery of one router. The parsed spec is cached per webhook
+ * generation: parsing is the same work on every delivery. (A cache of the lookup itself belongs
+ * here too, with its invalidation.)
+ */
+export function createEndpointResolver(deps: { store: Store; logger: Logger }) {
+  const specs = new Map<string, { generation: number; spec: WebhookSpec }>();
+  const specFor = (record: WebhookRecord): WebhookSpec => {
+    const hit = specs.get(record.id);
     if (hit && hit.generation === record.generation) return hit.spec;
     const spec = webhookSpec.parse(record.spec);
-    if (cache.size > 10_000) cache.clear();
-    cache.set(record.id, { generation: record.generation, spec });
+    if (specs.size > 10_000) specs.clear();
+    specs.set(record.id, { generation: record.generation, spec });
     return spec;
   };
-}
 
-export async function resolveEndpoint(
-  deps: { store: Store; logger: Logger; specFor: (record: WebhookRecord) => WebhookSpec },
-  endpointId: string,
-): Promise<StageResult<{ webhook: ResolvedWebhook }>> {
-  let record: WebhookRecord | null;
-  try {
-    record = await deps.store.webhooks.getByEndpointId(endpointId);
-  } catch (err) {
-    return storeUnavailable('resolving endpoint', err);
-  }
-  if (!record) return { kind: 'endpoint_not_found' };
-  try {
-    const spec = deps.specFor(record);
-    const profile = getProfile(spec.profile);
-    if (!profile) throw new Error(`profile ${spec.profile} is not available`);
-    return next({ webhook: { record, spec, profile } });
-  } catch (err) {
-    deps.logger.error('stored webhook spec is invalid', { webhook: record.name, error: (err as Error).message });
-    return { kind: 'webhook_invalid' };
-  }
+  return async function resolveEndpoint(endpointId: string): Promise<StageResult<{ webhook: ResolvedWebhook }>> {
+    let record: WebhookRecord | null;
+    try {
+      record = await deps.store.webhooks.getByEndpointId(endpointId);
+    } catch (err) {
+      return storeUnavailable('resolving endpoint', err);
+    }
+    if (!record) return { kind: 'endpoint_not_found' };
+    try {
+      const spec = specFor(record);
+      const profile = getProfile(spec.profile);
+      if (!profile) throw new Error(`profile ${spec.profile} is not available`);
+      return next({ webhook: { record, spec, profile } });
+    } catch (err) {
+      deps.logger.error('stored webhook spec is invalid', { webhook: record.name, error: (err as Error).message });
+      return { kind: 'webhook_invalid' };
+    }
+  };
 }

@@ -6,22 +6,13 @@ import type { Verdict } from './verdict';
 export function respond(res: Response, verdict: Verdict, options: { retryAfterSeconds: number }): void {
   const retryAfter = (seconds: number) => ({ headers: { 'Retry-After': String(seconds) } });
   switch (verdict.kind) {
-    case 'unavailable':
-      if (verdict.dependency === 'store')
-        return sendError(
-          res,
-          503,
-          'store_unavailable',
-          'The delivery store is unavailable; retry later.',
-          retryAfter(options.retryAfterSeconds),
-        );
-      return sendError(
-        res,
-        503,
-        'temporal_unavailable',
-        'Temporal is unavailable; retry later.',
-        retryAfter(options.retryAfterSeconds),
-      );
+    case 'unavailable': {
+      const [code, message] =
+        verdict.dependency === 'store'
+          ? ['store_unavailable', 'The delivery store is unavailable; retry later.']
+          : ['temporal_unavailable', 'Temporal is unavailable; retry later.'];
+      return sendError(res, 503, code, message, retryAfter(options.retryAfterSeconds));
+    }
     case 'endpoint_not_found':
       return sendError(
         res,
