@@ -7,17 +7,21 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import YAML from 'yaml';
-import type { z } from 'zod';
 import { TempohookError } from '../errors';
 import {
-  DEFAULT_NAMESPACE,
-  resourceName,
-  secretResource,
-  subscriptionResource,
-  webhookResource,
-} from '../resources/schemas';
+  kindForWord,
+  kindNamed,
+  listOfWords,
+  RESOURCE_KINDS,
+  shortTime,
+  type AnyResourceKind,
+} from '../resources/kinds';
 import { fieldPath } from '../resources/field-path';
 import { interpolateEnv } from '../resources/interpolate-env';
+import { DEFAULT_NAMESPACE, resourceName } from '../resources/schemas';
+import type { SubscriptionDeliveryView } from '../ingress/subscription-routes';
+import type { DeliveryView, WaitView } from '../ingress/webhook-routes';
+import { MAX_PAGE_SIZE, type Page } from '../store/types';
 import { createApiClient, createCliContext, runReported, type ApiClient, type CliContext } from './api-client';
 import { formatTable, type Cell } from './table';
 
@@ -67,80 +71,21 @@ function printStructured(ctx: CliContext, body: unknown, format: 'json' | 'yaml'
   return 0;
 }
 
-/** `2025-01-02T03:04:05Z`: ISO without milliseconds, short enough for a table. */
-function shortTime(iso: unknown): string | null {
-  if (typeof iso !== 'string' || iso === '') return null;
-  return iso.replace(/\.\d+Z$/, 'Z');
-}
-
-// The shapes the management API answers with (only what the CLI reads).
-interface WebhookView {
-  metadata: { name: string; namespace: string; generation?: number; createdAt?: string; updatedAt?: string };
-  spec: {
-    profile?: string;
-    secretRef?: unknown;
-    conditions?: Array<{ type?: string }>;
-    filters?: unknown[];
-    eventIdHeader?: string;
-    dedupWindow?: string | number;
-    timestampTolerance?: string | number;
-    maxBodyBytes?: number;
-    start?: { workflowType?: string; taskQueue?: string; workflowId?: string };
-  };
-  status: {
-    endpointPath: string;
-    url?: string;
-    verified: boolean;
-    lastDeliveryAt: string | null;
-    lastError: string | null;
-    lastErrorAt: string | null;
-    deliveriesAccepted: number;
-    deliveriesRejected: number;
-  };
-}
-interface SecretView {
-  metadata: { name: string; namespace: string; createdAt?: string; updatedAt?: string };
-  status: { keys: string[] };
-}
-interface DeliveryView {
-  id: string;
-  eventId: string | null;
-  sourceEvent: string | null;
-  receivedAt: string;
-  httpStatus: number | null;
-  outcome: string;
-  reason: string | null;
-  workflowId: string | null;
-  runId: string | null;
-  duplicateOf: string | null;
-}
-
-interface WaitView {
-  waitId: string;
-  workflowId: string;
-  runId: string;
-  workflowType: string;
-  match: Record<string, unknown>;
-  if: string | null;
-  state: string;
-  createdAt: string;
-  timeoutAt: string | null;
-}
-
-/** The URL a provider should call: the ingress's public URL when it knows one, else ours. */
-function endpointUrl(api: ApiClient, webhook: WebhookView): string {
-  return webhook.status.url ?? `${api.baseUrl}${webhook.status.endpointPath}`;
-}
-
 // ---------------------------------------------------------------------------------------------
 // apply
 
+const KIND_NAMES = RESOURCE_KINDS.map((k) => k.kind);
+const FIRST_KINDS = RESOURCE_KINDS.filter((k) => k.appliedFirst).map((k) => `${k.kind}s`);
+
 const APPLY_USAGE = `Usage: tempohook apply -f FILE [-f FILE…] [-n NAMESPACE] [--dry-run]
 
-Creates or updates the Secrets, Webhooks and Subscriptions described in YAML (or JSON) files: one or many
-documents separated by "---". "-f -" reads standard input; a directory applies its *.yaml,
-*.yml and *.json files. Secrets are applied before Webhooks. Every document is validated
-first: if one is invalid, nothing is sent.
+Creates or updates the ${listOfWords(
+  KIND_NAMES.map((k) => `${k}s`),
+  'and',
+)} described in YAML (or JSON)
+files: one or many documents separated by "---". "-f -" reads standard input; a directory applies
+its *.yaml, *.yml and *.json files. ${listOfWords(FIRST_KINDS, 'and')} are applied before the other kinds.
+Every document is validated first: if one is invalid, nothing is sent.
 
 \${VAR} in a string value is replaced by the environment variable VAR (unset is an error),
 so secret values need not be written in files; write $\${ for a literal "\${".
@@ -159,19 +104,12 @@ interface SourceDocument {
   value: unknown;
 }
 
-const RESOURCE_KINDS = {
-  Secret: { schema: secretResource, plural: 'secrets' },
-  Webhook: { schema: webhookResource, plural: 'webhooks' },
-  Subscription: { schema: subscriptionResource, plural: 'subscriptions' },
-} as const;
-type ResourceKind = keyof typeof RESOURCE_KINDS;
-
 interface PreparedResource {
-  kind: ResourceKind;
+  kind: AnyResourceKind;
   name: string;
   namespace: string;
   /** The document as written (after `${VAR}` substitution): durations stay "24h". */
-  body: { apiVersion: unknown; kind: ResourceKind; metadata: Record<string, unknown>; spec: unknown };
+  body: { apiVersion: unknown; kind: string; metadata: Record<string, unknown>; spec: unknown };
   where: string;
 }
 
@@ -255,10 +193,10 @@ function prepareDocument(
     if (err instanceof TempohookError) return [err.message];
     throw err;
   }
-  const kind = value.kind;
-  if (kind !== 'Secret' && kind !== 'Webhook' && kind !== 'Subscription') {
+  const kind = kindNamed(value.kind);
+  if (!kind) {
     return [
-      `${at('.kind')}: ${kind === undefined ? 'missing' : `${JSON.stringify(kind)} is not supported`}; use Secret, Webhook or Subscription`,
+      `${at('.kind')}: ${value.kind === undefined ? 'missing' : `${JSON.stringify(value.kind)} is not supported`}; use ${listOfWords(KIND_NAMES)}`,
     ];
   }
   const { status: _status, ...rest } = value;
@@ -270,7 +208,7 @@ function prepareDocument(
     for (const key of READ_ONLY_METADATA) delete (metadata as Record<string, unknown>)[key];
   const candidate = { ...rest, metadata };
 
-  const parsed = (RESOURCE_KINDS[kind].schema as z.ZodType).safeParse(candidate);
+  const parsed = kind.schema.safeParse(candidate);
   if (!parsed.success) return parsed.error.issues.map((issue) => `${at(fieldPath(issue.path))}: ${issue.message}`);
 
   const meta = metadata as { name: string; namespace?: string };
@@ -283,7 +221,7 @@ function prepareDocument(
     kind,
     name: meta.name,
     namespace: meta.namespace ?? flagNamespace ?? DEFAULT_NAMESPACE,
-    body: { ...(candidate as PreparedResource['body']), kind },
+    body: { ...(candidate as PreparedResource['body']), kind: kind.kind },
     where,
   };
 }
@@ -306,11 +244,11 @@ export async function loadResources(
       problems.push(...result);
       continue;
     }
-    const key = `${result.kind}/${result.namespace}/${result.name}`;
+    const key = `${result.kind.kind}/${result.namespace}/${result.name}`;
     const first = seen.get(key);
     if (first)
       problems.push(
-        `${result.where}: ${result.kind} ${result.namespace}/${result.name} is already defined by ${first}`,
+        `${result.where}: ${result.kind.kind} ${result.namespace}/${result.name} is already defined by ${first}`,
       );
     else seen.set(key, result.where);
     resources.push(result);
@@ -324,8 +262,8 @@ export async function loadResources(
       400,
     );
   }
-  // Webhooks and Subscriptions reference Secrets, so Secrets go first; otherwise file order.
-  return [...resources.filter((r) => r.kind === 'Secret'), ...resources.filter((r) => r.kind !== 'Secret')];
+  // Other kinds reference Secrets, so Secrets go first; otherwise file order.
+  return [...resources.filter((r) => r.kind.appliedFirst), ...resources.filter((r) => !r.kind.appliedFirst)];
 }
 
 const APPLY_OPTIONS = {
@@ -355,145 +293,31 @@ export async function applyCommand(argv: string[], ctx: CliContext = createCliCo
 
     const resources = await loadResources(ctx, values.file, flagNamespace);
     if (values['dry-run']) {
-      for (const r of resources) ctx.stdout(`${r.kind.toLowerCase()}/${r.namespace}/${r.name} valid (dry run)\n`);
+      for (const r of resources) ctx.stdout(`${r.kind.words.singular}/${r.namespace}/${r.name} valid (dry run)\n`);
       return 0;
     }
     const api = await createApiClient(ctx);
-    for (const resource of resources) {
-      const plural = RESOURCE_KINDS[resource.kind].plural;
-      const { status, body } = await api.request<WebhookView | SecretView>(
+    for (const { kind, name, namespace, body: sent } of resources) {
+      const { status, body } = await api.request<{ metadata: { name: string; namespace: string } }>(
         'PUT',
-        `/v1/${plural}/${encodeURIComponent(resource.name)}`,
-        {
-          query: { namespace: resource.namespace },
-          body: resource.body,
-        },
+        `/v1/${kind.words.plural}/${encodeURIComponent(name)}`,
+        { query: { namespace }, body: sent },
       );
       const verb = status === 201 ? 'created' : 'configured';
-      const id = `${resource.kind.toLowerCase()}/${body.metadata.namespace}/${body.metadata.name}`;
-      if (resource.kind === 'Webhook') ctx.stdout(`${id} ${verb}: POST ${endpointUrl(api, body as WebhookView)}\n`);
-      else ctx.stdout(`${id} ${verb}\n`);
+      const note = kind.appliedNote?.(body, { baseUrl: api.baseUrl }) ?? '';
+      ctx.stdout(`${kind.words.singular}/${body.metadata.namespace}/${body.metadata.name} ${verb}${note}\n`);
     }
     return 0;
   });
 }
 
-// ---------------------------------------------------------------------------------------------
-// get
-
-const GET_USAGE = `Usage:
-  tempohook get webhooks [-n NS] [-o table|json|yaml]      list webhooks (every namespace unless -n)
-  tempohook get webhook NAME [-n NS] [-o …]                one webhook: spec, endpoint, status, last error
-  tempohook get secrets [-n NS] [-o …]                     list secrets (key names only, never values)
-  tempohook get secret NAME [-n NS] [-o …]
-  tempohook get deliveries NAME [-n NS] [--limit N] [--cursor C] [-o …]
-                                                           a webhook's deliveries, newest first
-  tempohook get waits NAME [-n NS] [--limit N] [--cursor C] [-o …]
-                                                           runs waiting on a webhook (waitForWebhook), oldest first
-  tempohook get subscriptions [-n NS] [-o …]               outbound subscriptions and their state
-  tempohook get subscription NAME [-n NS] [-o …]          (-n settings: the workers' TEMPOHOOK_SUBSCRIPTIONS_FILE ones)
-  tempohook get subscription-deliveries NAME [-n NS] [--limit N] [--cursor C] [-o …]
-                                                           a subscription's notification deliveries, newest first
-
-Options:
-  -n, --namespace NS     namespace (default "default" for one resource; all namespaces for a list)
-  -o, --output FORMAT    table (default), json or yaml: json and yaml print the API's answer
-      --limit N          deliveries or waits per page, 1–200 (default 50)
-      --cursor C         the page after the one that printed this cursor
-`;
-
-const GET_OPTIONS = {
-  namespace: { type: 'string', short: 'n' },
-  output: { type: 'string', short: 'o' },
-  limit: { type: 'string' },
-  cursor: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-type GetTarget = 'webhook' | 'secret' | 'deliveries' | 'waits' | 'subscription' | 'subscription-deliveries';
-const GET_TARGETS: Record<string, GetTarget> = {
-  webhook: 'webhook',
-  webhooks: 'webhook',
-  wh: 'webhook',
-  secret: 'secret',
-  secrets: 'secret',
-  deliveries: 'deliveries',
-  delivery: 'deliveries',
-  waits: 'waits',
-  wait: 'waits',
-  subscription: 'subscription',
-  subscriptions: 'subscription',
-  sub: 'subscription',
-  'subscription-deliveries': 'subscription-deliveries',
-  'sub-deliveries': 'subscription-deliveries',
-};
-
-function secretRefText(ref: unknown): string | undefined {
-  if (ref === undefined || ref === null) return undefined;
-  const refs = Array.isArray(ref) ? ref : [ref];
-  return refs
-    .map((r) =>
-      typeof r === 'string'
-        ? r
-        : r && typeof r === 'object'
-          ? `${(r as { name?: string }).name}/${(r as { key?: string }).key}`
-          : String(r),
-    )
-    .join(', ');
-}
-
-function describeWebhook(api: ApiClient, webhook: WebhookView): string {
-  const { metadata, spec, status } = webhook;
-  const lines: Array<[string, string | number | undefined | null]> = [
-    ['Name', metadata.name],
-    ['Namespace', metadata.namespace],
-    ['Profile', spec.profile],
-    ['Endpoint', `POST ${endpointUrl(api, webhook)}`],
-    ['Secret refs', secretRefText(spec.secretRef) ?? 'none (verified by spec.conditions)'],
-    [
-      'Conditions',
-      Array.isArray(spec.conditions) && spec.conditions.length > 0
-        ? spec.conditions.map((c) => c.type).join(', ')
-        : undefined,
-    ],
-    ['Start', spec.start ? `workflow ${spec.start.workflowType} on task queue ${spec.start.taskQueue}` : undefined],
-    ['Workflow id', spec.start ? (spec.start.workflowId ?? '{namespace}/{webhook}/{eventId} (default)') : undefined],
-    ['Event id header', spec.eventIdHeader],
-    ['Dedup window', spec.dedupWindow],
-    ['Timestamp tolerance', spec.timestampTolerance],
-    ['Max body bytes', spec.maxBodyBytes],
-    ['Verified', status.verified ? 'yes' : 'no (no delivery has passed verification yet)'],
-    ['Last delivery', shortTime(status.lastDeliveryAt) ?? 'never'],
-    [
-      'Last error',
-      status.lastError
-        ? `${status.lastError}${status.lastErrorAt ? ` (at ${shortTime(status.lastErrorAt)})` : ''}`
-        : 'none',
-    ],
-    ['Deliveries', `${status.deliveriesAccepted} accepted, ${status.deliveriesRejected} rejected`],
-    ['Generation', metadata.generation],
-    ['Created', shortTime(metadata.createdAt)],
-    ['Updated', shortTime(metadata.updatedAt)],
-  ];
-  const shown = lines.filter(([, value]) => value !== undefined && value !== null && value !== '');
-  const width = Math.max(...shown.map(([label]) => label.length)) + 2;
-  return shown.map(([label, value]) => `${`${label}:`.padEnd(width)}${String(value)}\n`).join('');
-}
-
-function describeSecret(secret: SecretView): string {
-  const rows: Array<[string, string]> = [
-    ['Name', secret.metadata.name],
-    ['Namespace', secret.metadata.namespace],
-    ['Keys', secret.status.keys.join(', ')],
-    ['Created', shortTime(secret.metadata.createdAt) ?? '-'],
-    ['Updated', shortTime(secret.metadata.updatedAt) ?? '-'],
-  ];
-  return rows.map(([label, value]) => `${`${label}:`.padEnd(11)}${value}\n`).join('');
-}
-
 /** A paged list of one resource's records (`get deliveries`, `get waits`, `get subscription-deliveries`) and how to print it. */
 interface PagedListing<T> {
   target: 'deliveries' | 'waits' | 'subscription-deliveries';
+  /** Words `get` accepts for it. */
+  words: readonly string[];
+  /** Usage text. */
+  help: string;
   /** Whose records they are, and the API path of the list. */
   owner: 'webhook' | 'subscription';
   path: (name: string) => string;
@@ -506,6 +330,8 @@ interface PagedListing<T> {
 
 const DELIVERIES: PagedListing<DeliveryView> = {
   target: 'deliveries',
+  words: ['deliveries', 'delivery'],
+  help: "a webhook's deliveries, newest first",
   owner: 'webhook',
   path: (name) => `/v1/webhooks/${encodeURIComponent(name)}/deliveries`,
   empty: 'No deliveries',
@@ -522,6 +348,8 @@ const matchText = (w: WaitView) =>
 
 const WAITS: PagedListing<WaitView> = {
   target: 'waits',
+  words: ['waits', 'wait'],
+  help: 'runs waiting on a webhook (waitForWebhook), oldest first',
   owner: 'webhook',
   path: (name) => `/v1/webhooks/${encodeURIComponent(name)}/waits`,
   empty: 'No open waits',
@@ -553,7 +381,7 @@ async function printPagedListing<T>(
 ): Promise<number> {
   const { name, namespace, limit, cursor, format } = page;
   const ns = namespace ?? DEFAULT_NAMESPACE;
-  const { body } = await api.request<{ items: T[]; nextCursor: string | null }>('GET', listing.path(name), {
+  const { body } = await api.request<Page<T>>('GET', listing.path(name), {
     query: { namespace: ns, limit, cursor },
   });
   if (format !== 'table') return printStructured(ctx, body, format);
@@ -577,183 +405,18 @@ async function printPagedListing<T>(
 function parseLimit(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const limit = Number(value);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 200)
-    throw new TempohookError('usage', `--limit ${value}: use a whole number from 1 to 200.`, 400);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE)
+    throw new TempohookError('usage', `--limit ${value}: use a whole number from 1 to ${MAX_PAGE_SIZE}.`, 400);
   return limit;
 }
 
 /** `tempohook get …` */
-export async function getCommand(argv: string[], ctx: CliContext = createCliContext()): Promise<number> {
-  return runReported(ctx, async () => {
-    const { values, positionals } = parseCommandArgs(argv, GET_OPTIONS, 'get');
-    if (values.help) {
-      ctx.stdout(GET_USAGE);
-      return 0;
-    }
-    const [what, name, ...extra] = positionals;
-    const target = what ? GET_TARGETS[what] : undefined;
-    if (!target)
-      throw new TempohookError(
-        'usage',
-        `${what ? `"${what}" is not something to get` : 'get what?'}: use webhooks, webhook NAME, secrets, secret NAME, deliveries NAME, waits NAME, subscriptions, subscription NAME or subscription-deliveries NAME (see \`tempohook get --help\`)`,
-        400,
-      );
-    if (extra.length > 0)
-      throw new TempohookError('usage', `unexpected argument "${extra[0]}" (see \`tempohook get --help\`)`, 400);
-    const format = outputFormat(values.output, 'get');
-    const namespace = namespaceFlag(values.namespace);
-    const limit = parseLimit(values.limit);
-    const listing =
-      target === 'deliveries'
-        ? DELIVERIES
-        : target === 'waits'
-          ? WAITS
-          : target === 'subscription-deliveries'
-            ? SUBSCRIPTION_DELIVERIES
-            : undefined;
-    if ((limit !== undefined || values.cursor !== undefined) && !listing) {
-      throw new TempohookError(
-        'usage',
-        '--limit and --cursor apply to `get deliveries`, `get waits` and `get subscription-deliveries` only.',
-        400,
-      );
-    }
-    const api = await createApiClient(ctx);
-
-    if (listing) {
-      if (!name) throw new TempohookError('usage', `get ${listing.target} needs the ${listing.owner} NAME.`, 400);
-      return printPagedListing(ctx, api, listing as PagedListing<unknown>, {
-        name,
-        namespace,
-        limit,
-        cursor: values.cursor,
-        format,
-      });
-    }
-
-    if (target === 'subscription') return printSubscriptions(ctx, api, name, namespace, format);
-
-    const plural = target === 'webhook' ? 'webhooks' : 'secrets';
-    if (name) {
-      const { body } = await api.request<WebhookView | SecretView>('GET', `/v1/${plural}/${encodeURIComponent(name)}`, {
-        query: { namespace: namespace ?? DEFAULT_NAMESPACE },
-      });
-      if (format !== 'table') return printStructured(ctx, body, format);
-      ctx.stdout(target === 'webhook' ? describeWebhook(api, body as WebhookView) : describeSecret(body as SecretView));
-      return 0;
-    }
-
-    const { body } = await api.request<{ items: Array<WebhookView | SecretView> }>('GET', `/v1/${plural}`, {
-      query: { namespace },
-    });
-    if (format !== 'table') return printStructured(ctx, body, format);
-    if (body.items.length === 0) {
-      ctx.stderr(`No ${plural} found${namespace ? ` in namespace ${namespace}` : ''}.\n`);
-      return 0;
-    }
-    if (target === 'webhook') {
-      const items = body.items as WebhookView[];
-      ctx.stdout(
-        formatTable(
-          ['NAME', 'NAMESPACE', 'PROFILE', 'ENDPOINT', 'VERIFIED', 'LAST-DELIVERY'],
-          items.map((w) => [
-            w.metadata.name,
-            w.metadata.namespace,
-            w.spec.profile,
-            w.status.url ?? w.status.endpointPath,
-            w.status.verified ? 'yes' : 'no',
-            shortTime(w.status.lastDeliveryAt) ?? 'never',
-          ]),
-          { maxWidths: { ENDPOINT: 120 } },
-        ),
-      );
-    } else {
-      const items = body.items as SecretView[];
-      ctx.stdout(
-        formatTable(
-          ['NAME', 'NAMESPACE', 'KEYS', 'UPDATED'],
-          items.map((s) => [
-            s.metadata.name,
-            s.metadata.namespace,
-            s.status.keys.join(','),
-            shortTime(s.metadata.updatedAt),
-          ]),
-        ),
-      );
-    }
-    return 0;
-  });
-}
-
-interface SubscriptionView {
-  metadata: { name: string; namespace: string };
-  /** null for settings-file subscriptions (namespace `settings`): the ingress never reads the file. */
-  spec: { url: string; events?: string[]; scope?: unknown } | null;
-  status: { state: string; lastDeliveryAt: string | null; consecutiveFailures: number; disabledReason: string | null };
-}
-
-/** `get subscriptions` (a table) and `get subscription NAME` (the resource as YAML, status included). */
-async function printSubscriptions(
-  ctx: CliContext,
-  api: ApiClient,
-  name: string | undefined,
-  namespace: string | undefined,
-  format: OutputFormat,
-): Promise<number> {
-  if (name) {
-    const { body } = await api.request<SubscriptionView>('GET', `/v1/subscriptions/${encodeURIComponent(name)}`, {
-      query: { namespace: namespace ?? DEFAULT_NAMESPACE },
-    });
-    return printStructured(ctx, body, format === 'json' ? 'json' : 'yaml');
-  }
-  const { body } = await api.request<{ items: SubscriptionView[] }>('GET', '/v1/subscriptions', {
-    query: { namespace },
-  });
-  if (format !== 'table') return printStructured(ctx, body, format);
-  if (body.items.length === 0) {
-    ctx.stderr(`No subscriptions found${namespace ? ` in namespace ${namespace}` : ''}.\n`);
-    return 0;
-  }
-  const scopeText = (scope: unknown) =>
-    typeof scope === 'object' && scope !== null
-      ? `workflowType=${(scope as { workflowType: string }).workflowType}`
-      : typeof scope === 'string'
-        ? scope
-        : 'global';
-  ctx.stdout(
-    formatTable(
-      ['NAME', 'NAMESPACE', 'URL', 'EVENTS', 'SCOPE', 'STATE', 'FAILURES', 'LAST-DELIVERY'],
-      body.items.map((s) => [
-        s.metadata.name,
-        s.metadata.namespace,
-        s.spec?.url ?? '(settings file)',
-        s.spec ? (s.spec.events ?? ['*']).join(',') : null,
-        s.spec ? scopeText(s.spec.scope) : 'global',
-        s.status.state,
-        s.status.consecutiveFailures,
-        shortTime(s.status.lastDeliveryAt) ?? 'never',
-      ]),
-      { maxWidths: { URL: 80, EVENTS: 40 } },
-    ),
-  );
-  return 0;
-}
-
-interface SubscriptionDeliveryView {
-  id: string;
-  eventId: string;
-  eventType: string;
-  status: string;
-  attempts: number;
-  lastHttpStatus: number | null;
-  lastError: string | null;
-  createdAt: string;
-  workflow: { id: string } | null;
-}
 
 /** `get subscription-deliveries NAME`: a subscription's delivery log, newest first. */
 const SUBSCRIPTION_DELIVERIES: PagedListing<SubscriptionDeliveryView> = {
   target: 'subscription-deliveries',
+  words: ['subscription-deliveries', 'sub-deliveries'],
+  help: "a subscription's notification deliveries, newest first",
   owner: 'subscription',
   path: (name) => `/v1/subscriptions/${encodeURIComponent(name)}/deliveries`,
   empty: 'No deliveries',
@@ -782,14 +445,142 @@ const SUBSCRIPTION_DELIVERIES: PagedListing<SubscriptionDeliveryView> = {
   maxWidths: { 'EVENT-ID': 60, 'WORKFLOW-ID': 60, 'LAST-ERROR': 60 },
 };
 
+/** The paged listings `get` knows, beside the kinds. */
+const PAGED_LISTINGS: ReadonlyArray<PagedListing<never>> = [DELIVERIES, WAITS, SUBSCRIPTION_DELIVERIES];
+
+// ---------------------------------------------------------------------------------------------
+// get
+
+const LISTING_USAGE = '[-n NS] [--limit N] [--cursor C] [-o …]';
+const usageLine = (command: string, help: string) =>
+  command.length < 57 ? `  ${command.padEnd(57)}${help}\n` : `  ${command}\n  ${''.padEnd(57)}${help}\n`;
+
+const GET_USAGE = `Usage:
+${RESOURCE_KINDS.map(
+  ({ words }) =>
+    usageLine(`tempohook get ${words.plural} [-n NS] [-o …]`, words.listHelp) +
+    usageLine(`tempohook get ${words.singular} NAME [-n NS] [-o …]`, words.getHelp),
+).join('')}${PAGED_LISTINGS.map((l) => usageLine(`tempohook get ${l.target} NAME ${LISTING_USAGE}`, l.help)).join('')}
+Options:
+  -n, --namespace NS     namespace (default "default" for one resource; all namespaces for a list)
+  -o, --output FORMAT    table (default), json or yaml: json and yaml print the API's answer
+      --limit N          ${listOfWords(PAGED_LISTINGS.map((l) => l.target))} per page, 1–${MAX_PAGE_SIZE} (default 50)
+      --cursor C         the page after the one that printed this cursor
+`;
+
+const GET_OPTIONS = {
+  namespace: { type: 'string', short: 'n' },
+  output: { type: 'string', short: 'o' },
+  limit: { type: 'string' },
+  cursor: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** `get <plural>`: the kind's columns as a table. */
+function printTable(ctx: CliContext, kind: AnyResourceKind, items: unknown[]): void {
+  const maxWidths = Object.fromEntries(
+    kind.columns.flatMap((c) => (c.maxWidth === undefined ? [] : [[c.header, c.maxWidth]])),
+  );
+  ctx.stdout(
+    formatTable(
+      kind.columns.map((c) => c.header),
+      items.map((item) => kind.columns.map((c) => c.cell(item))),
+      { maxWidths },
+    ),
+  );
+}
+
+/** `get <singular> NAME` as a table: the kind's labelled lines, or YAML for a kind that has none. */
+function printDetails(ctx: CliContext, api: ApiClient, kind: AnyResourceKind, view: unknown): number {
+  if (!kind.details) return printStructured(ctx, view, 'yaml');
+  const shown = kind
+    .details(view, { baseUrl: api.baseUrl })
+    .filter(([, v]) => v !== undefined && v !== null && v !== '');
+  const width = Math.max(...shown.map(([label]) => label.length)) + 2;
+  ctx.stdout(shown.map(([label, value]) => `${`${label}:`.padEnd(width)}${String(value)}\n`).join(''));
+  return 0;
+}
+
+/** `get <plural>` and `get <singular> NAME` for any kind. */
+async function printResources(
+  ctx: CliContext,
+  api: ApiClient,
+  kind: AnyResourceKind,
+  request: { name: string | undefined; namespace: string | undefined; format: OutputFormat },
+): Promise<number> {
+  const { name, namespace, format } = request;
+  if (name) {
+    const { body } = await api.request('GET', `/v1/${kind.words.plural}/${encodeURIComponent(name)}`, {
+      query: { namespace: namespace ?? DEFAULT_NAMESPACE },
+    });
+    return format === 'table' ? printDetails(ctx, api, kind, body) : printStructured(ctx, body, format);
+  }
+  const { body } = await api.request<{ items: unknown[] }>('GET', `/v1/${kind.words.plural}`, { query: { namespace } });
+  if (format !== 'table') return printStructured(ctx, body, format);
+  if (body.items.length === 0)
+    ctx.stderr(`No ${kind.words.plural} found${namespace ? ` in namespace ${namespace}` : ''}.\n`);
+  else printTable(ctx, kind, body.items);
+  return 0;
+}
+
+const targetNames = () =>
+  listOfWords([
+    ...RESOURCE_KINDS.flatMap(({ words }) => [words.plural, `${words.singular} NAME`]),
+    ...PAGED_LISTINGS.map((l) => `${l.target} NAME`),
+  ]);
+
+/** `tempohook get …` */
+export async function getCommand(argv: string[], ctx: CliContext = createCliContext()): Promise<number> {
+  return runReported(ctx, async () => {
+    const { values, positionals } = parseCommandArgs(argv, GET_OPTIONS, 'get');
+    if (values.help) {
+      ctx.stdout(GET_USAGE);
+      return 0;
+    }
+    const [what, name, ...extra] = positionals;
+    const kind = what ? kindForWord(what) : undefined;
+    const listing = what ? PAGED_LISTINGS.find((l) => l.words.includes(what)) : undefined;
+    if (!kind && !listing)
+      throw new TempohookError(
+        'usage',
+        `${what ? `"${what}" is not something to get` : 'get what?'}: use ${targetNames()} (see \`tempohook get --help\`)`,
+        400,
+      );
+    if (extra.length > 0)
+      throw new TempohookError('usage', `unexpected argument "${extra[0]}" (see \`tempohook get --help\`)`, 400);
+    const format = outputFormat(values.output, 'get');
+    const namespace = namespaceFlag(values.namespace);
+    const limit = parseLimit(values.limit);
+    if ((limit !== undefined || values.cursor !== undefined) && !listing) {
+      throw new TempohookError(
+        'usage',
+        `--limit and --cursor apply to ${listOfWords(
+          PAGED_LISTINGS.map((l) => `\`get ${l.target}\``),
+          'and',
+        )} only.`,
+        400,
+      );
+    }
+    const api = await createApiClient(ctx);
+    if (kind) return printResources(ctx, api, kind, { name, namespace, format });
+    if (!name) throw new TempohookError('usage', `get ${listing!.target} needs the ${listing!.owner} NAME.`, 400);
+    return printPagedListing(ctx, api, listing as PagedListing<unknown>, {
+      name,
+      namespace,
+      limit,
+      cursor: values.cursor,
+      format,
+    });
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // delete
 
-const DELETE_USAGE = `Usage: tempohook delete webhook|secret|subscription NAME [NAME…] [-n NAMESPACE]
+const DELETE_USAGE = `Usage: tempohook delete ${RESOURCE_KINDS.map((k) => k.words.singular).join('|')} NAME [NAME…] [-n NAMESPACE]
 
-Deletes webhooks (their endpoints stop answering at once) or secrets (webhooks that reference
-them then reject deliveries until the secret is applied again).
-
+Deletes resources:
+${RESOURCE_KINDS.map(({ words }) => `  ${words.singular.padEnd(21)}${words.deleteHelp}\n`).join('')}
 Options:
   -n, --namespace NS     namespace (default "default")
 `;
@@ -799,7 +590,7 @@ const DELETE_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** `tempohook delete webhook|secret NAME…` */
+/** `tempohook delete <kind> NAME…` */
 export async function deleteCommand(argv: string[], ctx: CliContext = createCliContext()): Promise<number> {
   return runReported(ctx, async () => {
     const { values, positionals } = parseCommandArgs(argv, DELETE_OPTIONS, 'delete');
@@ -808,20 +599,21 @@ export async function deleteCommand(argv: string[], ctx: CliContext = createCliC
       return 0;
     }
     const [what, ...names] = positionals;
-    const target = what ? GET_TARGETS[what] : undefined;
-    if (target !== 'webhook' && target !== 'secret' && target !== 'subscription') {
+    const kind = what ? kindForWord(what) : undefined;
+    if (!kind) {
       throw new TempohookError(
         'usage',
-        `${what ? `cannot delete "${what}"` : 'delete what?'}: use delete webhook NAME, delete secret NAME or delete subscription NAME (see \`tempohook delete --help\`)`,
+        `${what ? `cannot delete "${what}"` : 'delete what?'}: use ${listOfWords(RESOURCE_KINDS.map((k) => `delete ${k.words.singular} NAME`))} (see \`tempohook delete --help\`)`,
         400,
       );
     }
-    if (names.length === 0) throw new TempohookError('usage', `delete ${target} needs a NAME.`, 400);
+    const { singular, plural } = kind.words;
+    if (names.length === 0) throw new TempohookError('usage', `delete ${singular} needs a NAME.`, 400);
     const namespace = namespaceFlag(values.namespace) ?? DEFAULT_NAMESPACE;
     const api = await createApiClient(ctx);
     for (const name of names) {
-      await api.request('DELETE', `/v1/${target}s/${encodeURIComponent(name)}`, { query: { namespace } });
-      ctx.stdout(`${target}/${namespace}/${name} deleted\n`);
+      await api.request('DELETE', `/v1/${plural}/${encodeURIComponent(name)}`, { query: { namespace } });
+      ctx.stdout(`${singular}/${namespace}/${name} deleted\n`);
     }
     return 0;
   });

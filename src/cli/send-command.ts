@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { TempohookError } from '../errors';
 import { DEFAULT_NAMESPACE } from '../resources/schemas';
+import { webhookUrl, type WebhookView } from '../resources/kinds/webhook';
 import { getProfile, withTwilioBodyHash } from '../verify';
 import { createApiClient, createCliContext, fetchOrExplain, runReported, type CliContext } from './api-client';
 import { namespaceFlag, parseCommandArgs } from './resource-commands';
@@ -34,11 +35,6 @@ const SEND_OPTIONS = {
   namespace: { type: 'string', short: 'n' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-interface WebhookForSend {
-  spec: { profile: string };
-  status: { endpointPath: string; url?: string };
-}
 
 function secretFrom(ctx: CliContext, secret: string | undefined, secretEnv: string | undefined): string {
   if (secret !== undefined && secretEnv !== undefined)
@@ -120,7 +116,7 @@ export async function sendCommand(argv: string[], ctx: CliContext = createCliCon
     const namespace = namespaceFlag(values.namespace) ?? DEFAULT_NAMESPACE;
     const api = await createApiClient(ctx);
 
-    const { body: webhook } = await api.request<WebhookForSend>('GET', `/v1/webhooks/${encodeURIComponent(name)}`, {
+    const { body: webhook } = await api.request<WebhookView>('GET', `/v1/webhooks/${encodeURIComponent(name)}`, {
       query: { namespace },
     });
     const profile = getProfile(webhook.spec.profile);
@@ -133,7 +129,7 @@ export async function sendCommand(argv: string[], ctx: CliContext = createCliCon
 
     let postUrl = `${api.baseUrl}${webhook.status.endpointPath}`;
     // The ingress rebuilds the URL from its public URL when it has one: Twilio signs that.
-    let signedUrl = webhook.status.url ?? postUrl;
+    let signedUrl = webhookUrl(webhook, api);
     if (profile.name === 'twilio') {
       postUrl = withTwilioBodyHash(postUrl, rawBody);
       signedUrl = withTwilioBodyHash(signedUrl, rawBody);

@@ -10,7 +10,8 @@ import { interpolateEnv } from '../resources/interpolate-env';
 import { TempohookError } from '../errors';
 import { applyFilters } from '../filters';
 import { describeZodError } from '../resources/schemas';
-import { subscriptionSpec, subscriptionsSettings, type SubscriptionSpec } from '../resources/subscription-schema';
+import { SETTINGS_PREFIX, subscriptionSpec, type SubscriptionSpec } from '../resources/kinds/subscription';
+import { subscriptionsSettings } from '../resources/subscription-schema';
 import { subscriptionKey } from '../store/subscriptions-repository';
 import type { Store, SubscriptionRecord } from '../store/types';
 import type { DeliveryTarget, NotificationEnvelope } from '../workflows/notification-definitions';
@@ -25,9 +26,6 @@ export interface ResolvedSubscription {
   spec: SubscriptionSpec;
 }
 
-/** The API shows settings-file subscriptions, read-only, in this namespace; their status key is `settings/<name>`. */
-export const SETTINGS_NAMESPACE = 'settings';
-export const SETTINGS_PREFIX = `${SETTINGS_NAMESPACE}/`;
 export const DEFAULT_TIMEOUT_SECONDS = 10;
 export const DEFAULT_DISABLE_AFTER_FAILURES = 50;
 /**

@@ -3,13 +3,15 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { Logger } from '../logger';
-import { DEFAULT_NAMESPACE, describeZodError, secretResource, webhookResource } from '../resources/schemas';
+import { kindNamed } from '../resources/kinds';
+import { webhookKind } from '../resources/kinds/webhook';
+import { DEFAULT_NAMESPACE, describeZodError } from '../resources/schemas';
 import type { Store, WebhookRecord } from '../store/types';
 import { TempohookError } from '../errors';
 
 export const EXAMPLES_DIR = path.join(__dirname, '..', '..', 'examples');
 
-/** Reads every document of every YAML file in `dir`, Secrets first. */
+/** Reads every document of every YAML file in `dir`, Secrets (the kinds applied first) first. */
 export async function readExampleDocuments(
   dir = EXAMPLES_DIR,
 ): Promise<Array<{ file: string; doc: Record<string, unknown> }>> {
@@ -21,7 +23,8 @@ export async function readExampleDocuments(
       if (doc) docs.push({ file, doc });
     }
   }
-  return docs.sort((a, b) => Number(b.doc.kind === 'Secret') - Number(a.doc.kind === 'Secret'));
+  const first = (doc: Record<string, unknown>) => Number(kindNamed(doc.kind)?.appliedFirst === true);
+  return docs.sort((a, b) => first(b.doc) - first(a.doc));
 }
 
 /** Creates the examples that do not exist yet; existing resources are left as the user changed them. */
@@ -32,24 +35,21 @@ export async function applyExampleResources(
 ): Promise<WebhookRecord[]> {
   const webhooks: WebhookRecord[] = [];
   for (const { file, doc } of await readExampleDocuments(dir)) {
-    const schema = doc.kind === 'Secret' ? secretResource : webhookResource;
-    const parsed = schema.safeParse(doc);
+    const kind = kindNamed(doc.kind);
+    if (!kind)
+      throw new TempohookError('invalid_example', `${file}: ${JSON.stringify(doc.kind)} is not a resource kind`);
+    const parsed = kind.schema.safeParse(doc);
     if (!parsed.success)
       throw new TempohookError('invalid_example', `${file}: ${describeZodError(parsed.error).message}`);
-    const { name, namespace = DEFAULT_NAMESPACE } = parsed.data.metadata;
-    if (parsed.data.kind === 'Secret') {
-      if (!(await store.secrets.get(namespace, name))) {
-        await store.secrets.put(namespace, name, { ...parsed.data.spec.stringData });
-        logger.info('example secret created', { namespace, name });
-      }
-      continue;
+    const { name, namespace = DEFAULT_NAMESPACE } = (parsed.data as { metadata: { name: string; namespace?: string } })
+      .metadata;
+    const repository = kind.repository(store);
+    let record = await repository.get(namespace, name);
+    if (!record) {
+      record = (await repository.apply(namespace, name, parsed.data, doc.spec)).record;
+      logger.info(`example ${kind.words.singular} created`, { namespace, name });
     }
-    const existing = await store.webhooks.get(namespace, name);
-    if (existing) webhooks.push(existing);
-    else {
-      webhooks.push((await store.webhooks.apply(namespace, name, doc.spec as Record<string, unknown>)).webhook);
-      logger.info('example webhook created', { namespace, name });
-    }
+    if (kind === webhookKind) webhooks.push(record as WebhookRecord);
   }
   return webhooks;
 }

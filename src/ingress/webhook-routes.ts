@@ -1,0 +1,84 @@
+/**
+ * What only webhooks have under `/v1/webhooks/{name}` (the resource itself is served by
+ * resource-routes.ts): its delivery history, newest first, and the runs waiting on it.
+ */
+import type express from 'express';
+import type { Request } from 'express';
+import type { Logger } from '../logger';
+import { notFoundMessage } from '../resources/kinds';
+import { webhookKind } from '../resources/kinds/webhook';
+import type { DeliveryRecord, Store, WaitRecord } from '../store/types';
+import { sendError } from './http/http-errors';
+import { managementRoute, nameOf, namespaceOf, pageOf } from './http/route-kit';
+
+export interface WebhookRoutesDeps {
+  store: Store;
+  logger: Logger;
+}
+
+/** One delivery of a webhook's history as the API shows it. */
+export function presentDelivery(record: DeliveryRecord) {
+  return {
+    id: record.id,
+    eventId: record.eventId,
+    sourceEvent: record.sourceEvent,
+    receivedAt: record.receivedAt.toISOString(),
+    httpStatus: record.httpStatus,
+    outcome: record.outcome,
+    reason: record.reason,
+    workflowId: record.workflowId,
+    runId: record.runId,
+    duplicateOf: record.duplicateOf,
+  };
+}
+export type DeliveryView = ReturnType<typeof presentDelivery>;
+
+/** One open wait (`waitForWebhook`) as the API shows it. */
+export function presentWait(record: WaitRecord) {
+  return {
+    waitId: record.id,
+    workflowId: record.workflowId,
+    runId: record.runId,
+    workflowType: record.workflowType,
+    temporalNamespace: record.temporalNamespace,
+    match: record.match,
+    if: record.condition,
+    state: record.state,
+    createdAt: record.createdAt.toISOString(),
+    timeoutAt: record.timeoutAt?.toISOString() ?? null,
+  };
+}
+export type WaitView = ReturnType<typeof presentWait>;
+
+/** Adds `GET /v1/webhooks/{name}/deliveries` and `…/waits`. */
+export function addWebhookRoutes(router: express.Router, deps: WebhookRoutesDeps): void {
+  const { store } = deps;
+  const route = managementRoute(deps.logger);
+  /** The webhook a request names, or null once the 404 is sent. */
+  const webhookOf = async (req: Request, res: express.Response) => {
+    const [namespace, name] = [namespaceOf(req), nameOf(req)];
+    const record = await store.webhooks.get(namespace, name);
+    if (!record) sendError(res, 404, 'not_found', notFoundMessage(webhookKind, namespace, name));
+    return record;
+  };
+
+  router.get(
+    '/v1/webhooks/:name/deliveries',
+    route(async (req, res) => {
+      const webhook = await webhookOf(req, res);
+      if (!webhook) return;
+      const page = await store.deliveries.list(webhook.id, pageOf(req));
+      res.json({ items: page.items.map(presentDelivery), nextCursor: page.nextCursor });
+    }),
+  );
+  router.get(
+    '/v1/webhooks/:name/waits',
+    route(async (req, res) => {
+      const webhook = await webhookOf(req, res);
+      if (!webhook) return;
+      const { limit, cursor } = pageOf(req);
+      const page = await store.waits.listOpen(webhook.id, { limit, ...(cursor ? { after: cursor } : {}) });
+      res.json({ items: page.items.map(presentWait), nextCursor: page.nextCursor });
+    }),
+  );
+}
