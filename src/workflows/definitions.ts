@@ -24,9 +24,12 @@ export const tempohookSearchAttributes = [
   waitingForSearchAttribute,
 ] as const;
 
-/** The input every webhook-started run receives (plus the webhook's mapped `input` fields). */
-export interface WebhookStartInput {
-  webhook_payload: unknown;
+/**
+ * The input every webhook-started run receives (plus the webhook's mapped `input` fields).
+ * `T` types the payload, e.g. `WebhookStartInput<Stripe.Event>`; tempohook does not check it.
+ */
+export interface WebhookStartInput<T = unknown> {
+  webhook_payload: T;
   webhook_event_id: string;
   webhook_received_at: string;
   /** The provider event, e.g. `push` for GitHub, or the profile name when the provider sends none. */
@@ -55,15 +58,15 @@ export interface TempohookRunMemo {
   receivedAt: string;
 }
 
-/** A verified delivery as a waiting workflow receives it. */
-export interface WebhookDelivery {
+/** A verified delivery as a waiting or entity workflow receives it; `T` types the payload (unchecked). */
+export interface WebhookDelivery<T = unknown> {
   deliveryId: string;
   eventId: string;
   /** ISO 8601. */
   receivedAt: string;
   /** The provider event (`push`), or the profile name when the provider sends none. */
   source: string;
-  payload: unknown;
+  payload: T;
   /** Lower-cased names; credential-bearing headers (signatures, tokens, cookies) are left out. */
   headers: Record<string, string>;
 }
@@ -76,6 +79,21 @@ export interface WebhookDeliveredSignalInput {
 
 /** Sent by the ingress to each run whose wait a delivery matches. */
 export const webhookDeliveredSignal = defineSignal<[WebhookDeliveredSignalInput]>('tempohook.webhook');
+
+/**
+ * What a `signalWithStart` route sends to its entity workflow: the delivery, without a wait id.
+ * Same signal name as waits: one handler serves both, and `onWebhook` receives these.
+ */
+export interface WebhookEventSignalInput {
+  delivery: WebhookDelivery;
+  /** `namespace/name` of the webhook. */
+  webhook: string;
+  /** The route that sent it. */
+  route: string;
+}
+
+/** Sent by the ingress to the entity workflow of a `signalWithStart` route. */
+export const webhookEventSignal = defineSignal<[WebhookEventSignalInput]>('tempohook.webhook');
 
 /** One wait a run has open, as the `tempohook.waits` query and `GET /v1/webhooks/{name}/waits` show it. */
 export interface OpenWait {

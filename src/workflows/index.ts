@@ -10,5 +10,13 @@ export {
   type WebhookWaitDelivered,
   type WebhookWaitTimedOut,
 } from './wait-for-webhook';
+export {
+  onWebhook,
+  DEFAULT_CARRIED_EVENT_IDS,
+  type OnWebhookOptions,
+  type WebhookEventContext,
+  type WebhookEventHandler,
+  type WebhookSubscription,
+} from './on-webhook';
 export { emitEvent } from './notifications';
 export * from './notification-definitions';

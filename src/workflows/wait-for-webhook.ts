@@ -35,6 +35,7 @@ import {
   type WebhookDelivery,
   type WebhookDeliveredSignalInput,
 } from './definitions';
+import { deliverWebhookEvent, isWebhookDelivery, isWebhookEventSignal } from './on-webhook';
 
 export interface WaitForWebhookOptions {
   /**
@@ -59,8 +60,8 @@ export interface WaitForWebhookOptions {
   namespace?: string;
 }
 
-/** A delivery resolved the wait. */
-export type WebhookWaitDelivered = WebhookDelivery & { timedOut: false; waitId: string };
+/** A delivery resolved the wait; `T` types the payload (unchecked). */
+export type WebhookWaitDelivered<T = unknown> = WebhookDelivery<T> & { timedOut: false; waitId: string };
 /** No matching delivery before the timeout. */
 export interface WebhookWaitTimedOut {
   timedOut: true;
@@ -68,7 +69,7 @@ export interface WebhookWaitTimedOut {
   webhook: string;
 }
 /** Branch on `timedOut`. */
-export type WaitForWebhookResult = WebhookWaitDelivered | WebhookWaitTimedOut;
+export type WaitForWebhookResult<T = unknown> = WebhookWaitDelivered<T> | WebhookWaitTimedOut;
 
 const { tempohookRegisterWait, tempohookRemoveWaits } = proxyActivities<WaitActivities>({
   startToCloseTimeout: '30 seconds',
@@ -99,21 +100,15 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function fitsSignal(input: unknown): input is WebhookDeliveredSignalInput {
-  if (!isRecord(input) || typeof input.waitId !== 'string' || !isRecord(input.delivery)) return false;
-  const d = input.delivery;
-  return (
-    typeof d.deliveryId === 'string' &&
-    typeof d.eventId === 'string' &&
-    typeof d.receivedAt === 'string' &&
-    typeof d.source === 'string' &&
-    isRecord(d.headers)
-  );
+  return isRecord(input) && typeof input.waitId === 'string' && isWebhookDelivery(input.delivery);
 }
 
-function onDelivered(input: unknown): void {
+/** One handler for `tempohook.webhook`: a wait's delivery (with `waitId`) or an entity's (`onWebhook`). */
+function onDelivered(input: unknown): void | Promise<void> {
+  if (isWebhookEventSignal(input)) return deliverWebhookEvent(input);
   if (!fitsSignal(input)) {
     log.warn(
-      'tempohook: ignored a tempohook.webhook signal that does not fit its schema ({waitId, delivery: {deliveryId, eventId, receivedAt, source, payload, headers}})',
+      'tempohook: ignored a tempohook.webhook signal that does not fit its schema ({waitId, delivery: {deliveryId, eventId, receivedAt, source, payload, headers}} or {delivery, webhook, route})',
     );
     return;
   }
@@ -229,11 +224,12 @@ function unwrapRegistrationFailure(err: unknown): unknown {
  * `options.if`). Resolves with the delivery, or `{ timedOut: true }` after `options.timeout`.
  * Fails at once with a non-retryable ApplicationFailure (types in `WaitFailureType`) for a bad
  * match path, `if`, duration, or a webhook that does not exist or does not signal this workflow.
+ * `T` types the payload (e.g. `waitForWebhook<Stripe.Event>(...)`); tempohook does not check it.
  */
-export async function waitForWebhook(
+export async function waitForWebhook<T = unknown>(
   webhookName: string,
   options: WaitForWebhookOptions,
-): Promise<WaitForWebhookResult> {
+): Promise<WaitForWebhookResult<T>> {
   if (typeof webhookName !== 'string' || webhookName.length === 0)
     throw invalidWait('waitForWebhook needs a webhook name');
   if (!isRecord(options) || !isRecord(options.match))
@@ -284,7 +280,8 @@ export async function waitForWebhook(
       if (!wait.delivery && claimed.includes(waitId)) await condition(arrived, CLAIMED_SIGNAL_GRACE_MS);
       if (!wait.delivery) return { timedOut: true, waitId, webhook: wait.info.webhook };
     }
-    const delivery: WebhookDelivery = wait.delivery;
+    // The payload's type is the caller's claim (`T`): tempohook does not check it.
+    const delivery = wait.delivery as WebhookDelivery<T>;
     return { ...delivery, timedOut: false, waitId };
   } catch (err) {
     if (isCancellation(err)) await removeWaits([waitId]);

@@ -5,3 +5,4 @@
 export * from '../../src/examples/workflows';
 export * from './wait-workflows';
 export * from './notification-workflows';
+export * from './entity-workflows';
