@@ -1,0 +1,101 @@
+/** spec.routes and spec.mode: what a webhook accepts and refuses, and the `when` language. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { z } from 'zod';
+import { describeZodError, webhookStartSpec } from '../../src/resources/schemas';
+import { routeConditions, routesSpecs } from '../../src/resources/route-schema';
+
+// Not yet part of spec (the ingress acts on routes once the delivery pipeline takes a list of actions).
+const { routes, mode } = routesSpecs(webhookStartSpec);
+const webhookSpec = z.object({ profile: z.string(), secretRef: z.unknown(), routes, mode: mode.optional() }).strict();
+
+const base = { profile: 'github', secretRef: { name: 'github', key: 'value' } };
+const start = { workflowType: 'deployOnPush', taskQueue: 'deploys' };
+
+function refusal(spec: unknown): string {
+  const parsed = webhookSpec.safeParse(spec);
+  assert.equal(parsed.success, false, 'expected the spec to be refused');
+  return JSON.stringify(describeZodError(parsed.error!));
+}
+
+describe('spec.routes', () => {
+  test('routes with start and signalWithStart, when and match, and mode all are accepted', () => {
+    const parsed = webhookSpec.parse({
+      ...base,
+      mode: 'all',
+      routes: [
+        { name: 'deploy', when: 'source == "push" && payload.ref == "refs/heads/main"', start },
+        { name: 'review', match: { 'headers.x-github-event': 'pull_request', '$.action': 'opened' }, start },
+        {
+          name: 'activity',
+          signalWithStart: {
+            workflowType: 'repositoryActivity',
+            taskQueue: 'entities',
+            workflowId: 'repository/{payload.repository.full_name}',
+          },
+        },
+      ],
+    });
+    assert.equal(parsed.routes?.length, 3);
+    assert.equal(parsed.mode, 'all');
+  });
+
+  test('a route needs exactly one action', () => {
+    assert.match(refusal({ ...base, routes: [{ name: 'a' }] }), /exactly one action/);
+    assert.match(
+      refusal({
+        ...base,
+        routes: [{ name: 'a', start, signalWithStart: { ...start, workflowId: 'x/{eventId}' } }],
+      }),
+      /exactly one action/,
+    );
+  });
+
+  test('signalWithStart needs a deterministic workflowId', () => {
+    assert.match(refusal({ ...base, routes: [{ name: 'a', signalWithStart: start }] }), /workflowId/);
+    assert.match(
+      refusal({ ...base, routes: [{ name: 'a', signalWithStart: { ...start, workflowId: 'c/{deliveryId}' } }] }),
+      /deliveryId/,
+    );
+  });
+
+  test('duplicate route names and an unknown mode are refused', () => {
+    assert.match(
+      refusal({
+        ...base,
+        routes: [
+          { name: 'a', start },
+          { name: 'a', start },
+        ],
+      }),
+      /used twice/,
+    );
+    assert.match(refusal({ ...base, routes: [{ name: 'a', start }], mode: 'some' }), /mode/);
+  });
+
+  test('a bad when expression or match path is refused when applied, quoted', () => {
+    assert.match(refusal({ ...base, routes: [{ name: 'a', when: 'payload.action == ', start }] }), /does not parse/);
+    assert.match(refusal({ ...base, routes: [{ name: 'a', when: 'vars.x == 1', start }] }), /vars/);
+    assert.match(refusal({ ...base, routes: [{ name: 'a', when: '"push"', start }] }), /not bool/);
+    assert.match(refusal({ ...base, routes: [{ name: 'a', match: { action: 'x' }, start }] }), /match path/);
+  });
+});
+
+describe('route when expressions', () => {
+  const subject = {
+    payload: { ref: 'refs/heads/main', data: { object: { customer: 'cus_1' } } },
+    headers: { 'x-github-event': 'push' },
+    source: 'push',
+    eventId: 'e1',
+    normalized: { branch: 'main' },
+  };
+  test('read payload, headers, source, eventId and normalized', () => {
+    assert.equal(routeConditions.holds('source == "push" && payload.ref == "refs/heads/main"', subject), true);
+    assert.equal(
+      routeConditions.holds('normalized.branch == "main" && headers["x-github-event"] == source', subject),
+      true,
+    );
+    assert.equal(routeConditions.holds('eventId == "e2"', subject), false);
+    assert.equal(routeConditions.holds('payload.nope.deeper == 1', subject), false);
+  });
+});
