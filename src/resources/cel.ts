@@ -53,7 +53,7 @@ export function booleanExpressions<S extends object>(variables: CelVariables, la
       );
     if (check.type !== 'bool' && check.type !== 'dyn')
       throw new InvalidExpressionError(`${label} ${JSON.stringify(expression)} yields ${check.type}, not bool`);
-    const evaluate = (subject: S): unknown => program(subject as Record<string, unknown>);
+    const evaluate = (subject: S): unknown => program(subject);
     if (compiled.size > 5000) compiled.clear();
     compiled.set(expression, evaluate);
     return evaluate;
