@@ -3,53 +3,26 @@
  * drop repeats, so 50 concurrent copies of one (webhook, event, route) reach the entity once —
  * shown with `dedup: false` on the workflow side, so only the server's dedup is at work.
  */
-import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { defineQuery } from '@temporalio/workflow';
-import type { Worker } from '@temporalio/worker';
-import { createExampleWorker } from '../../src/worker/example-worker';
 import { routeRequestId, signalWithStartEntity } from '../../src/ingress/entity-signaler';
-import type { WebhookEventSignalInput } from '../../src/workflows/definitions';
-import type { EntityRecord, EntityRecorderInput } from '../support/entity-workflows';
-import { getTestTemporal, uniqueTaskQueue, type TestTemporal } from '../support/temporal';
-
-const entityRecordQuery = defineQuery<EntityRecord>('test.entityRecord');
+import type { EntityRecorderInput } from '../support/entity-workflows';
+import { entityEventSignal, entityRecord } from '../support/entities';
+import { getTestTemporal, startExampleTestWorker, uniqueTaskQueue, type TestTemporal } from '../support/temporal';
+import { randomUUID } from 'node:crypto';
 
 describe('signalWithStartEntity', () => {
   let temporal: TestTemporal;
-  let worker: Worker;
-  let running: Promise<void>;
+  let worker: { stop(): Promise<void> };
   const taskQueue = uniqueTaskQueue('entity-signaler');
 
   before(async () => {
     temporal = await getTestTemporal();
-    worker = await createExampleWorker({
-      connection: temporal.nativeConnection,
-      namespace: temporal.namespace,
-      taskQueue,
-      workflowBundle: temporal.workflowBundle,
-    });
-    running = worker.run();
+    worker = await startExampleTestWorker(taskQueue);
   });
-  after(async () => {
-    worker.shutdown();
-    await running;
-  });
+  after(() => worker.stop());
 
   function send(workflowId: string, eventId: string, route: string) {
-    const signalInput: WebhookEventSignalInput = {
-      webhook: 'default/stripe',
-      route,
-      delivery: {
-        deliveryId: randomUUID(),
-        eventId,
-        receivedAt: new Date().toISOString(),
-        source: 'customer.updated',
-        payload: {},
-        headers: {},
-      },
-    };
     return signalWithStartEntity(
       temporal.client,
       {
@@ -58,7 +31,7 @@ describe('signalWithStartEntity', () => {
         workflowId,
         input: { dedup: false } satisfies EntityRecorderInput,
         signalName: 'tempohook.webhook',
-        signalInput,
+        signalInput: entityEventSignal(eventId, route),
         requestId: routeRequestId('default/stripe', eventId, route),
         memo: { tempohook: { route } },
       },
@@ -87,15 +60,10 @@ describe('signalWithStartEntity', () => {
     assert.equal((await send(workflowId, 'evt_2', 'customers')).kind, 'signaled');
     assert.equal((await send(workflowId, 'evt_1', 'audit')).kind, 'signaled');
     const handle = temporal.client.workflow.getHandle(workflowId);
-    let record: EntityRecord;
-    const deadline = Date.now() + 20_000;
-    do {
-      record = await handle.query(entityRecordQuery);
-      if (record.handled.length >= 3) break;
-      await new Promise((r) => setTimeout(r, 100));
-    } while (Date.now() < deadline);
+    let record = await entityRecord(handle, (r) => r.handled.length >= 3);
+    // A late duplicate would land within this pause.
     await new Promise((r) => setTimeout(r, 500));
-    record = await handle.query(entityRecordQuery);
+    record = await entityRecord(handle, () => true);
     assert.deepEqual(
       record.handled.map((h) => `${h.route}:${h.eventId}`),
       ['customers:evt_1', 'customers:evt_2', 'audit:evt_1'],
