@@ -150,6 +150,40 @@ export function createDeliveriesRepository(db: Db): DeliveriesRepository {
       return toRecord(result.rows[0]!);
     },
 
+    async recordUnreservedMany(rows) {
+      const valid = rows.filter((row) => isUuid(row.webhookId));
+      if (valid.length === 0) return;
+      // One statement: the rows (skipping webhooks deleted meanwhile), then each webhook's last
+      // error (its newest refusal) and rejected count.
+      await db.query(
+        `WITH input AS (
+           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::int[], $7::text[], $8::text[])
+             AS r(id, webhook_id, event_id, source_event, received_at, http_status, outcome, reason)
+           WHERE EXISTS (SELECT 1 FROM webhooks w WHERE w.id = r.webhook_id)
+         ), inserted AS (
+           INSERT INTO deliveries (id, webhook_id, event_id, source_event, received_at, http_status, outcome, reason)
+           SELECT id, webhook_id, event_id, source_event, received_at, http_status, outcome, reason FROM input
+         )
+         UPDATE webhooks w SET last_error = e.last_error, last_error_at = e.at, deliveries_rejected = w.deliveries_rejected + e.n
+         FROM (
+           SELECT webhook_id, count(*) AS n, max(received_at) AS at,
+                  left((array_agg(http_status || ' ' || coalesce(reason, '') ORDER BY received_at DESC))[1], ${MAX_REASON_LENGTH}) AS last_error
+           FROM input WHERE outcome IN ('rejected', 'failed') GROUP BY webhook_id
+         ) e
+         WHERE w.id = e.webhook_id`,
+        [
+          valid.map(() => randomUUID()),
+          valid.map((row) => row.webhookId),
+          valid.map((row) => row.eventId),
+          valid.map((row) => row.sourceEvent),
+          valid.map((row) => row.receivedAt),
+          valid.map((row) => row.httpStatus),
+          valid.map((row) => row.outcome),
+          valid.map((row) => (row.reason === null ? null : row.reason.slice(0, MAX_REASON_LENGTH))),
+        ],
+      );
+    },
+
     async list(webhookId, page) {
       if (!isUuid(webhookId)) {
         checkPageLimit(page.limit);

@@ -111,6 +111,17 @@ export type ReserveResult =
   | { reserved: true; delivery: DeliveryRecord }
   | { reserved: false; delivery: DeliveryRecord; original: DeliveryRecord };
 
+/** A request that never got a dedup key, as the delivery log records it. */
+export interface UnreservedDeliveryInput {
+  webhookId: string;
+  eventId: string | null;
+  sourceEvent: string | null;
+  receivedAt: Date;
+  outcome: DeliveryOutcome;
+  httpStatus: number;
+  reason: string | null;
+}
+
 export interface DeliveriesRepository {
   /**
    * Reserves (webhookId, eventId) for `windowSeconds` and records a `pending` delivery, as one
@@ -139,15 +150,12 @@ export interface DeliveriesRepository {
   /** Frees the dedup key held by this delivery (Temporal/store down, start rejected) so a retry can succeed. */
   release(id: string): Promise<void>;
   /** Records a request that never got a dedup key (bad signature, missing event id, filtered…). */
-  recordUnreserved(input: {
-    webhookId: string;
-    eventId: string | null;
-    sourceEvent: string | null;
-    receivedAt: Date;
-    outcome: DeliveryOutcome;
-    httpStatus: number;
-    reason: string | null;
-  }): Promise<DeliveryRecord>;
+  recordUnreserved(input: UnreservedDeliveryInput): Promise<DeliveryRecord>;
+  /**
+   * Records many such requests in one statement, and for the rejected and failed ones sets each
+   * webhook's last error and counts them; rows of a webhook deleted meanwhile are skipped.
+   */
+  recordUnreservedMany(rows: UnreservedDeliveryInput[]): Promise<void>;
   get(id: string): Promise<DeliveryRecord | null>;
   /** Newest first (receivedAt, then id). See {@link PageRequest}. */
   list(webhookId: string, page: PageRequest): Promise<Page<DeliveryRecord>>;

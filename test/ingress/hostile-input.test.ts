@@ -4,10 +4,12 @@
  * anything recursive or any SQL sees them; on PostgreSQL and on the embedded PGlite.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { createTestStore, describeEachBackend, type TestStore } from '../support/db';
 import { secretBody, startTestIngress, TEST_ADMIN_TOKEN, webhookBody, type TestIngress } from '../support/ingress';
-import { getTestTemporal } from '../support/temporal';
+import { hostileCases, runHostileRequests, type HostileTarget } from '../support/hostile-requests';
+import { getTestTemporal, uniqueTaskQueue } from '../support/temporal';
 
 const deepObject = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
 const deepArray = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
@@ -148,5 +150,60 @@ describeEachBackend('hostile input: management API', (backend) => {
     );
     assert.equal(res.status, 400);
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+});
+
+/** Requests per backend in `npm test` (the script sends 30,000+): TEMPOHOOK_HOSTILE_REQUESTS. */
+const HOSTILE_REQUESTS = Math.max(100, Number(process.env.TEMPOHOOK_HOSTILE_REQUESTS) || 1500);
+
+describeEachBackend('hostile input: deliveries and management calls mixed, 32 at a time', (backend) => {
+  let store: TestStore;
+  let ingress: TestIngress;
+  let target: HostileTarget;
+
+  before(async () => {
+    store = await createTestStore({ databaseUrl: backend.databaseUrl });
+    ingress = await startTestIngress(store, (await getTestTemporal()).client);
+    const secret = randomBytes(16).toString('hex');
+    await ingress.api('PUT', '/v1/secrets/hostile', secretBody({ value: secret }));
+    const spec = {
+      profile: 'generic',
+      secretRef: { name: 'hostile', key: 'value' },
+      start: { workflowType: 'hostileInput', taskQueue: uniqueTaskQueue('hostile') },
+    };
+    const startHook = await ingress.api('PUT', '/v1/webhooks/hostile-start', webhookBody(spec));
+    const signalHook = await ingress.api(
+      'PUT',
+      '/v1/webhooks/hostile-signal',
+      webhookBody({ ...spec, signal: { enabled: true } }),
+    );
+    target = {
+      url: ingress.url,
+      adminToken: TEST_ADMIN_TOKEN,
+      secret,
+      startPath: startHook.body.status.endpointPath,
+      signalPath: signalHook.body.status.endpointPath,
+    };
+  });
+  after(async () => {
+    await ingress?.close();
+    await store?.dropSchema();
+  });
+
+  test(`${HOSTILE_REQUESTS} requests: no 5xx, every answer allowed for its case, every valid delivery 202`, async () => {
+    const result = await runHostileRequests(target, HOSTILE_REQUESTS, 32);
+    assert.equal(result.fiveHundreds, 0, JSON.stringify(result.byStatus));
+    assert.deepEqual(result.unexpected, {});
+    assert.equal(result.valid.accepted, result.valid.sent);
+    // The embedded store must not stall: valid deliveries answer while junk runs (1 s on an idle machine).
+    assert.ok(result.valid.p99Ms < 3000, `valid deliveries p99 ${result.valid.p99Ms} ms`);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
+  test('every case once, one at a time: the answer is allowed for it', async () => {
+    for (const hostileCase of hostileCases) {
+      const status = await hostileCase.send(target);
+      assert.ok(hostileCase.allowed(status), `${hostileCase.name}: ${status}`);
+    }
   });
 });

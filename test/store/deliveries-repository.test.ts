@@ -265,6 +265,42 @@ describeEachBackend('deliveries repository', (backend) => {
     assert.deepEqual(await store.deliveries.get(record.id), record);
   });
 
+  test('recordUnreservedMany stores many rows in one statement; webhooks get their newest refusal and count', async () => {
+    const [a, b, gone] = [await newWebhook(), await newWebhook(), await newWebhook()];
+    await store.db.query('DELETE FROM webhooks WHERE id = $1', [gone]);
+    const row = (webhookId: string, seconds: number, outcome: 'rejected' | 'ignored', reason: string) => ({
+      webhookId,
+      eventId: null,
+      sourceEvent: null,
+      receivedAt: at(seconds),
+      outcome,
+      httpStatus: outcome === 'rejected' ? 401 : 202,
+      reason,
+    });
+    await store.deliveries.recordUnreservedMany([
+      row(a, 1, 'rejected', 'first'),
+      row(a, 3, 'rejected', 'newest'),
+      row(a, 2, 'ignored', 'filtered'),
+      row(b, 1, 'ignored', 'filtered'),
+      row(gone, 1, 'rejected', 'skipped'),
+      row('not-a-uuid', 1, 'rejected', 'skipped'),
+    ]);
+    const page = await store.deliveries.list(a, { limit: 10 });
+    assert.deepEqual(
+      page.items.map((d) => d.reason),
+      ['newest', 'filtered', 'first'],
+    );
+    assert.equal((await store.deliveries.list(b, { limit: 10 })).items.length, 1);
+    const [webhookA, webhookB] = await Promise.all(
+      [a, b].map(async (id) => (await store.db.query('SELECT * FROM webhooks WHERE id = $1', [id])).rows[0]),
+    );
+    assert.equal(webhookA.last_error, '401 newest');
+    assert.equal(Number(webhookA.deliveries_rejected), 2);
+    assert.equal(webhookB.last_error, null);
+    assert.equal(Number(webhookB.deliveries_rejected), 0);
+    await store.deliveries.recordUnreservedMany([]);
+  });
+
   test('get of an unknown or malformed id is null', async () => {
     assert.equal(await store.deliveries.get('00000000-0000-4000-8000-000000000000'), null);
     assert.equal(await store.deliveries.get('not-a-uuid'), null);
