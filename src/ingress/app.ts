@@ -59,6 +59,7 @@ export function createApp(deps: AppDeps): express.Express {
     client: deps.client,
     logger: deps.logger.child({ component: 'delivery' }),
     maxBodyBytes: deps.maxBodyBytes ?? 1024 * 1024,
+    maxJsonDepth,
     retryAfterSeconds: deps.retryAfterSeconds ?? 5,
     temporalTimeoutMs: deps.temporalTimeoutMs ?? 5000,
     ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),

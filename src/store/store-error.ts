@@ -96,8 +96,8 @@ export function classifyStoreError(err: unknown, field = 'a value in the request
         sqlState: state,
         message: `${subject} ${what ?? 'exceeds a database limit'} (SQLSTATE ${state}); send a smaller or flatter value.`,
       };
-    if (stateClass === '08' || stateClass === '53' || stateClass === '57' || RETRYABLE_STATES.has(state))
-      return unavailable();
+    // 08 connection, 53 resources, 57 operator intervention, XX the database's own failure.
+    if (['08', '53', '57', 'XX'].includes(stateClass) || RETRYABLE_STATES.has(state)) return unavailable();
     return internal();
   }
   const e = err as { code?: unknown; errors?: Array<{ code?: unknown }> } | null;

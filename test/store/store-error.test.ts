@@ -39,7 +39,7 @@ describe('classifyStoreError', () => {
   });
 
   test('08xxx, 53xxx, 57xxx and retryable states → 503 store_unavailable', () => {
-    for (const code of ['08006', '08001', '53300', '57P01', '57P03', '57014', '40001', '40P01', '55P03'])
+    for (const code of ['08006', '08001', '53300', '57P01', '57P03', '57014', '40001', '40P01', '55P03', 'XX000'])
       assert.equal(classifyStoreError(pgError(code)).status, 503, code);
   });
 

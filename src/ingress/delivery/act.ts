@@ -15,7 +15,7 @@ import { startWebhookWorkflow } from '../workflow-starter';
 import type { AdmittedEvent } from './admit';
 import type { ResolvedWebhook } from './context';
 import { buildStartRequest, renderWorkflowId } from './start-request';
-import { storeUnavailable, type AcceptedAnswer, type DeliveryCompletion, type Verdict } from './verdict';
+import { storeFailure, type AcceptedAnswer, type DeliveryCompletion, type Verdict } from './verdict';
 
 export type Action = { kind: 'start'; start: WebhookStartSpec } | { kind: 'signal'; signal: WebhookSignalSpec };
 
@@ -205,7 +205,7 @@ async function signalWaits(
       now: deps.now(),
     });
   } catch (err) {
-    return storeUnavailable('matching waits', err);
+    return storeFailure('matching waits', err);
   }
   if (outcome.kind === 'unavailable')
     return { kind: 'unavailable', dependency: 'temporal', during: 'signaling waits', detail: outcome.detail };

@@ -13,7 +13,7 @@ import type { ResolvedWebhook } from './context';
 import { claimedEventId, identifyEvent } from './event-identity';
 import { safely } from './safely';
 import { secretUnavailable, type Authenticated } from './verify';
-import { next, storeUnavailable, type StageResult, type Verdict } from './verdict';
+import { next, storeFailure, type StageResult, type Verdict } from './verdict';
 
 /** A delivery let in: its payload and the event it is. */
 export interface AdmittedEvent {
@@ -49,7 +49,7 @@ export async function admit(
   }
 
   if (!parsed.ok)
-    return { kind: 'refused', status: 400, code: 'invalid_body', message: parsed.reason, reason: parsed.reason };
+    return { kind: 'refused', status: 400, code: parsed.code, message: parsed.reason, reason: parsed.reason };
   const payload = parsed.payload;
   const identity = identifyEvent(webhook, inbound, payload);
   if (!identity.ok) {
@@ -91,7 +91,7 @@ async function checkConditions(deps: { store: Store }, request: SignedRequest): 
       secrets.push(resolved.values);
     }
   } catch (err) {
-    return storeUnavailable('reading condition secrets', err);
+    return storeFailure('reading condition secrets', err);
   }
   const result = await evaluateConditions(conditions, { inbound, payload, secrets, now: inbound.receivedAt });
   if (result.ok) return undefined;
@@ -108,7 +108,7 @@ async function countRateLimit(deps: { store: Store }, request: SignedRequest): P
   try {
     quota = await deps.store.rateLimits.hit(webhook.record.id, windows);
   } catch (err) {
-    return storeUnavailable('counting the rate limit', err);
+    return storeFailure('counting the rate limit', err);
   }
   if (quota.allowed) return undefined;
   const reason = `rate limit of ${describeWindow(quota.window)} reached; retry in ${quota.retryAfterSeconds} s`;

@@ -17,6 +17,8 @@ export interface DeliveryDeps {
   logger: Logger;
   /** Default body limit; a webhook's spec.maxBodyBytes overrides it. */
   maxBodyBytes: number;
+  /** Default JSON nesting limit (TEMPOHOOK_MAX_JSON_DEPTH); a webhook's spec.limits.maxDepth overrides it. */
+  maxJsonDepth: number;
   retryAfterSeconds: number;
   temporalTimeoutMs: number;
   /** Public base URL (scheme://host[:port]); otherwise taken from the request. */

@@ -24,8 +24,10 @@
  *   after the start are one call, `ledger.record`; a circuit breaker is a check in `act` that
  *   returns the `unavailable` verdict; signals in the background are a signal action's outcome;
  * - routes: `planActions` returns one action per matching route, and `accepted` lists them;
- * - hostile input: depth and NUL checks are `refused` verdicts in read/admit, and a data error
- *   from the store becomes `refused` where `storeUnavailable` is built today.
+ * Hostile input: the JSON depth is checked on the raw bytes in `verify`, before anything that
+ * recurses (400 payload_too_deep); endpoint ids of the wrong shape never reach SQL; a value the
+ * store refuses is a `refused` 4xx (`storeFailure`), only an unreachable store is 503; rows of
+ * requests that held no key are written in coalesced batches (the ledger).
  */
 import express, { type Request, type Response } from 'express';
 import { sendError } from '../http/http-errors';

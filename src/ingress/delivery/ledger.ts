@@ -5,7 +5,8 @@
  * write is logged.
  */
 import type { Logger } from '../../logger';
-import type { DeliveryOutcome, Store } from '../../store/types';
+import { createCoalescingWriter } from '../../store/coalescing-writer';
+import type { DeliveryOutcome, Store, UnreservedDeliveryInput } from '../../store/types';
 import type { DeliveryContext, ResolvedWebhook } from './context';
 import type { DeliveryCompletion, Verdict } from './verdict';
 
@@ -25,27 +26,32 @@ interface UnreservedRow {
 export function createDeliveryLedger(deps: { store: Store; logger: Logger }): DeliveryLedger {
   const { store, logger: log } = deps;
 
+  // Rows of requests that held no key (mostly refusals: junk costs no store session of its own)
+  // are written together, one statement per batch, while at most one batch is in flight.
+  let lastDropWarning = 0;
+  const unreserved = createCoalescingWriter<UnreservedDeliveryInput>(
+    (rows) => store.deliveries.recordUnreservedMany(rows),
+    {
+      onError: (err, count) => log.warn('could not record deliveries', { count, error: (err as Error).message }),
+      onDrop: (dropped) => {
+        if (Date.now() - lastDropWarning < 10_000) return;
+        lastDropWarning = Date.now();
+        log.warn('delivery log behind: refusals not recorded', { dropped });
+      },
+    },
+  );
+
   /** A row for a request that never held a dedup key; a refusal also sets the webhook's last error. */
   async function recordUnreserved(webhook: ResolvedWebhook, receivedAt: Date, row: UnreservedRow) {
-    try {
-      await store.deliveries.recordUnreserved({
-        webhookId: webhook.record.id,
-        eventId: row.eventId ?? null,
-        sourceEvent: row.sourceEvent ?? null,
-        receivedAt,
-        outcome: row.outcome,
-        httpStatus: row.status,
-        reason: row.reason,
-      });
-      if (row.outcome === 'rejected' || row.outcome === 'failed')
-        await store.webhooks.recordError(webhook.record.id, `${row.status} ${row.reason}`, receivedAt);
-    } catch (err) {
-      log.warn('could not record delivery', {
-        webhook: webhook.record.name,
-        status: row.status,
-        error: (err as Error).message,
-      });
-    }
+    await unreserved.write({
+      webhookId: webhook.record.id,
+      eventId: row.eventId ?? null,
+      sourceEvent: row.sourceEvent ?? null,
+      receivedAt,
+      outcome: row.outcome,
+      httpStatus: row.status,
+      reason: row.reason,
+    });
   }
 
   async function complete(deliveryId: string, completion: DeliveryCompletion) {
@@ -100,6 +106,8 @@ export function createDeliveryLedger(deps: { store: Store; logger: Logger }): De
         case 'webhook_invalid':
           return;
         case 'refused':
+          // A store refusal after the reservation: free the key like any failed delivery.
+          if (reservation) return fail(reservation, verdict.status, verdict.reason);
           return recordUnreserved(webhook, receivedAt, { outcome: 'rejected', ...verdict });
         case 'handshake':
           await recordUnreserved(webhook, receivedAt, {

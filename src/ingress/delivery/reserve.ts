@@ -6,7 +6,7 @@
 import type { ReserveResult, Store } from '../../store/types';
 import type { AdmittedEvent } from './admit';
 import type { ResolvedWebhook } from './context';
-import { next, storeUnavailable, type StageResult } from './verdict';
+import { next, storeFailure, type StageResult } from './verdict';
 
 export async function reserve(
   deps: { store: Store },
@@ -25,6 +25,6 @@ export async function reserve(
     });
     return next({ reservation });
   } catch (err) {
-    return storeUnavailable('reserving delivery', err);
+    return storeFailure('reserving delivery', err);
   }
 }

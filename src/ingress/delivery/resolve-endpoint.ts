@@ -4,7 +4,7 @@ import type { Store, WebhookRecord } from '../../store/types';
 import { getProfile } from '../../verify';
 import type { Logger } from '../../logger';
 import type { ResolvedWebhook } from './context';
-import { next, storeUnavailable, type StageResult } from './verdict';
+import { next, storeFailure, type StageResult } from './verdict';
 
 /**
  * Resolves endpoint ids for every delivery of one router. The parsed spec is cached per webhook
@@ -27,7 +27,7 @@ export function createEndpointResolver(deps: { store: Store; logger: Logger }) {
     try {
       record = await deps.store.webhooks.getByEndpointId(endpointId);
     } catch (err) {
-      return storeUnavailable('resolving endpoint', err);
+      return storeFailure('resolving endpoint', err);
     }
     if (!record) return { kind: 'endpoint_not_found' };
     try {

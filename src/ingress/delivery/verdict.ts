@@ -3,6 +3,7 @@
  * found) or gives the verdict: the answer the ledger records and `respond` writes. Every answer
  * a delivery can get is one member of `Verdict`, so each is written in one place.
  */
+import { classifyStoreError } from '../../store/store-error';
 import type { DeliveriesRepository } from '../../store/types';
 import type { ChallengeResponse } from '../../verify/types';
 import type { SignaledWait } from '../../waits/signal-waits';
@@ -63,7 +64,16 @@ export type Verdict =
 
 export type VerdictKind = Verdict['kind'];
 
-/** The store failed while a stage needed it (`during` says where, for the log): 503 + Retry-After. */
-export function storeUnavailable(during: string, err: unknown): Verdict {
-  return { kind: 'unavailable', dependency: 'store', during, detail: (err as Error).message };
+/**
+ * The store failed while a stage needed it (`during` says where, for the log). A value it refused
+ * (a data error, a constraint, a limit) is the sender's 4xx, never a 503 a provider retries for
+ * ever; anything else is 503 + Retry-After.
+ */
+export function storeFailure(during: string, err: unknown): Verdict {
+  const verdict = classifyStoreError(err, `a value of the delivery (${during})`);
+  if (verdict.kind === 'client') {
+    const { status, code, message } = verdict;
+    return { kind: 'refused', status, code, message, reason: `${code}: ${message}` };
+  }
+  return { kind: 'unavailable', dependency: 'store', during, detail: (err as Error)?.message ?? String(err) };
 }

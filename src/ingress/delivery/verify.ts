@@ -6,12 +6,13 @@
 import { secretRefs } from '../../resources/schemas';
 import type { Store } from '../../store/types';
 import type { ChallengeResponse, InboundRequest, VerifyOptions } from '../../verify/types';
+import { tooDeepMessage } from '../../resources/json-limits';
 import { parsePayload, type ParsedPayload } from '../payload';
 import { resolveSecrets } from '../../resources/secret-resolver';
 import type { ResolvedWebhook } from './context';
 import { claimedEventId } from './event-identity';
 import { safely } from './safely';
-import { next, storeUnavailable, type StageResult, type Verdict } from './verdict';
+import { next, storeFailure, type StageResult, type Verdict } from './verdict';
 
 /** A signed delivery, or a handshake still to be answered; the body parsed for what follows. */
 export interface Authenticated {
@@ -26,7 +27,7 @@ export function secretUnavailable(reason: string, eventId: string | null = null)
 }
 
 export async function verifyDelivery(
-  deps: { store: Store },
+  deps: { store: Store; maxJsonDepth: number },
   webhook: ResolvedWebhook,
   inbound: InboundRequest,
 ): Promise<StageResult<Authenticated>> {
@@ -40,14 +41,20 @@ export async function verifyDelivery(
       return secretUnavailable(`no usable secret: ${resolved.missing.join(', ')} not found; apply the Secret`);
     secrets = resolved.values;
   } catch (err) {
-    return storeUnavailable('reading secrets', err);
+    return storeFailure('reading secrets', err);
   }
 
   // Only an explicit spec value overrides the profile's own default (some sign no timestamp, or
   // document none, like SendGrid).
   const options: VerifyOptions =
     spec.timestampTolerance === undefined ? {} : { timestampToleranceSeconds: spec.timestampTolerance };
-  const parsed = parsePayload(inbound.rawBody, inbound.headers['content-type']);
+  const maxDepth = spec.limits?.maxDepth ?? deps.maxJsonDepth;
+  const parsed = parsePayload(inbound.rawBody, inbound.headers['content-type'], maxDepth);
+  // Before the handshake, conditions, filters, templates and the store: every one of them recurses.
+  if (!parsed.ok && parsed.code === 'payload_too_deep') {
+    const message = tooDeepMessage(maxDepth, 'spec.limits.maxDepth');
+    return { kind: 'refused', status: 400, code: 'payload_too_deep', message, reason: parsed.reason };
+  }
 
   // A handshake first: the profile verifies signed handshakes itself, and answers the few that
   // providers document as unsigned (Slack's ssl_check) without one.
