@@ -161,8 +161,8 @@ async function main(): Promise<number> {
     say(`RSS after a 3,000-request warm-up (${warmUp.fiveHundreds} 5xx) and 5 s: ${before} MB`);
 
     const started = Date.now();
-    const result = await runHostileRequests(target, total, concurrency, (done) =>
-      process.stderr.write(`  ${done}/${total}, RSS ${rssMb(ingress.pid!)} MB\n`),
+    const result = await runHostileRequests(target, total, concurrency, (done, byStatus) =>
+      process.stderr.write(`  ${done}/${total}, RSS ${rssMb(ingress.pid!)} MB, so far ${JSON.stringify(byStatus)}\n`),
     );
     const seconds = (Date.now() - started) / 1000;
     await sleep(5000);

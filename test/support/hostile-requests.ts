@@ -515,7 +515,7 @@ export async function runHostileRequests(
   target: HostileTarget,
   total: number,
   concurrency: number,
-  onProgress?: (done: number) => void,
+  onProgress?: (done: number, byStatus: Readonly<Record<string, number>>) => void,
 ): Promise<HostileRunResult> {
   const byStatus: Record<string, number> = {};
   const unexpected: Record<string, number> = {};
@@ -544,7 +544,7 @@ export async function runHostileRequests(
         const key = `${hostileCase.name} → ${label}`;
         unexpected[key] = (unexpected[key] ?? 0) + 1;
       }
-      if (++done % 1000 === 0) onProgress?.(done);
+      if (++done % 1000 === 0) onProgress?.(done, byStatus);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
