@@ -67,6 +67,8 @@ export function createWebhooksRepository(
   options: { unknownEndpoints?: UnknownEndpointCacheOptions } = {},
 ): WebhooksRepository {
   const unknownEndpoints = createUnknownEndpointCache(options.unknownEndpoints);
+  // Concurrent lookups of one id share one query: a burst on an unknown URL costs one, not 32.
+  const lookups = new Map<string, Promise<WebhookRecord | null>>();
   return {
     async apply(namespace, name, spec) {
       const id = randomUUID();
@@ -95,9 +97,17 @@ export function createWebhooksRepository(
 
     async getByEndpointId(endpointId) {
       if (!isEndpointId(endpointId) || unknownEndpoints.has(endpointId)) return null;
-      const result = await db.query<WebhookRow>(`SELECT ${COLUMNS} FROM webhooks WHERE endpoint_id = $1`, [endpointId]);
-      if (!result.rows[0]) unknownEndpoints.remember(endpointId);
-      return result.rows[0] ? toRecord(result.rows[0]) : null;
+      const pending = lookups.get(endpointId);
+      if (pending) return pending;
+      const lookup = db
+        .query<WebhookRow>(`SELECT ${COLUMNS} FROM webhooks WHERE endpoint_id = $1`, [endpointId])
+        .then((result) => {
+          if (!result.rows[0]) unknownEndpoints.remember(endpointId);
+          return result.rows[0] ? toRecord(result.rows[0]) : null;
+        })
+        .finally(() => lookups.delete(endpointId));
+      lookups.set(endpointId, lookup);
+      return lookup;
     },
 
     async list(namespace) {
