@@ -1,38 +1,32 @@
 /**
  * The worker's notification activities, built by a factory over their dependencies:
- * - `tempohookDispatchEvent` (a local activity in the run): finds the event's subscriptions and
- *   starts one `tempohookDeliverEvent` workflow for it, its id derived from the event id, so a
- *   retried hand-off never starts a second one;
- * - `tempohookDeliverNotification`: one HTTP attempt, recorded, classified for Temporal's retry;
+ * - `tempohookDispatchEvent`: the first design's local-activity hand-off, still run by runs
+ *   recorded with it; it now stores the event in the outbox like the sink does;
+ * - `tempohookDeliverNotification`: one retried HTTP attempt (in `tempohookDeliverEvent`),
+ *   recorded, classified for Temporal's retry;
  * - `tempohookFinishNotification`: a delivery that failed for good is counted, and the
  *   subscription disabled after too many in a row.
  */
-import { activityInfo, ApplicationFailure, Context } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import type { Logger } from '../logger';
-import { createOutboundGuard, OutboundRefusedError, type OutboundGuard } from '../outbound/outbound-guard';
-import { classifyStatus, sendNotification, SigningSecretMissingError } from '../outbound/send-notification';
-import { deliverEventWorkflowId, startDeliverEvent } from '../outbound/deliver-event';
-import { takeStepAttempt } from '../outbound/step-attempts';
-import {
-  createSubscriptionSource,
-  DEFAULT_DISABLE_AFTER_FAILURES,
-  deliveryTarget,
-  matchSubscriptions,
-  type ResolvedSubscription,
-} from '../outbound/subscriptions';
+import { attemptDelivery } from '../outbound/attempt-delivery';
+import { recordFinalFailure } from '../outbound/final-failure';
+import { createOutboundGuard, type OutboundGuard } from '../outbound/outbound-guard';
+import { createSubscriptionSource, type ResolvedSubscription } from '../outbound/subscriptions';
 import type { Store } from '../store/types';
-import {
-  type DeliverNotificationInput,
-  type DispatchEventInput,
-  type DispatchEventResult,
-  type FinishNotificationInput,
-  type NotificationActivities,
-  type NotificationEnvelope,
+import type {
+  DeliverNotificationInput,
+  DispatchEventInput,
+  DispatchEventResult,
+  FinishNotificationInput,
+  NotificationActivities,
 } from '../workflows/notification-definitions';
 
 export interface NotificationActivityDeps {
   /** The store, or undefined when notifications are off (no database configured). */
   store: () => Promise<Store | undefined>;
+  /** Stores an event's deliveries in the outbox (what the sink does); resolves with how many. */
+  recordEvent: (input: DispatchEventInput) => Promise<number>;
   /** Global subscriptions from the settings file. */
   settings?: readonly ResolvedSubscription[];
   /** TEMPOHOOK_OUTBOUND_ALLOW, or a guard built from it. */
@@ -50,16 +44,6 @@ function withoutStack(failure: ApplicationFailure): ApplicationFailure {
   return failure;
 }
 
-/** A `step.*` envelope with the attempt that settled the step (see step-attempts.ts). */
-function withStepAttempt(envelope: NotificationEnvelope): NotificationEnvelope {
-  const activityId = envelope.data.activityId;
-  if (!envelope.type.startsWith('step.') || !envelope.workflow || typeof activityId !== 'string') return envelope;
-  return {
-    ...envelope,
-    data: { ...envelope.data, attempt: takeStepAttempt(envelope.workflow.id, envelope.workflow.runId, activityId) },
-  };
-}
-
 export function createNotificationActivities(deps: NotificationActivityDeps): NotificationActivities {
   const guard =
     deps.guard ?? createOutboundGuard(deps.env?.TEMPOHOOK_OUTBOUND_ALLOW ?? process.env.TEMPOHOOK_OUTBOUND_ALLOW);
@@ -75,23 +59,7 @@ export function createNotificationActivities(deps: NotificationActivityDeps): No
 
   return {
     async tempohookDispatchEvent(input: DispatchEventInput): Promise<DispatchEventResult> {
-      const store = await deps.store();
-      if (!store) return { targets: 0 };
-      const envelope = withStepAttempt(input.envelope);
-      const source = createSubscriptionSource(store, deps.settings);
-      const [candidates, disabled] = await Promise.all([source.all(), store.subscriptions.disabledKeys()]);
-      const chosen = matchSubscriptions(candidates, envelope, input.runSubscriptions, disabled);
-      if (chosen.length === 0) return { targets: 0 };
-      await startDeliverEvent(
-        Context.current().client,
-        envelope.workflow!.taskQueue,
-        deliverEventWorkflowId(envelope.id),
-        {
-          envelope,
-          targets: chosen.map((sub) => deliveryTarget(sub)),
-        },
-      );
-      return { targets: chosen.length };
+      return { targets: await deps.recordEvent(input) };
     },
 
     async tempohookDeliverNotification(input: DeliverNotificationInput): Promise<{ httpStatus: number }> {
@@ -111,89 +79,43 @@ export function createNotificationActivities(deps: NotificationActivityDeps): No
         subscriptionKey: sub.key,
         envelope: input.envelope as unknown as { id: string; type: string } & Record<string, unknown>,
       });
-      const attempt = activityInfo().attempt + (input.attemptOffset ?? 0);
-      const startedAt = new Date();
-      try {
-        const answer = await sendNotification(
-          { store, guard, ...(deps.env ? { env: deps.env } : {}) },
-          sub,
-          input.envelope,
-        );
-        const verdict = classifyStatus(answer.httpStatus);
-        const error = verdict === 'succeeded' ? null : `receiver answered HTTP ${answer.httpStatus}`;
-        await store.notificationDeliveries.recordAttempt(
-          input.deliveryId,
-          {
-            attempt,
-            startedAt,
-            durationMs: answer.durationMs,
-            httpStatus: answer.httpStatus,
-            responseBody: answer.responseBody,
-            error,
-          },
-          verdict === 'succeeded' ? 'succeeded' : 'pending',
-        );
-        if (verdict === 'succeeded') {
-          await store.subscriptions.recordSuccess(sub.key, answer.httpStatus, new Date());
-          return { httpStatus: answer.httpStatus };
-        }
-        if (verdict === 'final') throw withoutStack(ApplicationFailure.nonRetryable(error, 'ReceiverRejected'));
-        throw withoutStack(
-          ApplicationFailure.create({
-            message: error!,
-            type: 'ReceiverUnavailable',
-            // nextRetryDelay steers Temporal's retry; the details carry it to the workflow after the local first attempt.
-            ...(answer.retryAfterMs !== undefined
-              ? {
-                  nextRetryDelay: Math.min(answer.retryAfterMs, 24 * 3600_000),
-                  details: [{ retryAfterMs: Math.min(answer.retryAfterMs, 24 * 3600_000) }],
-                }
-              : {}),
-          }),
-        );
-      } catch (err) {
-        if (err instanceof ApplicationFailure) throw err;
-        const message = (err as Error).message || String(err);
-        await store.notificationDeliveries.recordAttempt(
-          input.deliveryId,
-          {
-            attempt,
-            startedAt,
-            durationMs: Date.now() - startedAt.getTime(),
-            httpStatus: null,
-            responseBody: null,
-            error: message,
-          },
-          'pending',
-        );
-        if (err instanceof OutboundRefusedError)
-          throw withoutStack(ApplicationFailure.nonRetryable(message, 'OutboundAddressRefused'));
-        if (err instanceof SigningSecretMissingError)
-          throw withoutStack(ApplicationFailure.retryable(message, 'SigningSecretMissing'));
-        throw withoutStack(
-          ApplicationFailure.retryable(`could not reach the receiver: ${message}`, 'ReceiverUnreachable'),
-        );
+      const outcome = await attemptDelivery(
+        { store, guard, ...(deps.env ? { env: deps.env } : {}) },
+        sub,
+        input.envelope,
+        activityInfo().attempt + (input.attemptOffset ?? 0),
+      );
+      await store.notificationDeliveries.recordAttempt(
+        input.deliveryId,
+        outcome.record,
+        outcome.verdict === 'succeeded' ? 'succeeded' : 'pending',
+      );
+      if (outcome.verdict === 'succeeded') {
+        await store.subscriptions.recordSuccess(sub.key, outcome.httpStatus, new Date());
+        return { httpStatus: outcome.httpStatus! };
       }
+      const message = outcome.error!;
+      if (outcome.verdict === 'final')
+        throw withoutStack(ApplicationFailure.nonRetryable(message, outcome.errorType ?? 'ReceiverRejected'));
+      throw withoutStack(
+        ApplicationFailure.create({
+          message,
+          type: outcome.errorType ?? 'ReceiverUnavailable',
+          // nextRetryDelay steers Temporal's retry; the details carry it to the workflow after the local first attempt.
+          ...(outcome.retryAfterMs !== undefined
+            ? { nextRetryDelay: outcome.retryAfterMs, details: [{ retryAfterMs: outcome.retryAfterMs }] }
+            : {}),
+        }),
+      );
     },
 
     async tempohookFinishNotification(input: FinishNotificationInput): Promise<void> {
       const store = await requireStore();
-      await store.notificationDeliveries.finish(input.deliveryId, 'failed', input.error);
-      const sub = await createSubscriptionSource(store, deps.settings).get(input.subscriptionKey);
-      // Deliveries stopped because the subscription is gone, paused or already disabled do not count.
-      if (!sub || !sub.spec.enabled || (await store.subscriptions.status(sub.key))?.disabledAt) return;
-      const disableAfter = sub.spec.disableAfterFailures ?? DEFAULT_DISABLE_AFTER_FAILURES;
-      const status = await store.subscriptions.recordFinalFailure(
-        input.subscriptionKey,
-        input.error,
-        disableAfter,
-        new Date(),
+      const source = createSubscriptionSource(store, deps.settings);
+      await recordFinalFailure(
+        { store, subscription: (key) => source.get(key), ...(deps.logger ? { logger: deps.logger } : {}) },
+        input,
       );
-      if (status.disabledAt)
-        deps.logger?.warn('subscription disabled after consecutive failed deliveries', {
-          subscription: input.subscriptionKey,
-          failures: status.consecutiveFailures,
-        });
     },
   };
 }

@@ -2,7 +2,7 @@
  * Sends one envelope to one subscription: resolves its secrets (here, never earlier: secrets
  * stay out of workflow history and activity inputs), signs, POSTs through the outbound guard.
  */
-import { resolveSecrets } from '../resources/secret-resolver';
+import { resolveSecrets, type ResolvedSecrets } from '../resources/secret-resolver';
 import { secretRefs } from '../resources/schemas';
 import type { Store } from '../store/types';
 import type { NotificationEnvelope } from '../workflows/notification-definitions';
@@ -17,12 +17,19 @@ export class SigningSecretMissingError extends Error {
 }
 
 export async function sendNotification(
-  deps: { store: Pick<Store, 'secrets'>; guard: OutboundGuard; env?: NodeJS.ProcessEnv; now?: () => number },
+  deps: {
+    store: Pick<Store, 'secrets'>;
+    guard: OutboundGuard;
+    env?: NodeJS.ProcessEnv;
+    now?: () => number;
+    /** Secrets already resolved for `sub` (a batch resolves them once). */
+    secrets?: ResolvedSecrets;
+  },
   sub: ResolvedSubscription,
   envelope: NotificationEnvelope,
 ): Promise<SendResult> {
   const refs = secretRefs(sub.spec);
-  const { values, missing } = await resolveSecrets(deps.store, sub.namespace, refs, deps.env);
+  const { values, missing } = deps.secrets ?? (await resolveSecrets(deps.store, sub.namespace, refs, deps.env));
   if (missing.length > 0) throw new SigningSecretMissingError(`signing secret missing: ${missing.join(', ')}`);
   const body = JSON.stringify(envelope);
   const timestampSeconds = Math.floor((deps.now?.() ?? Date.now()) / 1000);

@@ -1,10 +1,11 @@
 /**
  * Which attempt settled a step. Workflow code never learns an activity's attempt number (its
  * resolution carries none), so an activity interceptor notes each attempt as it starts, and the
- * dispatch activity adds it to `step.*` events. Process-local and bounded: when the activity ran
+ * outbox writer adds it to `step.*` events. Process-local and bounded: when the activity ran
  * in another worker process the attempt is `null`.
  */
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import type { NotificationEnvelope } from '../workflows/notification-definitions';
 
 const MAX_ENTRIES = 10_000;
 const attempts = new Map<string, number>();
@@ -33,4 +34,14 @@ export function takeStepAttempt(workflowId: string, runId: string, activityId: s
   const attempt = attempts.get(key);
   attempts.delete(key);
   return attempt ?? null;
+}
+
+/** A `step.*` envelope with the attempt that settled the step; other events unchanged. */
+export function withStepAttempt(envelope: NotificationEnvelope): NotificationEnvelope {
+  const activityId = envelope.data.activityId;
+  if (!envelope.type.startsWith('step.') || !envelope.workflow || typeof activityId !== 'string') return envelope;
+  return {
+    ...envelope,
+    data: { ...envelope.data, attempt: takeStepAttempt(envelope.workflow.id, envelope.workflow.runId, activityId) },
+  };
 }

@@ -14,6 +14,8 @@ import { createWebhooksRepository } from './webhooks-repository';
 import { createWaitsRepository } from './waits-repository';
 import { createSubscriptionsRepository } from './subscriptions-repository';
 import { createNotificationDeliveriesRepository } from './notification-deliveries-repository';
+import { createNotificationOutboxRepository } from './notification-outbox-repository';
+import { createChangeFeed, notifyChange } from './change-feed';
 import type { Logger } from '../logger';
 
 export * from './types';
@@ -34,6 +36,7 @@ export { parseSecretKey } from './secret-cipher';
 export { createWaitsRepository, CLAIM_TIMEOUT_MS } from './waits-repository';
 export { createSubscriptionsRepository, subscriptionKey } from './subscriptions-repository';
 export { createNotificationDeliveriesRepository } from './notification-deliveries-repository';
+export { notifyChange, createChangeFeed, type ChangeFeed, type ResourceChange, type ResourceKind } from './change-feed';
 
 export interface CreateStoreOptions {
   /** `postgres://…`; the URL of `startEmbeddedPostgres()` works too. */
@@ -72,16 +75,28 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
     throw explainConnectionError(err, databaseUrl) ?? err;
   }
 
+  const changes = createChangeFeed({
+    databaseUrl,
+    ...(options.schema ? { schema: options.schema } : {}),
+    db,
+    poll: embedded,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
   let closing: Promise<void> | null = null;
   return {
+    changes,
     db,
     secrets: createSecretsRepository(db, { encryptionKey: options.encryptionKey }),
     webhooks: createWebhooksRepository(db),
     deliveries: createDeliveriesRepository(db),
     rateLimits: createRateLimitsRepository(db),
     waits: createWaitsRepository(db),
-    subscriptions: createSubscriptionsRepository(db),
+    subscriptions: createSubscriptionsRepository(db, async (change) => {
+      await notifyChange(db, change);
+      changes.publishLocal(change);
+    }),
     notificationDeliveries: createNotificationDeliveriesRepository(db),
+    notificationOutbox: createNotificationOutboxRepository(db),
     async ping(timeoutMs = 2_000) {
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<boolean>((resolve) => {
@@ -98,7 +113,7 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
       }
     },
     close() {
-      closing ??= db.end();
+      closing ??= changes.close().then(() => db.end());
       return closing;
     },
   };

@@ -90,7 +90,8 @@ export function createNotificationDeliveriesRepository(db: Db): NotificationDeli
 
     async finish(id, status, error) {
       await db.query(
-        `UPDATE notification_deliveries SET status = $2, last_error = COALESCE($3, last_error), updated_at = now() WHERE id = $1`,
+        `UPDATE notification_deliveries SET status = $2, last_error = COALESCE($3, last_error), updated_at = now(), outbox_state = NULL, claimed_until = NULL
+         WHERE id = $1`,
         [id, status, error?.slice(0, MAX_ERROR_LENGTH) ?? null],
       );
     },

@@ -3,6 +3,7 @@
  * settings-file ones included (`subscription_status`): consecutive final failures, and when
  * and why it was disabled.
  */
+import { notifyChange, type ResourceChange } from './change-feed';
 import type { Db, SubscriptionRecord, SubscriptionsRepository, SubscriptionStatusRecord } from './types';
 
 interface SubscriptionRow {
@@ -61,13 +62,26 @@ export function subscriptionKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }
 
-export function createSubscriptionsRepository(db: Db): SubscriptionsRepository {
+/**
+ * `announce` tells workers' subscription caches about a change (default: the change feed's
+ * `notifyChange` on `db`); every write that changes which subscriptions get events calls it.
+ */
+export function createSubscriptionsRepository(
+  db: Db,
+  announce: (change: ResourceChange) => Promise<void> = (change) => notifyChange(db, change),
+): SubscriptionsRepository {
+  const changed = (key: string) => {
+    const slash = key.indexOf('/');
+    return announce({ kind: 'subscription', namespace: key.slice(0, slash), name: key.slice(slash + 1) });
+  };
   const reenable = async (key: string): Promise<boolean> => {
     const result = await db.query(
       `UPDATE subscription_status SET consecutive_failures = 0, disabled_at = NULL, disabled_reason = NULL WHERE subscription_key = $1`,
       [key],
     );
-    return (result.rowCount ?? 0) > 0;
+    if ((result.rowCount ?? 0) === 0) return false;
+    await changed(key);
+    return true;
   };
   return {
     reenable,
@@ -82,7 +96,7 @@ export function createSubscriptionsRepository(db: Db): SubscriptionsRepository {
         [namespace, name, JSON.stringify(spec)],
       );
       // Applying again is how an operator re-enables a subscription disabled by failures.
-      await reenable(subscriptionKey(namespace, name));
+      if (!(await reenable(subscriptionKey(namespace, name)))) await changed(subscriptionKey(namespace, name));
       const row = result.rows[0]!;
       return { subscription: toRecord(row), created: row.created };
     },
@@ -108,6 +122,7 @@ export function createSubscriptionsRepository(db: Db): SubscriptionsRepository {
     async delete(namespace, name) {
       const result = await db.query('DELETE FROM subscriptions WHERE namespace = $1 AND name = $2', [namespace, name]);
       await db.query('DELETE FROM subscription_status WHERE subscription_key = $1', [subscriptionKey(namespace, name)]);
+      await changed(subscriptionKey(namespace, name));
       return (result.rowCount ?? 0) > 0;
     },
 
@@ -174,7 +189,9 @@ export function createSubscriptionsRepository(db: Db): SubscriptionsRepository {
           ),
         ],
       );
-      return disabled.rows[0] ? toStatus(disabled.rows[0]) : status;
+      if (!disabled.rows[0]) return status;
+      await changed(key);
+      return toStatus(disabled.rows[0]);
     },
   };
 }

@@ -3,6 +3,8 @@
  * pool (`createXRepository(db)`), and run unchanged on PostgreSQL and on PGlite served by
  * our PGlite wire server (src/store/pglite-wire-server.ts). Not-found is `null`, never an exception.
  */
+import type { ChangeFeed } from './change-feed';
+import type { NotificationOutboxRepository } from './notification-outbox-repository';
 import type { Pool } from 'pg';
 import type { WebhookDelivery } from '../workflows/definitions';
 
@@ -191,6 +193,9 @@ export interface Store {
   waits: WaitsRepository;
   subscriptions: SubscriptionsRepository;
   notificationDeliveries: NotificationDeliveriesRepository;
+  notificationOutbox: NotificationOutboxRepository;
+  /** Resource changes from every process on this database (caches subscribe). */
+  changes: ChangeFeed;
   /** True when a trivial query answers within the timeout. */
   ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;

@@ -3,17 +3,30 @@
  * (and to `bundleWorkflowCode({ plugins })` when you prebuild bundles). It bundles tempohook's
  * workflow interceptors and registers tempohook's activities on the worker. Both features need the
  * ingress's database (`databaseUrl` or an open `store`): `waitForWebhook` fails without it, and
- * with it every run's lifecycle events go to the matching subscriptions.
+ * with it every run's lifecycle events go to the matching subscriptions: the interceptors hand
+ * each event to a worker sink (nothing in the run's history), which stores it in the outbox
+ * before the workflow task completes; the worker's dispatcher delivers it, and a close observer
+ * adds terminations and timeouts.
  */
 import { SimplePlugin } from '@temporalio/plugin';
+import type { InjectedSinks, ReplayWorkerOptions, Worker, WorkerOptions } from '@temporalio/worker';
 import { createNotificationActivities } from '../activities/notifications';
 import { createWaitActivities } from '../activities/waits';
 import { createLogger, type Logger } from '../logger';
+import { startCloseObserver } from '../outbound/close-observer';
+import { startDispatcher, type Dispatcher } from '../outbound/dispatcher';
 import { createOutboundGuard } from '../outbound/outbound-guard';
+import { createOutboxWriter, type OutboxWriter } from '../outbound/outbox-writer';
 import { recordStepAttempts } from '../outbound/step-attempts';
-import { loadSubscriptionsFile } from '../outbound/subscriptions';
+import { createSubscriptionCache, type SubscriptionCache } from '../outbound/subscription-cache';
+import { loadSubscriptionsFile, type ResolvedSubscription } from '../outbound/subscriptions';
 import type { Store } from '../store/types';
-import { createPluginStore } from './plugin-store';
+import {
+  NOTIFICATION_SINK,
+  type DispatchEventInput,
+  type NotificationSinks,
+} from '../workflows/notification-definitions';
+import { createPluginStore, type PluginStore } from './plugin-store';
 import { withTempohookWorkflows } from './workflows-wrapper';
 
 export interface TempohookPluginOptions {
@@ -27,19 +40,41 @@ export interface TempohookPluginOptions {
   subscriptionsFile?: string;
   /** CIDRs and hosts outbound notifications may reach despite being private (default: TEMPOHOOK_OUTBOUND_ALLOW). */
   outboundAllow?: string;
+  /** How often the worker looks for terminated and timed-out runs (default 10 s). */
+  closeObserverIntervalMs?: number;
   logger?: Logger;
 }
 
+/** The notification path over one open store: the subscription cache and the outbox writer. */
+interface NotificationPath {
+  store: Store;
+  cache: SubscriptionCache;
+  writer: OutboxWriter;
+}
+
 export class TempohookPlugin extends SimplePlugin {
+  private readonly store: PluginStore;
+  private readonly settings: readonly ResolvedSubscription[];
+  private readonly logger: Logger;
+  private readonly guard: ReturnType<typeof createOutboundGuard>;
+  private readonly closeObserverIntervalMs: number | undefined;
+  private path: NotificationPath | undefined;
+  /** The running workers' dispatchers, by `namespace/taskQueue`. */
+  private readonly dispatchers = new Map<string, Dispatcher>();
+
   constructor(options: TempohookPluginOptions = {}) {
     const logger = options.logger ?? createLogger({ base: { component: 'tempohook-plugin' } });
     const store = createPluginStore({ ...options, logger });
     const subscriptionsFile = options.subscriptionsFile ?? process.env.TEMPOHOOK_SUBSCRIPTIONS_FILE;
     const settings = subscriptionsFile ? loadSubscriptionsFile(subscriptionsFile) : [];
+    const guard = createOutboundGuard(options.outboundAllow ?? process.env.TEMPOHOOK_OUTBOUND_ALLOW);
+    // `recordEvent` needs `this`, which exists only after super(): the activities call it late.
+    const self: { plugin?: TempohookPlugin } = {};
     const notificationActivities = createNotificationActivities({
       store: () => store.getIfConfigured(),
+      recordEvent: (input) => self.plugin!.recordEvent(input),
       settings,
-      guard: createOutboundGuard(options.outboundAllow ?? process.env.TEMPOHOOK_OUTBOUND_ALLOW),
+      guard,
       logger,
     });
     super({
@@ -70,6 +105,93 @@ export class TempohookPlugin extends SimplePlugin {
         }
         return next().finally(() => store.close());
       },
+    });
+    self.plugin = this;
+    this.store = store;
+    this.settings = settings;
+    this.logger = logger;
+    this.guard = guard;
+    this.closeObserverIntervalMs = options.closeObserverIntervalMs;
+  }
+
+  private sinks(): InjectedSinks<NotificationSinks> {
+    return {
+      [NOTIFICATION_SINK]: {
+        // Awaited by the worker before the workflow task completes; not called on replay.
+        record: { fn: async (_info, input) => void (await this.recordEvent(input)) },
+      },
+    };
+  }
+
+  override configureWorker(options: WorkerOptions): WorkerOptions {
+    const configured = super.configureWorker(options);
+    return { ...configured, sinks: { ...configured.sinks, ...this.sinks() } };
+  }
+
+  override configureReplayWorker(options: ReplayWorkerOptions): ReplayWorkerOptions {
+    const configured = super.configureReplayWorker(options);
+    return { ...configured, sinks: { ...configured.sinks, ...this.sinks() } };
+  }
+
+  private async notificationPath(): Promise<NotificationPath | undefined> {
+    const store = await this.store.getIfConfigured();
+    if (!store) return undefined;
+    if (this.path?.store !== store) {
+      this.path?.cache.close();
+      this.path?.writer.close();
+      const cache = createSubscriptionCache({ store, settings: this.settings, logger: this.logger });
+      this.path = { store, cache, writer: createOutboxWriter({ store, cache, logger: this.logger }) };
+    }
+    return this.path;
+  }
+
+  /** Stores an event's deliveries (the sink and the first design's local activity); returns how many. */
+  private async recordEvent(input: DispatchEventInput): Promise<number> {
+    const path = await this.notificationPath();
+    if (!path) return 0;
+    const rows = await path.writer.record(input.envelope, input.runSubscriptions);
+    const workflow = input.envelope.workflow;
+    if (rows.length > 0 && workflow) this.dispatchers.get(`${workflow.namespace}/${workflow.taskQueue}`)?.take(rows);
+    return rows.length;
+  }
+
+  override async runWorker(worker: Worker, next: (w: Worker) => Promise<void>): Promise<void> {
+    const path = await this.notificationPath().catch((err: unknown) => {
+      this.logger.warn('notifications off for now: the database is not reachable', {
+        error: (err as Error).message,
+      });
+      return undefined;
+    });
+    const client = worker.client;
+    if (!path || !client) return super.runWorker(worker, next);
+    const { namespace, taskQueue } = worker.options;
+    const key = `${namespace}/${taskQueue}`;
+    const dispatcher = startDispatcher({
+      store: path.store,
+      cache: path.cache,
+      client,
+      namespace,
+      taskQueue,
+      guard: this.guard,
+      logger: this.logger,
+    });
+    this.dispatchers.set(key, dispatcher);
+    const observer = startCloseObserver({
+      client,
+      namespace,
+      taskQueue,
+      record: (input) => this.recordEvent(input),
+      wanted: async () => (await path.cache.get()).candidates.length > 0,
+      ...(this.closeObserverIntervalMs ? { intervalMs: this.closeObserverIntervalMs } : {}),
+      logger: this.logger,
+    });
+    return super.runWorker(worker, async (w) => {
+      try {
+        await next(w);
+      } finally {
+        this.dispatchers.delete(key);
+        await Promise.all([observer.stop(), dispatcher.stop()]);
+      }
     });
   }
 }

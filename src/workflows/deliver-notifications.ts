@@ -1,8 +1,9 @@
 /**
  * `tempohookDeliverEvent`: delivers one event to each of its subscriptions independently, then
- * records a final failure for those that never succeeded. Started per event by the dispatch
- * activity, with the event id in its workflow id, so it outlives the run that caused it and
- * starts once. The first attempt is a local activity (no activity-task round trip: most
+ * records a final failure for those that never succeeded. Started by the worker's dispatcher
+ * for a delivery whose first attempt failed and should be retried (targets carry
+ * `attemptsMade`: only the retries run here), and by a redelivery; runs of the first design
+ * started one per event. The event id is in its workflow id, so it starts once. The first attempt is a local activity (no activity-task round trip: most
  * receivers answer at once); retries are a regular activity under the subscription's own
  * timeout and retry policy, resumed by another worker if this one dies.
  * `TempohookPlugin` adds this workflow to the worker's workflows. Workflow-safe.
@@ -59,6 +60,18 @@ function retryAfterMs(failure: ApplicationFailure | undefined): number | undefin
 }
 
 async function deliver(target: DeliveryTarget, input: DeliverNotificationInput): Promise<void> {
+  if (target.attemptsMade !== undefined) {
+    // The dispatcher made the first attempts: only the retries run here.
+    await sleep(target.retryAfterMs ?? target.retry.initialIntervalMs);
+    await retries({
+      ...target,
+      retry: { ...target.retry, maximumAttempts: target.retry.maximumAttempts - target.attemptsMade + 1 },
+    })({
+      ...input,
+      attemptOffset: target.attemptsMade,
+    });
+    return;
+  }
   try {
     await firstAttempt(target)(input);
     return;

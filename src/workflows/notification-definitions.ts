@@ -11,6 +11,9 @@ export const NotificationEventType = {
   workflowFailed: 'workflow.failed',
   workflowCancelled: 'workflow.cancelled',
   workflowContinuedAsNew: 'workflow.continued_as_new',
+  /** Observed outside the run (workflow code never sees them): `temporal workflow terminate`, execution or run timeout. */
+  workflowTerminated: 'workflow.terminated',
+  workflowTimedOut: 'workflow.timed_out',
   stepCompleted: 'step.completed',
   stepFailed: 'step.failed',
   /** Sent by `POST /v1/subscriptions/{name}/test`. */
@@ -24,7 +27,8 @@ export interface NotificationWorkflowRef {
   runId: string;
   type: string;
   taskQueue: string;
-  attempt: number;
+  /** The run's attempt (workflow retries); null for closes observed from outside the run (terminated, timed out). */
+  attempt: number | null;
 }
 
 /** What a subscriber receives (the JSON body). `id` is the same on every retry and redelivery. */
@@ -41,8 +45,19 @@ export interface NotificationEnvelope {
 /** Memo key naming the run-scoped subscriptions (`["name"]` or `["namespace/name"]`) a run wants, set at start. */
 export const RUN_SUBSCRIPTIONS_MEMO_KEY = 'tempohookSubscriptions';
 
-/** Patch id guarding notification commands, so histories recorded without the plugin still replay. */
+/**
+ * Patch id of the first design (a local-activity hand-off per event). Runs recorded with it
+ * still carry its marker and keep that path on replay; new runs never call `patched()`.
+ */
 export const NOTIFICATIONS_PATCH_ID = 'tempohook-notifications-v1';
+
+/** The worker sink events go through (no command, nothing in the run's history). */
+export const NOTIFICATION_SINK = 'tempohookNotifications';
+
+// A type alias (not an interface) so it satisfies the SDK's `Sinks` index signature.
+export type NotificationSinks = {
+  [NOTIFICATION_SINK]: { record: (input: DispatchEventInput) => void };
+};
 
 /** The workflow that delivers one event to its subscriptions; started per event, outlives the run. */
 export const DELIVER_EVENT_WORKFLOW = 'tempohookDeliverEvent';
@@ -61,8 +76,11 @@ export interface DispatchEventResult {
 /** One subscription an event goes to, with the retry settings the delivery activity runs under. */
 export interface DeliveryTarget {
   subscriptionKey: string;
-  /** Given for a redelivery; otherwise the workflow draws one. */
+  /** Given for a redelivery and by the dispatcher; otherwise the workflow draws one. */
   deliveryId?: string;
+  /** Attempts the dispatcher already made: the workflow only retries (after Retry-After, else the first interval). */
+  attemptsMade?: number;
+  retryAfterMs?: number;
   timeoutMs: number;
   retry: { maximumAttempts: number; initialIntervalMs: number; backoffCoefficient: number; maximumIntervalMs: number };
 }
@@ -76,7 +94,7 @@ export interface DeliverNotificationInput {
   deliveryId: string;
   subscriptionKey: string;
   envelope: NotificationEnvelope;
-  /** Attempts made before this activity's first (the local first attempt). */
+  /** Attempts made before this activity's first (the dispatcher's or the local first attempt). */
   attemptOffset?: number;
 }
 

@@ -1,8 +1,10 @@
 /**
  * Lifecycle events from interceptors, bundled into every workflow by `TempohookPlugin`:
  * `workflow.*` from `execute`, `step.*` once per activity (after its retries) from the
- * outbound `scheduleActivity`. Guarded by `patched()`: a history recorded before the plugin was
- * added replays without notification commands. Workflow-safe.
+ * outbound `scheduleActivity`. Events go to a worker sink and add no command, so histories are
+ * the same with and without the plugin. Only a replay asks `patched()` (which then records
+ * nothing new): a run recorded with the first design carries its marker and keeps that path.
+ * Workflow-safe.
  */
 import {
   ApplicationFailure,
@@ -55,9 +57,13 @@ export function describeFailure(err: unknown): {
 class NotificationInbound implements WorkflowInboundCallsInterceptor {
   async execute(input: WorkflowExecuteInput, next: Next<WorkflowInboundCallsInterceptor, 'execute'>): Promise<unknown> {
     const emitter = runEmitter();
+    const info = workflowInfo();
     // Never notify about our own delivery workflows (each would start another).
-    emitter.enabled = workflowInfo().workflowType !== DELIVER_EVENT_WORKFLOW && patched(NOTIFICATIONS_PATCH_ID);
-    if (!emitter.enabled) return next(input);
+    if (info.workflowType === DELIVER_EVENT_WORKFLOW) return next(input);
+    // patched() outside replay would add a marker; during replay it only reports whether the
+    // history has one (a run of the first design) and records nothing when it has not.
+    emitter.legacy = info.unsafe.isReplaying && patched(NOTIFICATIONS_PATCH_ID);
+    emitter.enabled = true;
 
     queueEvent(NotificationEventType.workflowStarted, {});
     let result: unknown;

@@ -1,28 +1,36 @@
 /**
  * The workflow side of notifications: one emitter per run that numbers events (so ids are
- * deterministic and stable across retries), hands each to the `tempohookDispatchEvent` local
- * activity without blocking the run, and lets the run close only once every hand-off is done.
- * `emitEvent(type, data)` is the public way to send a custom event from workflow code.
+ * deterministic and stable across retries and re-executions) and hands each to the worker's
+ * `tempohookNotifications` sink. A sink call is no command: nothing lands in the run's history,
+ * and the worker awaits the sink (which stores the event) before it reports the workflow task
+ * complete. Runs recorded with the first design (a `tempohookDispatchEvent` local activity per
+ * event, guarded by a patch marker) keep that path when they replay, so their histories stay
+ * valid. `emitEvent(type, data)` is the public way to send a custom event from workflow code.
  * Workflow-safe.
  */
-import { CancellationScope, log, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, log, proxyLocalActivities, proxySinks, workflowInfo } from '@temporalio/workflow';
 import {
+  NOTIFICATION_SINK,
   RUN_SUBSCRIPTIONS_MEMO_KEY,
   type NotificationActivities,
   type NotificationEnvelope,
+  type NotificationSinks,
 } from './notification-definitions';
 
-// A local activity: the hand-off is recorded as a marker in this workflow task, with no extra
-// round trip to the server; the delivery itself happens in a workflow of its own.
+// The first design's hand-off: kept only for runs whose history holds its markers.
 const { tempohookDispatchEvent } = proxyLocalActivities<NotificationActivities>({
   startToCloseTimeout: '10 seconds',
   scheduleToCloseTimeout: '5 minutes',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' },
 });
 
+const sinks = proxySinks<NotificationSinks>();
+
 /** Per-run state; lives on the run's own globalThis (the SDK isolates it per workflow). */
 export interface NotificationEmitter {
   enabled: boolean;
+  /** The run was recorded with the first design: events go through the local activity. */
+  legacy: boolean;
   seq: number;
   pending: Set<Promise<void>>;
 }
@@ -32,7 +40,7 @@ const EMITTER_KEY = '__tempohookNotificationEmitter';
 /** This run's emitter, created on first use (disabled until the interceptor enables it). */
 export function runEmitter(): NotificationEmitter {
   const holder = globalThis as unknown as Record<string, NotificationEmitter | undefined>;
-  holder[EMITTER_KEY] ??= { enabled: false, seq: 0, pending: new Set() };
+  holder[EMITTER_KEY] ??= { enabled: false, legacy: false, seq: 0, pending: new Set() };
   return holder[EMITTER_KEY];
 }
 
@@ -69,6 +77,11 @@ export function queueEvent(type: string, data: Record<string, unknown> = {}): vo
   const emitter = runEmitter();
   if (!emitter.enabled) return;
   const envelope = envelopeFor(emitter, type, data);
+  if (!emitter.legacy) {
+    // Skipped on replay by the worker: the event was stored when this code first ran.
+    sinks[NOTIFICATION_SINK].record({ envelope, runSubscriptions: runSubscriptions() });
+    return;
+  }
   // Not cancellable: a cancelled run still reports what happened before and its own cancellation.
   const handOff = CancellationScope.nonCancellable(() =>
     tempohookDispatchEvent({ envelope, runSubscriptions: runSubscriptions() }),
@@ -85,7 +98,7 @@ export function queueEvent(type: string, data: Record<string, unknown> = {}): vo
   void handOff.then(() => emitter.pending.delete(handOff));
 }
 
-/** Resolves once every queued event has been handed off (called before the run closes). */
+/** Resolves once every queued event has been handed off (called before the run closes; only the first design has any pending). */
 export async function flushEvents(): Promise<void> {
   const emitter = runEmitter();
   while (emitter.pending.size > 0) await Promise.all([...emitter.pending]);

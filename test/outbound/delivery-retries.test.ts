@@ -62,8 +62,10 @@ describe('delivery retries', () => {
       JSON.stringify(tried[0]),
     );
     const triedIds = new Set(tried.map((d) => d.eventId));
-    const { status } = await fx.temporal.client.workflow.getHandle(deliverEventWorkflowId(tried[0].eventId)).describe();
-    assert.equal(status.name, 'RUNNING', 'the delivery outlives the completed run');
+    const { status } = await fx.temporal.client.workflow
+      .getHandle(deliverEventWorkflowId(tried[0].eventId, 'default/outage'))
+      .describe();
+    assert.equal(status.name, 'RUNNING', 'the delivery outlives the completed run: its retries run in a workflow');
 
     await new Promise((r) => setTimeout(r, Math.max(0, 30_000 - (Date.now() - startedAt))));
     await down.up();

@@ -3,6 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ReceivedRequest {
+  /** The request path, e.g. `/hooks`. */
+  path: string;
   headers: http.IncomingHttpHeaders;
   rawBody: string;
   body: any;
@@ -65,7 +67,7 @@ export async function startReceiver(port = 0): Promise<TestReceiver> {
           } catch {
             body = undefined;
           }
-          const record = { headers: req.headers, rawBody, body, at: Date.now() };
+          const record = { path: req.url ?? '/', headers: req.headers, rawBody, body, at: Date.now() };
           receiver.requests.push(record);
           res.on('error', () => undefined); // a held request whose sender went away
           void Promise.resolve(receiver.respond(record)).then((answer) => {
