@@ -1,18 +1,18 @@
 /**
  * A worker killed mid-delivery: another worker resumes the delivery, under the same event id.
  *
- * Recovery path: the first attempt is a local activity, run while the delivery workflow's
- * workflow task stays open on the worker that took it. When that worker dies (SIGKILL: no
- * goodbye to the server), the server times the task out after the workflow task timeout
- * (10 s, the default `startDeliverEvent` keeps), drops the dead worker's sticky queue and hands
- * a new task to the shared queue; the surviving worker replays the history (no marker for the
- * unfinished attempt) and sends it again. Retries after the first attempt are regular
- * activities: a dead worker's attempt times out after the subscription's `timeout` + 5 s and
- * is retried elsewhere. The run itself moves on the same way (its workflow tasks, its steps).
+ * Recovery path: the dispatcher's first attempt runs in the worker process, on an outbox row
+ * this worker claimed when its sink stored the event (claim: the subscription's timeout + 5 s).
+ * When the worker dies (SIGKILL: no goodbye), the claim expires and the surviving worker's
+ * dispatcher claims the row and sends it again, same envelope. Retries after the first
+ * attempt are regular activities in a `tempohookDeliverEvent` workflow: a dead worker's attempt
+ * times out after the subscription's `timeout` + 5 s and is retried elsewhere. The run itself
+ * moves on the same way (its workflow tasks, its steps).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { eventually, startNotificationFixture, type NotificationFixture } from '../support/notifications';
+import { secretBody } from '../support/ingress';
+import { eventually, startNotificationFixture, WHSEC, type NotificationFixture } from '../support/notifications';
 import { spawnNotificationWorker, type WorkerProcess } from '../support/notification-worker-process';
 import { startReceiver, type ReceivedRequest, type TestReceiver } from '../support/receiver';
 
@@ -136,6 +136,123 @@ describe('a worker killed mid-delivery', () => {
       );
     } finally {
       await retrying.close();
+    }
+  });
+});
+
+/**
+ * A worker killed around the workflow task that produced an event. Events are stored by a
+ * workflow sink that the worker awaits before it reports the task complete: killed before
+ * that, the task is re-executed elsewhere and the event stored then; killed after it, the
+ * stored row is claimed by another worker's dispatcher once the dead worker's claim expires
+ * (the subscription's timeout + 5 s). Either way: the same event id, never a new one.
+ */
+describe('a worker killed before or after the workflow task that produced an event completes', () => {
+  let fx: NotificationFixture;
+  let receiver: TestReceiver;
+  let doomed: WorkerProcess | undefined;
+  before(async () => {
+    fx = await startNotificationFixture({ startWorker: false });
+    receiver = await startReceiver();
+  });
+  after(async () => {
+    await doomed?.kill();
+    await receiver.close();
+    await fx.close();
+  });
+
+  /** Holds `LOCK TABLE … IN mode` in an open transaction until the returned release is called. */
+  const lockTable = async (table: string, mode: string) => {
+    const client = await fx.store.db.connect();
+    await client.query('BEGIN');
+    await client.query(`LOCK TABLE ${table} IN ${mode} MODE`);
+    return async () => {
+      await client.query('COMMIT');
+      client.release();
+    };
+  };
+  const spawn = () =>
+    spawnNotificationWorker({ databaseUrl: fx.store.databaseUrl, schema: fx.store.schema, taskQueue: fx.taskQueue });
+
+  test('killed while the sink waits to store the event (task not complete): the task runs again elsewhere, same ids', async () => {
+    await fx.subscribe('before-task', { url: receiver.url, events: ['workflow.started', 'workflow.completed'] });
+    // Inserts wait: the dying worker's sink cannot store workflow.started.
+    const release = await lockTable('notification_deliveries', 'EXCLUSIVE');
+    let released = false;
+    try {
+      doomed = await spawn();
+      const handle = await fx.temporal.client.workflow.start('threeSteps', {
+        taskQueue: fx.taskQueue,
+        workflowId: `before-task-${Date.now()}`,
+        args: [{ name: 'before' }],
+      });
+      await new Promise((r) => setTimeout(r, 2500));
+      const history = await handle.fetchHistory();
+      assert.ok(
+        history.events!.some((e) => e.workflowTaskStartedEventAttributes) &&
+          !history.events!.some((e) => e.workflowTaskCompletedEventAttributes),
+        'the first workflow task is held by the sink',
+      );
+      await doomed.kill();
+      await release();
+      released = true;
+      await fx.startWorker();
+      await handle.result();
+      const runId = handle.firstExecutionRunId;
+      await receiver.waitFor((rs) => rs.filter((r) => r.body?.workflow?.runId === runId).length >= 2, 30_000);
+      const ids = receiver.requests.filter((r) => r.body?.workflow?.runId === runId).map((r) => r.body.id);
+      assert.deepEqual(new Set(ids), new Set([`evt_${runId}_1`, `evt_${runId}_5`]));
+    } finally {
+      if (!released) await release();
+      await fx.stopWorker();
+    }
+  });
+
+  test('killed after the task completed, before the first attempt: another worker delivers the stored event after the claim expires', async () => {
+    await fx.ingress.api('DELETE', '/v1/subscriptions/before-task');
+    await fx.ingress.api('PUT', '/v1/secrets/crash-signing', secretBody({ key: WHSEC }));
+    await fx.subscribe('after-task', {
+      url: receiver.url.replace('/hooks', '/after'),
+      events: ['workflow.completed'],
+      timeout: '2s',
+      secretRef: { name: 'crash-signing', key: 'key' },
+    });
+    // The dispatcher reads the signing secret before it sends: that read waits.
+    const release = await lockTable('secrets', 'ACCESS EXCLUSIVE');
+    let released = false;
+    try {
+      doomed = await spawn();
+      const handle = await fx.temporal.client.workflow.start('threeSteps', {
+        taskQueue: fx.taskQueue,
+        workflowId: `after-task-${Date.now()}`,
+        args: [{ name: 'after' }],
+      });
+      await handle.result();
+      const eventId = `evt_${handle.firstExecutionRunId}_5`;
+      const stored = await eventually(async () => {
+        const { rows } = await fx.store.db.query(
+          `SELECT status, outbox_state FROM notification_deliveries WHERE event_id = $1`,
+          [eventId],
+        );
+        return rows[0];
+      }, 'the stored delivery');
+      assert.deepEqual(stored, { status: 'pending', outbox_state: 'queued' });
+      await doomed.kill();
+      const killedAt = Date.now();
+      await release();
+      released = true;
+      await fx.startWorker();
+      await receiver.waitFor((rs) => rs.some((r) => r.path === '/after' && r.body?.id === eventId), 30_000);
+      const sent = receiver.requests.filter((r) => r.path === '/after');
+      assert.deepEqual(
+        sent.map((r) => r.body.id),
+        [eventId],
+        'sent once, by the surviving worker',
+      );
+      assert.ok(sent[0]!.at > killedAt);
+      assert.equal(sent[0]!.headers['webhook-id'], eventId);
+    } finally {
+      if (!released) await release();
     }
   });
 });

@@ -24,7 +24,7 @@ export const OUTBOUND_ALLOW = '127.0.0.1';
 
 /** `startWorker: false` leaves the task queue without a worker until `startWorker()`. */
 export async function startNotificationFixture(
-  options: { subscriptionsFile?: string; startWorker?: boolean } = {},
+  options: { subscriptionsFile?: string; startWorker?: boolean; closeObserverIntervalMs?: number } = {},
 ): Promise<NotificationFixture> {
   const store = await createTestStore();
   const temporal = await getTestTemporal();
@@ -49,6 +49,7 @@ export async function startNotificationFixture(
             activities: createNotificationTestActivities(),
             logger: silentLogger,
             ...(options.subscriptionsFile ? { subscriptionsFile: options.subscriptionsFile } : {}),
+            ...(options.closeObserverIntervalMs ? { closeObserverIntervalMs: options.closeObserverIntervalMs } : {}),
           }),
         ],
       });
