@@ -8,14 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import { silentLogger } from '../../src/logger';
 import { createStore, type Store } from '../../src/store';
-import { TempohookPlugin } from '../../src/worker/plugin';
-import { createNotificationTestActivities } from '../support/notification-activities';
-import {
-  eventually,
-  OUTBOUND_ALLOW,
-  startNotificationFixture,
-  type NotificationFixture,
-} from '../support/notifications';
+import { eventually, testPlugin, startNotificationFixture, type NotificationFixture } from '../support/notifications';
 import { startReceiver, type ReceivedRequest, type TestReceiver } from '../support/receiver';
 import { uniqueTaskQueue } from '../support/temporal';
 
@@ -50,14 +43,7 @@ describe('notifications through the outbox', () => {
           namespace: fx.temporal.namespace,
           taskQueue,
           workflowBundle: fx.temporal.workflowBundle,
-          plugins: [
-            new TempohookPlugin({
-              store,
-              outboundAllow: OUTBOUND_ALLOW,
-              activities: createNotificationTestActivities(),
-              logger: silentLogger,
-            }),
-          ],
+          plugins: [testPlugin(store)],
         });
         workers.push({ worker, run: worker.run(), taskQueue });
       }

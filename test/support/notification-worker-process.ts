@@ -9,9 +9,7 @@ import { once } from 'node:events';
 import { Worker } from '@temporalio/worker';
 import { silentLogger } from '../../src/logger';
 import { createStore } from '../../src/store';
-import { TempohookPlugin } from '../../src/worker/plugin';
-import { createNotificationTestActivities } from './notification-activities';
-import { OUTBOUND_ALLOW } from './notifications';
+import { testPlugin } from './notifications';
 import { getTestTemporal } from './temporal';
 
 const READY = 'ready';
@@ -74,14 +72,7 @@ async function main(): Promise<void> {
     // Tasks the server already routed to this (soon dead) worker's sticky queue move to the
     // shared queue after this long instead of the default 10 s.
     stickyQueueScheduleToStartTimeout: '1 second',
-    plugins: [
-      new TempohookPlugin({
-        store,
-        outboundAllow: OUTBOUND_ALLOW,
-        activities: createNotificationTestActivities(),
-        logger: silentLogger,
-      }),
-    ],
+    plugins: [testPlugin(store)],
   });
   const running = worker.run();
   process.stdout.write(`${READY}\n`);

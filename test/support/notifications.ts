@@ -1,7 +1,8 @@
 /** The fixture notification tests share: a store, an ingress and a worker with TempohookPlugin on its own task queue. */
 import { Worker } from '@temporalio/worker';
 import { silentLogger } from '../../src/logger';
-import { TempohookPlugin } from '../../src/worker/plugin';
+import type { Store } from '../../src/store';
+import { TempohookPlugin, type TempohookPluginOptions } from '../../src/worker/plugin';
 import { createTestStore, type TestStore } from './db';
 import { startTestIngress, type TestIngress } from './ingress';
 import { createNotificationTestActivities } from './notification-activities';
@@ -21,6 +22,17 @@ export interface NotificationFixture {
 }
 
 export const OUTBOUND_ALLOW = '127.0.0.1';
+
+/** TempohookPlugin as every notification test worker has it: loopback allowed, the test activities, quiet. */
+export function testPlugin(store: Store, extra: Partial<TempohookPluginOptions> = {}): TempohookPlugin {
+  return new TempohookPlugin({
+    store,
+    outboundAllow: OUTBOUND_ALLOW,
+    activities: createNotificationTestActivities(),
+    logger: silentLogger,
+    ...extra,
+  });
+}
 
 /** `startWorker: false` leaves the task queue without a worker until `startWorker()`. */
 export async function startNotificationFixture(
@@ -43,11 +55,7 @@ export async function startNotificationFixture(
         taskQueue,
         workflowBundle: temporal.workflowBundle,
         plugins: [
-          new TempohookPlugin({
-            store,
-            outboundAllow: OUTBOUND_ALLOW,
-            activities: createNotificationTestActivities(),
-            logger: silentLogger,
+          testPlugin(store, {
             ...(options.subscriptionsFile ? { subscriptionsFile: options.subscriptionsFile } : {}),
             ...(options.closeObserverIntervalMs ? { closeObserverIntervalMs: options.closeObserverIntervalMs } : {}),
           }),
