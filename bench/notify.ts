@@ -1,8 +1,10 @@
 /**
- * Lifecycle notifications: workflows/s of a 3-activity workflow with notifications on (one
- * subscription, all events: 5 per run) beside the same workflow on a worker without the plugin,
- * in the same run; and the completion latency a receiver that is down adds.
+ * Lifecycle notifications: workflows/s of a 3-activity workflow on a worker without the plugin,
+ * with the plugin and no subscription, with one and with ten subscriptions to all events (5 per
+ * run), in the same run; the completion latency a receiver that is down adds; and per event,
+ * the worker process's extra CPU and the Postgres statements it sent.
  */
+import pg from 'pg';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -20,6 +22,16 @@ import { TempohookPlugin } from '../src/worker/plugin';
 import { runConcurrent, type ThroughputResult } from './ingress-throughput';
 
 const activities = { benchStep: async (i: number) => i };
+
+/** Statements every `pg` client in this process sent (the store's pool and the change feed's). */
+let statements = 0;
+// Counting wrapper around the prototype method; `this` is passed through below.
+// eslint-disable-next-line @typescript-eslint/unbound-method
+const query = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  statements++;
+  return (query as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof query;
 
 async function startReceiver(): Promise<{ url: string; received: () => number; close(): Promise<void> }> {
   let count = 0;
@@ -47,17 +59,24 @@ async function closedPortUrl(): Promise<string> {
   return `http://127.0.0.1:${port}/hooks`;
 }
 
+/** A measured case with what it cost the worker's process: CPU (user + system) and statements sent. */
+export type MeasuredCase = ThroughputResult & { cpuMs: number; statements: number; runs: number };
+
 export interface NotifyBenchResult {
-  off: ThroughputResult;
-  /** The plugin on, no subscription: interceptors and the per-event hand-off (local activity, 0 targets), no delivery. */
-  handOff: ThroughputResult;
-  on: ThroughputResult;
-  down: ThroughputResult;
-  offLatency: ThroughputResult;
+  off: MeasuredCase;
+  /** The plugin on, no subscription: interceptors and the sink (a cache lookup per event), no database, no delivery. */
+  handOff: MeasuredCase;
+  on: MeasuredCase;
+  ten: MeasuredCase;
+  down: MeasuredCase;
+  offLatency: MeasuredCase;
   /** Seconds after the last run completed until the receiver had every event (or gave up at 120 s). */
   drainSeconds: number;
   delivered: number;
   expected: number;
+  tenDrainSeconds: number;
+  tenDelivered: number;
+  tenExpected: number;
 }
 
 export async function benchNotifications(input: {
@@ -95,19 +114,28 @@ export async function benchNotifications(input: {
       activities,
       plugins,
     });
-    return worker.runUntil(async () => {
+    return worker.runUntil(async (): Promise<MeasuredCase> => {
       await client.workflow.execute('benchThreeSteps', { taskQueue, workflowId: `warm-${taskQueue}` });
+      const cpu = process.cpuUsage();
+      const sent = statements;
       const result = await runConcurrent(label, runs, parallel, async (i) => {
         await client.workflow.execute('benchThreeSteps', { taskQueue, workflowId: `${taskQueue}-${i}` });
         return true;
       });
       await settle?.();
-      return result;
+      const used = process.cpuUsage(cpu);
+      return { ...result, cpuMs: (used.user + used.system) / 1000, statements: statements - sent, runs };
     });
+  };
+  const drain = (receiver: { received: () => number }, expected: number) => async () => {
+    const finished = performance.now();
+    while (receiver.received() < expected && performance.now() - finished < 120_000)
+      await new Promise((r) => setTimeout(r, 20));
+    return (performance.now() - finished) / 1000;
   };
 
   const off = await measure('notifications off (no plugin)', [], plain.code, count, concurrency);
-  const handOff = await measure('plugin, no subscription (hand-off)', [plugin], withPlugin.code, count, concurrency);
+  const handOff = await measure('plugin, no subscription', [plugin], withPlugin.code, count, concurrency);
 
   const receiver = await startReceiver();
   await store.subscriptions.apply('default', 'bench-all', { url: receiver.url, events: ['*'] });
@@ -120,15 +148,31 @@ export async function benchNotifications(input: {
     count,
     concurrency,
     async () => {
-      const finished = performance.now();
-      while (receiver.received() < expected && performance.now() - finished < 120_000)
-        await new Promise((r) => setTimeout(r, 50));
-      drainSeconds = (performance.now() - finished) / 1000;
+      drainSeconds = await drain(receiver, expected)();
     },
   );
   const delivered = receiver.received();
   await store.subscriptions.delete('default', 'bench-all');
   await receiver.close();
+
+  const tenReceiver = await startReceiver();
+  for (let i = 1; i <= 10; i++)
+    await store.subscriptions.apply('default', `bench-ten-${i}`, { url: `${tenReceiver.url}/${i}`, events: ['*'] });
+  const tenExpected = 10 * 5 * (count + 1);
+  let tenDrainSeconds = 0;
+  const ten = await measure(
+    'on: 10 subscriptions, all events',
+    [plugin],
+    withPlugin.code,
+    count,
+    concurrency,
+    async () => {
+      tenDrainSeconds = await drain(tenReceiver, tenExpected)();
+    },
+  );
+  const tenDelivered = tenReceiver.received();
+  for (let i = 1; i <= 10; i++) await store.subscriptions.delete('default', `bench-ten-${i}`);
+  await tenReceiver.close();
 
   // Completion latency, one run at a time: without the plugin, and with a receiver that is down.
   const latencyRuns = Math.max(10, Math.floor(count / 10));
@@ -136,5 +180,18 @@ export async function benchNotifications(input: {
   await store.subscriptions.apply('default', 'bench-down', { url: await closedPortUrl(), events: ['*'] });
   const down = await measure('on, receiver down, one at a time', [plugin], withPlugin.code, latencyRuns, 1);
   await store.subscriptions.delete('default', 'bench-down');
-  return { off, handOff, on, down, offLatency, drainSeconds, delivered, expected };
+  return {
+    off,
+    handOff,
+    on,
+    ten,
+    down,
+    offLatency,
+    drainSeconds,
+    delivered,
+    expected,
+    tenDrainSeconds,
+    tenDelivered,
+    tenExpected,
+  };
 }

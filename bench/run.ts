@@ -10,7 +10,7 @@ import { connectTemporal } from '../src/temporal/connection';
 import { startDevServer } from '../src/temporal/dev-server';
 import { benchIngressThroughput, type ThroughputResult } from './ingress-throughput';
 import { runConditionsBench } from './conditions';
-import { benchNotifications } from './notify';
+import { benchNotifications, type MeasuredCase } from './notify';
 import { runVerifyBench } from './verify';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { benchWaits } from './waits';
@@ -30,14 +30,22 @@ async function printNotifyBench(
     `\n# Lifecycle notifications: ${runs} runs of a 3-activity workflow, ${CONCURRENCY} concurrent, one worker; receiver on 127.0.0.1`,
   );
   const notify = await benchNotifications({ ...input, namespace: 'default', count: runs, concurrency: CONCURRENCY });
-  console.log(row(notify.off));
-  console.log(row(notify.handOff));
-  console.log(row(notify.on));
+  const { off } = notify;
+  // Per event: the case's CPU and statements per run beyond the "off" case's, over 5 events per run.
+  const perEvent = (c: MeasuredCase, subscriptions: number) => {
+    const events = 5 * Math.max(1, subscriptions);
+    const cpu = (c.cpuMs / c.runs - off.cpuMs / off.runs) / events;
+    const sql = (c.statements / c.runs - off.statements / off.runs) / events;
+    return `+${(cpu * 1000).toFixed(0)} µs CPU/event, ${sql.toFixed(2)} statements/event`;
+  };
+  const ratio = (c: MeasuredCase) => `${(c.perSecond / off.perSecond).toFixed(2)}x off`;
+  console.log(row(off));
+  console.log(`${row(notify.handOff)}   ${ratio(notify.handOff)}   ${perEvent(notify.handOff, 0)}`);
+  console.log(`${row(notify.on)}   ${ratio(notify.on)}   ${perEvent(notify.on, 1)}`);
+  console.log(`${row(notify.ten)}   ${ratio(notify.ten)}   ${perEvent(notify.ten, 10)}`);
   console.log(
-    `  ratio hand-off only / off: ${(notify.handOff.perSecond / notify.off.perSecond).toFixed(2)}x throughput (the rest of on / off is the delivery workflows)`,
-  );
-  console.log(
-    `  ratio on / off: ${(notify.on.perSecond / notify.off.perSecond).toFixed(2)}x throughput; ${notify.delivered}/${notify.expected} events (5 per run) delivered ${notify.drainSeconds.toFixed(1)} s after the last run completed`,
+    `  1 subscription: ${notify.delivered}/${notify.expected} events (5 per run) delivered ${notify.drainSeconds.toFixed(1)} s after the last run completed; ` +
+      `10 subscriptions: ${notify.tenDelivered}/${notify.tenExpected} in ${notify.tenDrainSeconds.toFixed(1)} s`,
   );
   console.log(row(notify.offLatency));
   console.log(row(notify.down));
