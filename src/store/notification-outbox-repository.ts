@@ -4,6 +4,7 @@
  * by dispatchers (a claim expires, so a dead worker's rows are taken over). First attempts are
  * recorded in one statement per batch, subscription counters included.
  */
+import { storableJson } from './storable-json';
 import type { Db, NotificationAttemptRecord } from './types';
 
 export interface OutboxEntry {
@@ -82,7 +83,8 @@ export function createNotificationOutboxRepository(db: Db): NotificationOutboxRe
                                                 namespace text, task_queue text, claim_ms integer)
          ON CONFLICT (id) DO NOTHING
          RETURNING id, subscription_key, envelope, attempts`,
-        [JSON.stringify(rows)],
+        // jsonb cannot hold U+0000: stored envelopes keep U+FFFD in its place, like the delivery log's.
+        [storableJson(rows)],
       );
       return result.rows.map(toClaimed);
     },
@@ -132,7 +134,7 @@ export function createNotificationOutboxRepository(db: Db): NotificationOutboxRe
          WHERE status = 'succeeded' GROUP BY subscription_key
          ON CONFLICT (subscription_key) DO UPDATE SET consecutive_failures = 0, last_delivery_at = EXCLUDED.last_delivery_at,
            last_status = EXCLUDED.last_status, deliveries_succeeded = s.deliveries_succeeded + EXCLUDED.deliveries_succeeded`,
-        [JSON.stringify(rows)],
+        [storableJson(rows)],
       );
     },
 
