@@ -155,15 +155,11 @@ export class TempohookPlugin extends SimplePlugin {
     return rows.length;
   }
 
-  override async runWorker(worker: Worker, next: (w: Worker) => Promise<void>): Promise<void> {
-    const path = await this.notificationPath().catch((err: unknown) => {
-      this.logger.warn('notifications off for now: the database is not reachable', {
-        error: (err as Error).message,
-      });
-      return undefined;
-    });
+  /** Starts this worker's dispatcher and close observer once the store is open; resolves with their stop. */
+  private async startNotifications(worker: Worker): Promise<(() => Promise<void>) | undefined> {
+    const path = await this.notificationPath();
     const client = worker.client;
-    if (!path || !client) return super.runWorker(worker, next);
+    if (!path || !client) return undefined;
     const { namespace, taskQueue } = worker.options;
     const key = `${namespace}/${taskQueue}`;
     const dispatcher = startDispatcher({
@@ -185,12 +181,27 @@ export class TempohookPlugin extends SimplePlugin {
       ...(this.closeObserverIntervalMs ? { intervalMs: this.closeObserverIntervalMs } : {}),
       logger: this.logger,
     });
+    return async () => {
+      this.dispatchers.delete(key);
+      await Promise.all([observer.stop(), dispatcher.stop()]);
+    };
+  }
+
+  override async runWorker(worker: Worker, next: (w: Worker) => Promise<void>): Promise<void> {
+    // Not awaited: the worker polls at once; opening the store must not delay it.
+    const started = this.startNotifications(worker).catch((err: unknown) => {
+      this.logger.warn('notifications off for now: the database is not reachable', {
+        error: (err as Error).message,
+      });
+      return undefined;
+    });
     return super.runWorker(worker, async (w) => {
       try {
         await next(w);
       } finally {
-        this.dispatchers.delete(key);
-        await Promise.all([observer.stop(), dispatcher.stop()]);
+        await (
+          await started
+        )?.();
       }
     });
   }
