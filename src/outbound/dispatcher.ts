@@ -11,7 +11,7 @@ import type { Client } from '@temporalio/client';
 import { resolveSecrets, type ResolvedSecrets } from '../resources/secret-resolver';
 import type { Logger } from '../logger';
 import { secretRefs } from '../resources/schemas';
-import type { ClaimedDelivery, FirstAttemptOutcome } from '../store/notification-outbox-repository';
+import type { ClaimedDelivery, FirstAttemptOutcome } from '../store/types';
 import type { Store } from '../store/types';
 import type { NotificationEnvelope } from '../workflows/notification-definitions';
 import { attemptDelivery, type AttemptOutcome } from './attempt-delivery';

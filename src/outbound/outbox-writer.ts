@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from '../logger';
-import type { ClaimedDelivery, OutboxEntry } from '../store/notification-outbox-repository';
+import type { ClaimedDelivery, OutboxEntry } from '../store/types';
 import type { Store } from '../store/types';
 import type { NotificationEnvelope } from '../workflows/notification-definitions';
 import { withStepAttempt } from './step-attempts';

@@ -4,7 +4,6 @@
  * our PGlite wire server (src/store/pglite-wire-server.ts). Not-found is `null`, never an exception.
  */
 import type { ChangeFeed } from './change-feed';
-import type { NotificationOutboxRepository } from './notification-outbox-repository';
 import type { Pool } from 'pg';
 import type { WebhookDelivery } from '../workflows/definitions';
 
@@ -397,4 +396,44 @@ export interface WaitsRepository {
   touch(waitIds: string[], now: Date): Promise<void>;
   /** Purges expired payloads, old resolved and stale waits, unused path sets; waits past their timeout become stale. */
   purge(now: Date): Promise<{ payloads: number; waits: number; expired: number }>;
+}
+
+// --- notification outbox (store/notification-outbox-repository.ts) ---
+
+export interface OutboxEntry {
+  /** Delivery id, derived from the event id and the subscription (the same on every re-execution). */
+  id: string;
+  subscriptionKey: string;
+  envelope: { id: string; type: string } & Record<string, unknown>;
+  namespace: string;
+  taskQueue: string;
+  /** How long the writer keeps the row for its own dispatcher before others may take it. */
+  claimMs: number;
+}
+
+export interface ClaimedDelivery {
+  id: string;
+  subscriptionKey: string;
+  envelope: { id: string; type: string } & Record<string, unknown>;
+  /** Attempts already made (a row taken over after its dispatcher died between attempt and hand-off). */
+  attempts: number;
+}
+
+export interface FirstAttemptOutcome {
+  id: string;
+  subscriptionKey: string;
+  attempt: NotificationAttemptRecord;
+  /** `pending`: retried next, by a workflow; the row stays queued (and claimed) until handed off. */
+  status: 'succeeded' | 'failed' | 'pending';
+}
+
+export interface NotificationOutboxRepository {
+  /** Inserts the entries whose id is new; returns those (a re-executed sink inserts nothing). */
+  enqueue(entries: readonly OutboxEntry[]): Promise<ClaimedDelivery[]>;
+  /** Claims up to `limit` queued rows of a task queue whose claim expired. */
+  claimExpired(namespace: string, taskQueue: string, limit: number, claimMs: number): Promise<ClaimedDelivery[]>;
+  /** Records attempts and statuses, and counts successes per subscription, in one statement. */
+  recordAttempts(outcomes: readonly FirstAttemptOutcome[]): Promise<void>;
+  /** The rows' retries now run in a workflow. */
+  handOff(ids: readonly string[]): Promise<void>;
 }
