@@ -18,7 +18,10 @@ export interface AppDeps {
   store: Store;
   client: Client;
   logger: Logger;
-  adminToken: string;
+  /** Bearer token of the `/v1/` management API; without one the API is not mounted (embedded use). */
+  adminToken?: string;
+  /** Embedded in the user's app: requests no route matches go on to the app's next handler instead of a 404. */
+  embedded?: boolean;
   maxBodyBytes?: number;
   /** Deepest JSON body the management API accepts, and deliveries by default (TEMPOHOOK_MAX_JSON_DEPTH). */
   maxJsonDepth?: number;
@@ -67,26 +70,31 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.locals.drainDeliveries = (timeoutMs: number) => deliveries.drain(timeoutMs);
   app.use(deliveries);
-  app.use('/v1', requireAdminToken(deps.adminToken));
-  app.use(
-    createSubscriptionRouter({
-      store: deps.store,
-      client: deps.client,
-      logger: deps.logger.child({ component: 'api' }),
-      guard: createOutboundGuard(deps.outboundAllow),
-      maxJsonDepth,
-    }),
-  );
-  app.use(
-    createManagementRouter({
-      store: deps.store,
-      logger: deps.logger.child({ component: 'api' }),
-      maxJsonDepth,
-      ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
-    }),
-  );
+  if (deps.adminToken) {
+    app.use('/v1', requireAdminToken(deps.adminToken));
+    app.use(
+      createSubscriptionRouter({
+        store: deps.store,
+        client: deps.client,
+        logger: deps.logger.child({ component: 'api' }),
+        guard: createOutboundGuard(deps.outboundAllow),
+        maxJsonDepth,
+      }),
+    );
+    app.use(
+      createManagementRouter({
+        store: deps.store,
+        logger: deps.logger.child({ component: 'api' }),
+        maxJsonDepth,
+        ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
+      }),
+    );
+  }
 
-  app.use((_req, res) => sendError(res, 404, 'not_found', 'No such route. The API lives under /v1/; see the README.'));
+  if (!deps.embedded)
+    app.use((_req, res) =>
+      sendError(res, 404, 'not_found', 'No such route. The API lives under /v1/; see the README.'),
+    );
   app.use((err: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => {
     // Client mistakes Express itself detects (a malformed percent-encoding in the path, …).
     const status = (err as { status?: unknown })?.status;

@@ -5,10 +5,7 @@ import { createApp } from '../ingress/app';
 import { listen, type RunningServer } from '../ingress/server';
 import type { Logger } from '../logger';
 import type { Store } from '../store/types';
-import { sweepWaits } from '../waits/sweeper';
-
-/** Expired dedup keys and rate-limit windows are purged this often; history rows stay. */
-const PURGE_INTERVAL_MS = 10 * 60 * 1000;
+import { startIngressMaintenance } from '../ingress/maintenance';
 
 export async function startIngress(input: {
   env: Env;
@@ -31,24 +28,16 @@ export async function startIngress(input: {
     ...(env.TEMPOHOOK_OUTBOUND_ALLOW ? { outboundAllow: env.TEMPOHOOK_OUTBOUND_ALLOW } : {}),
   });
   const server = await listen(app, env.PORT, env.HOST);
-  const purge = setInterval(() => {
-    store.deliveries.purgeExpired(new Date()).then(
-      (count) => count > 0 && logger.debug('purged expired dedup keys', { count }),
-      (err: unknown) => logger.warn('dedup purge failed', { error: (err as Error).message }),
-    );
-    store.rateLimits
-      .purgeExpired()
-      .catch((err: unknown) => logger.warn('rate-limit purge failed', { error: (err as Error).message }));
-    sweepWaits({ store, client: input.client, logger, temporalTimeoutMs: env.TEMPOHOOK_TEMPORAL_TIMEOUT_MS }).then(
-      (swept) => logger.debug('swept waits', { ...swept }),
-      (err: unknown) => logger.warn('wait sweep failed', { error: (err as Error).message }),
-    );
-  }, PURGE_INTERVAL_MS);
-  purge.unref();
+  const stopMaintenance = startIngressMaintenance({
+    store,
+    client: input.client,
+    logger,
+    temporalTimeoutMs: env.TEMPOHOOK_TEMPORAL_TIMEOUT_MS,
+  });
   return {
     ...server,
     close: async () => {
-      clearInterval(purge);
+      stopMaintenance();
       await server.close();
     },
   };

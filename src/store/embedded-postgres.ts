@@ -31,6 +31,19 @@ export interface EmbeddedPostgres {
 
 const runningAddresses = new Set<string>();
 
+/** PGlite is an optional dependency: only `tempohook dev` and tests load it. */
+async function importPglite() {
+  try {
+    return await import('@electric-sql/pglite');
+  } catch (err) {
+    throw new TempohookError(
+      'embedded_postgres_unavailable',
+      `The embedded PostgreSQL needs the optional package @electric-sql/pglite (${(err as Error).message}); install it with \`npm install @electric-sql/pglite\`, or set DATABASE_URL to a PostgreSQL database.`,
+      500,
+    );
+  }
+}
+
 /** True when `databaseUrl` points at an embedded server started by this process. */
 export function isEmbeddedPostgresUrl(databaseUrl: string): boolean {
   const address = hostAndPort(databaseUrl);
@@ -47,7 +60,7 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
 
   let db: (PgliteSession & { close(): Promise<void> }) | undefined;
   try {
-    const { PGlite } = await import('@electric-sql/pglite');
+    const { PGlite } = await importPglite();
     db = await PGlite.create({ dataDir });
     const server = await servePglite(db, {
       host,

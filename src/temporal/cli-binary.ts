@@ -344,9 +344,8 @@ async function downloadTemporalCli(
 
 function sdkVersion(): string {
   try {
-    return (
-      JSON.parse(readFileSync(require.resolve('@temporalio/testing/package.json'), 'utf8')) as { version: string }
-    ).version;
+    return (JSON.parse(readFileSync(require.resolve('@temporalio/client/package.json'), 'utf8')) as { version: string })
+      .version;
   } catch {
     return '1.24.0';
   }

@@ -1,3 +1,2 @@
 /** `tempohook/worker`: what a user's worker process needs. */
 export { TempohookPlugin, type TempohookPluginOptions } from './plugin';
-export { createExampleWorker } from './example-worker';

@@ -11,6 +11,8 @@ import type { Store } from '../store/types';
 export interface PluginStoreOptions {
   databaseUrl?: string;
   store?: Store;
+  /** Key of Secrets encrypted at rest (TEMPOHOOK_SECRET_KEY), for the store opened from `databaseUrl`. */
+  encryptionKey?: string;
   logger?: Logger;
 }
 
@@ -29,6 +31,7 @@ export function createPluginStore(options: PluginStoreOptions): PluginStore {
     if (!options.databaseUrl) return Promise.resolve(undefined);
     opened ??= createStore({
       databaseUrl: options.databaseUrl,
+      ...(options.encryptionKey ? { encryptionKey: options.encryptionKey } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
     }).catch((err: unknown) => {
       opened = undefined;

@@ -34,6 +34,8 @@ export interface TempohookPluginOptions {
   activities?: object;
   /** The ingress's PostgreSQL (`DATABASE_URL`): waits, subscriptions and the notification log. Opened (and migrated) on first use, closed when the worker stops. */
   databaseUrl?: string;
+  /** Key of Secrets encrypted at rest, for the store opened from `databaseUrl` (default: TEMPOHOOK_SECRET_KEY). */
+  encryptionKey?: string;
   /** An open store instead of `databaseUrl` (its owner closes it). */
   store?: Store;
   /** Global subscriptions (default: TEMPOHOOK_SUBSCRIPTIONS_FILE). */
@@ -64,7 +66,8 @@ export class TempohookPlugin extends SimplePlugin {
 
   constructor(options: TempohookPluginOptions = {}) {
     const logger = options.logger ?? createLogger({ base: { component: 'tempohook-plugin' } });
-    const store = createPluginStore({ ...options, logger });
+    const encryptionKey = options.encryptionKey ?? process.env.TEMPOHOOK_SECRET_KEY;
+    const store = createPluginStore({ ...options, ...(encryptionKey ? { encryptionKey } : {}), logger });
     const subscriptionsFile = options.subscriptionsFile ?? process.env.TEMPOHOOK_SUBSCRIPTIONS_FILE;
     const settings = subscriptionsFile ? loadSubscriptionsFile(subscriptionsFile) : [];
     const guard = createOutboundGuard(options.outboundAllow ?? process.env.TEMPOHOOK_OUTBOUND_ALLOW);
