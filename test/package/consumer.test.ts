@@ -263,7 +263,7 @@ describe('the packed tarball in a fresh project', () => {
     const modules = JSON.parse(loaded) as string[];
     assert.ok(modules.some((m) => m.includes(`${path.sep}tempohook${path.sep}dist${path.sep}index.js`)));
     assert.deepEqual(
-      modules.filter((m) => /pglite|@temporalio[\\/]testing/.test(m)),
+      modules.filter((m) => /node_modules[\\/]@electric-sql[\\/]pglite|@temporalio[\\/]testing/.test(m)),
       [],
     );
 
