@@ -7,6 +7,7 @@
 import { TempohookError } from '../errors';
 import { createSecretCipher, type EncryptedEnvelope, type SecretCipher } from './secret-cipher';
 import type { Db, SecretRecord, SecretsRepository } from './types';
+import { namedResourceReads } from './sql';
 
 export interface SecretsRepositoryOptions {
   /** 32 bytes as base64 or hex (TEMPOHOOK_SECRET_KEY); omit to store data unencrypted. */
@@ -47,6 +48,7 @@ export function createSecretsRepository(db: Db, options: SecretsRepositoryOption
   }
 
   return {
+    ...namedResourceReads<SecretRow, ReturnType<typeof toRecord>>(db, 'secrets', COLUMNS, toRecord),
     async put(namespace, name, data) {
       assertSecretData(namespace, name, data);
       const stored = cipher ? cipher.encrypt(JSON.stringify(data), { namespace, name }) : data;
@@ -58,22 +60,6 @@ export function createSecretsRepository(db: Db, options: SecretsRepositoryOption
       );
       const row = result.rows[0]!;
       return { namespace, name, data: { ...data }, createdAt: row.created_at, updatedAt: row.updated_at };
-    },
-
-    async get(namespace, name) {
-      const result = await db.query<SecretRow>(`SELECT ${COLUMNS} FROM secrets WHERE namespace = $1 AND name = $2`, [
-        namespace,
-        name,
-      ]);
-      return result.rows[0] ? toRecord(result.rows[0]) : null;
-    },
-
-    async list(namespace) {
-      const result =
-        namespace === undefined
-          ? await db.query<SecretRow>(`SELECT ${COLUMNS} FROM secrets ORDER BY namespace, name`)
-          : await db.query<SecretRow>(`SELECT ${COLUMNS} FROM secrets WHERE namespace = $1 ORDER BY name`, [namespace]);
-      return result.rows.map(toRecord);
     },
 
     async delete(namespace, name) {

@@ -3,7 +3,7 @@
  * identifier quoting, and one transaction on one connection. Imports nothing of the store, so
  * any repository (and the pagination) can use it without a circle.
  */
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -37,4 +37,30 @@ export async function withTransaction<T>(db: Pool, fn: (client: PoolClient) => P
   } finally {
     client.release(broken);
   }
+}
+
+/**
+ * `get(namespace, name)` and `list(namespace?)` over a table of named resources keyed by
+ * (namespace, name): the reads every resource repository shares.
+ */
+export function namedResourceReads<Row extends QueryResultRow, R>(
+  db: Pool,
+  table: string,
+  columns: string,
+  toRecord: (row: Row) => R,
+): { get(namespace: string, name: string): Promise<R | null>; list(namespace?: string): Promise<R[]> } {
+  return {
+    async get(namespace, name) {
+      const sql = `SELECT ${columns} FROM ${table} WHERE namespace = $1 AND name = $2`;
+      const result = await db.query<Row>(sql, [namespace, name]);
+      return result.rows[0] ? toRecord(result.rows[0]) : null;
+    },
+    async list(namespace) {
+      const result =
+        namespace === undefined
+          ? await db.query<Row>(`SELECT ${columns} FROM ${table} ORDER BY namespace, name`)
+          : await db.query<Row>(`SELECT ${columns} FROM ${table} WHERE namespace = $1 ORDER BY name`, [namespace]);
+      return result.rows.map(toRecord);
+    },
+  };
 }

@@ -5,6 +5,7 @@
  */
 import { notifyChange, type ResourceChange } from './change-feed';
 import type { Db, SubscriptionRecord, SubscriptionsRepository, SubscriptionStatusRecord } from './types';
+import { namedResourceReads } from './sql';
 
 interface SubscriptionRow {
   namespace: string;
@@ -84,6 +85,7 @@ export function createSubscriptionsRepository(
     return true;
   };
   return {
+    ...namedResourceReads<SubscriptionRow, ReturnType<typeof toRecord>>(db, 'subscriptions', COLUMNS, toRecord),
     reenable,
     async apply(namespace, name, spec) {
       const result = await db.query<SubscriptionRow & { created: boolean }>(
@@ -99,24 +101,6 @@ export function createSubscriptionsRepository(
       if (!(await reenable(subscriptionKey(namespace, name)))) await changed(subscriptionKey(namespace, name));
       const row = result.rows[0]!;
       return { subscription: toRecord(row), created: row.created };
-    },
-
-    async get(namespace, name) {
-      const result = await db.query<SubscriptionRow>(
-        `SELECT ${COLUMNS} FROM subscriptions WHERE namespace = $1 AND name = $2`,
-        [namespace, name],
-      );
-      return result.rows[0] ? toRecord(result.rows[0]) : null;
-    },
-
-    async list(namespace) {
-      const result =
-        namespace === undefined
-          ? await db.query<SubscriptionRow>(`SELECT ${COLUMNS} FROM subscriptions ORDER BY namespace, name`)
-          : await db.query<SubscriptionRow>(`SELECT ${COLUMNS} FROM subscriptions WHERE namespace = $1 ORDER BY name`, [
-              namespace,
-            ]);
-      return result.rows.map(toRecord);
     },
 
     async delete(namespace, name) {

@@ -3,7 +3,7 @@
  * status counters the ingress updates after each delivery.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { isUuid } from './sql';
+import { isUuid, namedResourceReads } from './sql';
 import type { Db, WebhookRecord, WebhooksRepository } from './types';
 import { createUnknownEndpointCache, type UnknownEndpointCacheOptions } from './unknown-endpoint-cache';
 
@@ -70,6 +70,7 @@ export function createWebhooksRepository(
   // Concurrent lookups of one id share one query: a burst on an unknown URL costs one, not 32.
   const lookups = new Map<string, Promise<WebhookRecord | null>>();
   return {
+    ...namedResourceReads<WebhookRow, ReturnType<typeof toRecord>>(db, 'webhooks', COLUMNS, toRecord),
     async apply(namespace, name, spec) {
       const id = randomUUID();
       // jsonb equality ignores key order, so re-applying the same spec is not a change.
@@ -87,14 +88,6 @@ export function createWebhooksRepository(
       return { webhook: toRecord(row), created: row.created };
     },
 
-    async get(namespace, name) {
-      const result = await db.query<WebhookRow>(`SELECT ${COLUMNS} FROM webhooks WHERE namespace = $1 AND name = $2`, [
-        namespace,
-        name,
-      ]);
-      return result.rows[0] ? toRecord(result.rows[0]) : null;
-    },
-
     async getByEndpointId(endpointId) {
       if (!isEndpointId(endpointId) || unknownEndpoints.has(endpointId)) return null;
       const pending = lookups.get(endpointId);
@@ -108,16 +101,6 @@ export function createWebhooksRepository(
         .finally(() => lookups.delete(endpointId));
       lookups.set(endpointId, lookup);
       return lookup;
-    },
-
-    async list(namespace) {
-      const result =
-        namespace === undefined
-          ? await db.query<WebhookRow>(`SELECT ${COLUMNS} FROM webhooks ORDER BY namespace, name`)
-          : await db.query<WebhookRow>(`SELECT ${COLUMNS} FROM webhooks WHERE namespace = $1 ORDER BY name`, [
-              namespace,
-            ]);
-      return result.rows.map(toRecord);
     },
 
     async delete(namespace, name) {
