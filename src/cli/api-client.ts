@@ -126,12 +126,13 @@ export interface ApiResponse<T> {
 }
 
 export type Query = Record<string, string | number | undefined>;
+export type ApiMethod = 'GET' | 'PUT' | 'POST' | 'DELETE';
 
 /** The management API as the CLI uses it; every method throws `TempohookError` on an error answer. */
 export interface ApiClient {
   readonly baseUrl: string;
   request<T = unknown>(
-    method: 'GET' | 'PUT' | 'DELETE',
+    method: ApiMethod,
     path: string,
     options?: { query?: Query; body?: unknown },
   ): Promise<ApiResponse<T>>;
@@ -170,7 +171,7 @@ export async function createApiClient(ctx: CliContext): Promise<ApiClient> {
 
   return {
     baseUrl,
-    async request<T>(method: 'GET' | 'PUT' | 'DELETE', path: string, options: { query?: Query; body?: unknown } = {}) {
+    async request<T>(method: ApiMethod, path: string, options: { query?: Query; body?: unknown } = {}) {
       const query = new URLSearchParams();
       for (const [key, value] of Object.entries(options.query ?? {}))
         if (value !== undefined) query.set(key, String(value));

@@ -21,12 +21,38 @@ import { connectTemporal, nativeConnectionOptions } from '../temporal/connection
 import { ensureSearchAttributes, startDevServer } from '../temporal/dev-server';
 import { createExampleWorker } from '../worker/example-worker';
 import { tempohookSearchAttributes } from '../workflows/definitions';
+import { createCliContext, runReported, type CliContext } from './api-client';
+import { HELP_OPTION, noPositionals, parseCommandArgs } from './args';
 import { temporalConfigFromEnv } from './ingress-command';
 
 const DEV_TEMPORAL_PORT = 7233;
 const DEV_UI_PORT = 8233;
 
-export async function devCommand(_argv: string[]): Promise<number> {
+export const DEV_USAGE = `Usage: tempohook dev
+
+Runs everything on this machine for development (what \`npm start\` runs): a Temporal dev server
+(SQLite under TEMPOHOOK_DATA_DIR, Web UI on :8233) unless TEMPORAL_ADDRESS is set, PostgreSQL
+embedded (PGlite) unless DATABASE_URL is set, the example worker, the ingress on PORT and the
+example resources; then prints a curl that works as pasted. Ctrl-C stops all of it.
+Environment variables: docs/configuration.md.
+
+Options:
+  -h, --help             this help
+`;
+
+export async function devCommand(argv: string[], ctx: CliContext = createCliContext()): Promise<number> {
+  return runReported(ctx, async () => {
+    const { values, positionals } = parseCommandArgs(argv, HELP_OPTION, 'dev');
+    if (values.help) {
+      ctx.stdout(DEV_USAGE);
+      return 0;
+    }
+    noPositionals(positionals, 'dev');
+    return runDev();
+  });
+}
+
+async function runDev(): Promise<number> {
   const env = parseEnv();
   const logger = createLogger({ level: env.TEMPOHOOK_LOG_LEVEL, base: { process: 'dev' } });
   // The SDK's own info logs (webpack stats, worker state) would bury the banner.

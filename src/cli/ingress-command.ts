@@ -8,8 +8,33 @@ import { createStore } from '../store';
 import { connectTemporal } from '../temporal/connection';
 import { ensureSearchAttributes } from '../temporal/dev-server';
 import { tempohookSearchAttributes } from '../workflows/definitions';
+import { createCliContext, runReported, type CliContext } from './api-client';
+import { HELP_OPTION, noPositionals, parseCommandArgs } from './args';
 
-export async function ingressCommand(_argv: string[]): Promise<number> {
+export const INGRESS_USAGE = `Usage: tempohook ingress
+
+The webhook ingress for production: the delivery endpoints, the management API under /v1/,
+/healthz and /readyz, on HOST:PORT. Stateless: run as many as you need behind a load balancer.
+Needs DATABASE_URL and TEMPOHOOK_ADMIN_TOKEN, and reaches Temporal at TEMPORAL_ADDRESS.
+Environment variables: docs/configuration.md.
+
+Options:
+  -h, --help             this help
+`;
+
+export async function ingressCommand(argv: string[], ctx: CliContext = createCliContext()): Promise<number> {
+  return runReported(ctx, async () => {
+    const { values, positionals } = parseCommandArgs(argv, HELP_OPTION, 'ingress');
+    if (values.help) {
+      ctx.stdout(INGRESS_USAGE);
+      return 0;
+    }
+    noPositionals(positionals, 'ingress');
+    return runIngress();
+  });
+}
+
+async function runIngress(): Promise<number> {
   const env = parseEnv();
   const logger = createLogger({ level: env.TEMPOHOOK_LOG_LEVEL, base: { process: 'ingress' } });
   if (!env.TEMPOHOOK_ADMIN_TOKEN)

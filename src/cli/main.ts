@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
  * The `tempohook` command. Process commands (dev, ingress, worker) run tempohook itself;
- * resource commands (apply, get, delete, send) talk to a running ingress's management API.
+ * resource commands (apply, get, delete, send, subscription) talk to a running ingress's
+ * management API. Every command takes `--help`; a usage mistake is one line on stderr and exit 2.
  */
 import { TempohookError } from '../errors';
 
-const USAGE = `tempohook — webhooks in, durable Temporal workflows out
+export const USAGE = `tempohook — webhooks in, durable Temporal workflows out
 
 Processes:
   tempohook dev                      Temporal dev server + store + example worker + ingress (what npm start runs)
@@ -13,21 +14,26 @@ Processes:
   tempohook worker [--task-queue Q]  the example worker (weeklyReport on tempohook-examples)
 
 Resources (TEMPOHOOK_URL, default http://127.0.0.1:8080; TEMPOHOOK_ADMIN_TOKEN):
-  tempohook apply -f FILE.yaml                 create or update Secrets and Webhooks (one or many documents)
-  tempohook get webhooks|secrets               list
-  tempohook get webhook NAME                   one webhook with its status and endpoint
-  tempohook get deliveries NAME [--limit N]    a webhook's delivery history, newest first
-  tempohook get waits NAME [--limit N]         runs waiting on a webhook (waitForWebhook), oldest first
-  tempohook delete webhook|secret NAME
-  tempohook send NAME --secret S --data JSON [--event-id ID]
-                                               sign a test delivery as the webhook's profile expects, and post it
+  tempohook apply -f FILE.yaml                 create or update Secrets, Webhooks and Subscriptions
+  tempohook get KIND [NAME]                    webhooks, secrets, subscriptions; one with its status
+  tempohook get deliveries NAME                a webhook's delivery history, newest first
+  tempohook get waits NAME                     runs waiting on a webhook (waitForWebhook), oldest first
+  tempohook get subscription-deliveries NAME   a subscription's notification deliveries
+  tempohook delete KIND NAME                   delete a webhook, secret or subscription
+  tempohook send NAME --secret S --data JSON   sign a test delivery as the webhook's profile expects, and post it
+  tempohook subscription test NAME             send a signed test event to a subscription now
+  tempohook subscription enable NAME           resume a subscription disabled after failures
+  tempohook subscription redeliver NAME ID     deliver a logged event again
+
 Common flags: -n/--namespace NS (default "default"), -o/--output table|json|yaml
+  tempohook COMMAND --help   what a command takes
+  tempohook --version        the version of tempohook
 `;
 
-type Command = (argv: string[]) => Promise<number>;
+export type Command = (argv: string[]) => Promise<number>;
 
 /** Commands load lazily, so `tempohook get` does not pay for the worker's native bridge. */
-const commands: Record<string, () => Command> = {
+export const commands: Record<string, () => Command> = {
   dev: () => (require('./dev-command') as typeof import('./dev-command')).devCommand,
   ingress: () => (require('./ingress-command') as typeof import('./ingress-command')).ingressCommand,
   worker: () => (require('./worker-command') as typeof import('./worker-command')).workerCommand,
@@ -35,17 +41,31 @@ const commands: Record<string, () => Command> = {
   get: () => (require('./resource-commands') as typeof import('./resource-commands')).getCommand,
   delete: () => (require('./resource-commands') as typeof import('./resource-commands')).deleteCommand,
   send: () => (require('./send-command') as typeof import('./send-command')).sendCommand,
+  subscription: () =>
+    (require('./subscription-command') as typeof import('./subscription-command')).subscriptionCommand,
 };
+
+/** This package's version (package.json is two folders up from both src/cli and dist/cli). */
+export function tempohookVersion(): string {
+  return (require('../../package.json') as { version: string }).version;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (!name || name === '--help' || name === '-h') {
     process.stdout.write(USAGE);
-    return name ? 0 : 1;
+    return name ? 0 : 2;
   }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`tempohook ${tempohookVersion()}\n`);
+    return 0;
+  }
+  // `tempohook help get` is `tempohook get --help`.
+  if (name === 'help') return rest[0] ? main([rest[0], '--help']) : main(['--help']);
   const load = commands[name];
   if (!load) {
-    process.stderr.write(`Unknown command "${name}".\n\n${USAGE}`);
+    const what = name.startsWith('-') ? `unknown flag "${name}"` : `unknown command "${name}"`;
+    process.stderr.write(`error [usage]: ${what} (see \`tempohook --help\`)\n`);
     return 2;
   }
   try {
@@ -53,20 +73,19 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof TempohookError) {
       process.stderr.write(`error [${err.code}]: ${err.message}\n`);
-      return 1;
+      return err.code === 'usage' ? 2 : 1;
     }
-    throw err;
+    // An unexpected failure (Temporal unreachable, a bug): the message, and the stack only on request.
+    const error = err as Error;
+    process.stderr.write(`error: ${error?.message ?? String(err)}\n`);
+    if (process.env.TEMPOHOOK_LOG_LEVEL === 'debug') process.stderr.write(`${error?.stack ?? ''}\n`);
+    else process.stderr.write('(TEMPOHOOK_LOG_LEVEL=debug prints the stack)\n');
+    return 1;
   }
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

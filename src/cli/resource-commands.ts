@@ -5,7 +5,6 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import YAML from 'yaml';
 import { TempohookError } from '../errors';
 import {
@@ -18,58 +17,13 @@ import {
 } from '../resources/kinds';
 import { fieldPath } from '../resources/field-path';
 import { interpolateEnv } from '../resources/interpolate-env';
-import { DEFAULT_NAMESPACE, resourceName } from '../resources/schemas';
+import { DEFAULT_NAMESPACE } from '../resources/schemas';
 import type { SubscriptionDeliveryView } from '../ingress/subscription-routes';
 import type { DeliveryView, WaitView } from '../ingress/webhook-routes';
 import { MAX_PAGE_SIZE, type Page } from '../store/types';
 import { createApiClient, createCliContext, runReported, type ApiClient, type CliContext } from './api-client';
+import { HELP_OPTION, namespaceFlag, outputFormat, parseCommandArgs, printStructured, type OutputFormat } from './args';
 import { formatTable, type Cell } from './table';
-
-// ---------------------------------------------------------------------------------------------
-// Shared helpers
-
-type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
-
-/** `parseArgs` whose mistakes become a `usage` error pointing at `--help`. */
-export function parseCommandArgs<O extends OptionsConfig>(
-  argv: string[],
-  options: O,
-  command: string,
-): ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>> {
-  try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new TempohookError('usage', `${(err as Error).message} (see \`tempohook ${command} --help\`)`, 400);
-  }
-}
-
-export const OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const;
-type OutputFormat = (typeof OUTPUT_FORMATS)[number];
-
-function outputFormat(value: string | undefined, command: string): OutputFormat {
-  const format = (value ?? 'table') as OutputFormat;
-  if (!OUTPUT_FORMATS.includes(format))
-    throw new TempohookError(
-      'usage',
-      `-o ${value} is not one of ${OUTPUT_FORMATS.join(', ')} (see \`tempohook ${command} --help\`)`,
-      400,
-    );
-  return format;
-}
-
-/** Validates a namespace given on the command line, as the API would. */
-export function namespaceFlag(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  if (!resourceName.safeParse(value).success)
-    throw new TempohookError('usage', `-n ${value}: a namespace is lower-case letters, digits and "-".`, 400);
-  return value;
-}
-
-/** Prints the API's answer as JSON or YAML; returns the exit code. */
-function printStructured(ctx: CliContext, body: unknown, format: 'json' | 'yaml'): number {
-  ctx.stdout(format === 'json' ? `${JSON.stringify(body, null, 2)}\n` : YAML.stringify(body, { lineWidth: 0 }));
-  return 0;
-}
 
 // ---------------------------------------------------------------------------------------------
 // apply
@@ -270,7 +224,7 @@ const APPLY_OPTIONS = {
   file: { type: 'string', short: 'f', multiple: true },
   namespace: { type: 'string', short: 'n' },
   'dry-run': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+  ...HELP_OPTION,
 } as const;
 
 /** `tempohook apply -f FILE…` */
@@ -473,7 +427,7 @@ const GET_OPTIONS = {
   output: { type: 'string', short: 'o' },
   limit: { type: 'string' },
   cursor: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+  ...HELP_OPTION,
 } as const;
 
 /** `get <plural>`: the kind's columns as a table. */
@@ -587,7 +541,7 @@ Options:
 
 const DELETE_OPTIONS = {
   namespace: { type: 'string', short: 'n' },
-  help: { type: 'boolean', short: 'h' },
+  ...HELP_OPTION,
 } as const;
 
 /** `tempohook delete <kind> NAME…` */

@@ -10,7 +10,7 @@ import { DEFAULT_NAMESPACE } from '../resources/schemas';
 import { webhookUrl, type WebhookView } from '../resources/kinds/webhook';
 import { getProfile, withTwilioBodyHash } from '../verify';
 import { createApiClient, createCliContext, fetchOrExplain, runReported, type CliContext } from './api-client';
-import { namespaceFlag, parseCommandArgs } from './resource-commands';
+import { HELP_OPTION, namespaceFlag, parseCommandArgs } from './args';
 
 const SEND_USAGE = `Usage: tempohook send NAME (--secret S | --secret-env VAR) [--data JSON | --data @FILE] [options]
 
@@ -33,7 +33,7 @@ const SEND_OPTIONS = {
   'event-id': { type: 'string' },
   'event-type': { type: 'string' },
   namespace: { type: 'string', short: 'n' },
-  help: { type: 'boolean', short: 'h' },
+  ...HELP_OPTION,
 } as const;
 
 function secretFrom(ctx: CliContext, secret: string | undefined, secretEnv: string | undefined): string {

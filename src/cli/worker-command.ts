@@ -1,5 +1,4 @@
 /** `tempohook worker`: the example worker (weeklyReport on tempohook-examples). */
-import { parseArgs } from 'node:util';
 import { NativeConnection } from '@temporalio/worker';
 import { parseEnv } from '../config/env';
 import { createLogger } from '../logger';
@@ -7,13 +6,36 @@ import { createStore } from '../store';
 import { createExampleWorker } from '../worker/example-worker';
 import { EXAMPLES_TASK_QUEUE } from '../workflows/definitions';
 import { nativeConnectionOptions } from '../temporal/connection';
+import { createCliContext, runReported, type CliContext } from './api-client';
+import { HELP_OPTION, noPositionals, parseCommandArgs } from './args';
 import { temporalConfigFromEnv } from './ingress-command';
 
-export async function workerCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { 'task-queue': { type: 'string', default: EXAMPLES_TASK_QUEUE } },
+export const WORKER_USAGE = `Usage: tempohook worker [--task-queue Q]
+
+A Temporal worker running tempohook's example workflows with TempohookPlugin (waitForWebhook and
+lifecycle notifications need DATABASE_URL, the ingress's PostgreSQL). Your own workers add the
+plugin instead: docs/configuration.md. Stops on SIGINT or SIGTERM after in-flight tasks.
+
+Options:
+      --task-queue Q     the task queue to poll (default "${EXAMPLES_TASK_QUEUE}")
+  -h, --help             this help
+`;
+
+const WORKER_OPTIONS = { 'task-queue': { type: 'string', default: EXAMPLES_TASK_QUEUE }, ...HELP_OPTION } as const;
+
+export async function workerCommand(argv: string[], ctx: CliContext = createCliContext()): Promise<number> {
+  return runReported(ctx, async () => {
+    const { values, positionals } = parseCommandArgs(argv, WORKER_OPTIONS, 'worker');
+    if (values.help) {
+      ctx.stdout(WORKER_USAGE);
+      return 0;
+    }
+    noPositionals(positionals, 'worker');
+    return runWorker(values['task-queue']);
   });
+}
+
+async function runWorker(taskQueue: string): Promise<number> {
   const env = parseEnv();
   const logger = createLogger({ level: env.TEMPOHOOK_LOG_LEVEL, base: { process: 'worker' } });
   const config = temporalConfigFromEnv(env);
@@ -34,11 +56,11 @@ export async function workerCommand(argv: string[]): Promise<number> {
     const worker = await createExampleWorker({
       connection,
       namespace: config.namespace,
-      taskQueue: values['task-queue'],
+      taskQueue,
       ...(store ? { store } : {}),
     });
     logger.info('worker running', {
-      taskQueue: values['task-queue'],
+      taskQueue,
       address: config.address,
       notifications: Boolean(store),
       waits: Boolean(store),

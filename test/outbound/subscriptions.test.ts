@@ -10,7 +10,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { RUN_SUBSCRIPTIONS_MEMO_KEY } from '../../src/workflows/notification-definitions';
-import { secretBody } from '../support/ingress';
+import { subscriptionCommand } from '../../src/cli/subscription-command';
+import { runCli } from '../cli/cli-harness';
+import { secretBody, TEST_ADMIN_TOKEN } from '../support/ingress';
 import { eventually, startNotificationFixture, WHSEC, type NotificationFixture } from '../support/notifications';
 import { startReceiver, type ReceivedRequest, type TestReceiver } from '../support/receiver';
 
@@ -160,6 +162,58 @@ describe('subscriptions', () => {
     const items = (await fx.ingress.api('GET', '/v1/subscriptions/redeliverable/deliveries')).body.items;
     assert.ok(items.some((d: any) => d.id === res.body.deliveryId && d.eventId === delivery.eventId));
     await fx.ingress.api('DELETE', '/v1/subscriptions/redeliverable');
+  });
+
+  test('tempohook subscription test, redeliver and enable: the same routes from the command line', async () => {
+    const env = { TEMPOHOOK_URL: fx.ingress.url, TEMPOHOOK_ADMIN_TOKEN: TEST_ADMIN_TOKEN };
+    await fx.subscribe('cli-managed', { url: other.url, events: ['workflow.completed'], disableAfterFailures: 1 });
+
+    other.respond = () => ({ status: 204, body: '' });
+    const tested = await runCli(subscriptionCommand, ['test', 'cli-managed'], env);
+    assert.equal(tested.code, 0, tested.stderr);
+    assert.match(
+      tested.stdout,
+      /^delivered: the receiver answered HTTP 204 in \d+ ms \(event evt_test_\S+, delivery \S+\)\n$/,
+    );
+    assert.equal(other.requests.at(-1)!.body.type, 'tempohook.test');
+    other.respond = () => ({ status: 500, body: 'down for maintenance' });
+    const refused = await runCli(subscriptionCommand, ['test', 'cli-managed', '-o', 'json'], env);
+    assert.equal(refused.code, 1, 'a receiver that did not answer 2xx fails the command');
+    assert.equal(JSON.parse(refused.stdout).httpStatus, 500);
+
+    other.respond = () => ({ status: 200, body: 'ok' });
+    const run = await fx.temporal.client.workflow.start('threeSteps', {
+      taskQueue: fx.taskQueue,
+      workflowId: `cli-redeliver-${Date.now()}`,
+      args: [{ name: 'cli' }],
+    });
+    await run.result();
+    await other.waitFor((rs) => rs.some(forRun(run.firstExecutionRunId)));
+    const delivery = (await fx.ingress.api('GET', '/v1/subscriptions/cli-managed/deliveries')).body.items.find(
+      (d: any) => d.eventType === 'workflow.completed',
+    );
+    const before = other.requests.length;
+    const redone = await runCli(subscriptionCommand, ['redeliver', 'cli-managed', delivery.id], env);
+    assert.equal(redone.code, 0, redone.stderr);
+    assert.match(
+      redone.stdout,
+      new RegExp(`^redelivery started: delivery \\S+ of event ${delivery.eventId} \\(workflow `),
+    );
+    await other.waitFor((rs) => rs.length > before && rs.at(-1)!.body.id === delivery.eventId);
+    const unknown = await runCli(subscriptionCommand, ['redeliver', 'cli-managed', 'no-such-delivery'], env);
+    assert.equal(unknown.code, 1);
+    assert.match(
+      unknown.stderr,
+      /^error \[not_found\]: Delivery no-such-delivery of subscription cli-managed not found/,
+    );
+
+    await fx.store.subscriptions.recordFinalFailure('default/cli-managed', 'receiver answered HTTP 410', 1, new Date());
+    assert.equal((await fx.ingress.api('GET', '/v1/subscriptions/cli-managed')).body.status.state, 'disabled');
+    const enabled = await runCli(subscriptionCommand, ['enable', 'cli-managed'], env);
+    assert.equal(enabled.code, 0, enabled.stderr);
+    assert.equal(enabled.stdout, 'subscription/default/cli-managed enabled\n');
+    assert.equal((await fx.ingress.api('GET', '/v1/subscriptions/cli-managed')).body.status.state, 'active');
+    await fx.ingress.api('DELETE', '/v1/subscriptions/cli-managed');
   });
 
   test('URLs resolving to loopback or private addresses are refused unless TEMPOHOOK_OUTBOUND_ALLOW allows them', async () => {
