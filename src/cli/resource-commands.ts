@@ -282,6 +282,10 @@ interface PagedListing<T> {
   maxWidths: Record<string, number>;
 }
 
+/** `deploy:start=started repo:signalWithStart=signaled`: what each route did. */
+const routesCell = (d: DeliveryView) =>
+  d.actions?.map((a) => `${a.route}:${a.action}=${a.status}`).join(' ') || undefined;
+
 const DELIVERIES: PagedListing<DeliveryView> = {
   target: 'deliveries',
   words: ['deliveries', 'delivery'],
@@ -289,9 +293,9 @@ const DELIVERIES: PagedListing<DeliveryView> = {
   owner: 'webhook',
   path: (name) => `/v1/webhooks/${encodeURIComponent(name)}/deliveries`,
   empty: 'No deliveries',
-  headers: ['RECEIVED', 'EVENT-ID', 'STATUS', 'OUTCOME', 'WORKFLOW-ID', 'REASON'],
-  row: (d) => [shortTime(d.receivedAt), d.eventId, d.httpStatus, d.outcome, d.workflowId, d.reason],
-  maxWidths: { 'EVENT-ID': 40, 'WORKFLOW-ID': 60, REASON: 60 },
+  headers: ['RECEIVED', 'EVENT-ID', 'STATUS', 'OUTCOME', 'WORKFLOW-ID', 'ROUTES', 'REASON'],
+  row: (d) => [shortTime(d.receivedAt), d.eventId, d.httpStatus, d.outcome, d.workflowId, routesCell(d), d.reason],
+  maxWidths: { 'EVENT-ID': 40, 'WORKFLOW-ID': 60, ROUTES: 80, REASON: 60 },
 };
 
 const matchText = (w: WaitView) =>

@@ -10,6 +10,7 @@ import type { Client } from '@temporalio/client';
 import { encodeWorkflowIdReusePolicy, type SearchAttributePair } from '@temporalio/common';
 import { encodeUnifiedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { encodeMapToPayloads, encodeToPayloads } from '@temporalio/common/lib/internal-non-workflow';
+import { msToTs } from '@temporalio/common/lib/time';
 import { describeTemporalError, grpcCode, PERMANENT_GRPC_CODES } from '../temporal/errors';
 
 export interface EntitySignalRequest {
@@ -24,6 +25,7 @@ export interface EntitySignalRequest {
   requestId: string;
   memo?: Record<string, unknown>;
   searchAttributes?: SearchAttributePair[];
+  workflowExecutionTimeoutSeconds?: number;
 }
 
 export type EntitySignalOutcome =
@@ -59,6 +61,9 @@ export async function signalWithStartEntity(
         signalInput: { payloads: await encodeToPayloads(converter, request.signalInput) },
         // A running entity is signaled; a closed one is started again (it is the same entity).
         workflowIdReusePolicy: encodeWorkflowIdReusePolicy('ALLOW_DUPLICATE'),
+        ...(request.workflowExecutionTimeoutSeconds
+          ? { workflowExecutionTimeout: msToTs(request.workflowExecutionTimeoutSeconds * 1000) }
+          : {}),
         ...(request.memo ? { memo: { fields: await encodeMapToPayloads(converter, request.memo) } } : {}),
         ...(request.searchAttributes
           ? { searchAttributes: { indexedFields: encodeUnifiedSearchAttributes(undefined, request.searchAttributes) } }

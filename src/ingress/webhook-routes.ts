@@ -29,6 +29,8 @@ export function presentDelivery(record: DeliveryRecord) {
     workflowId: record.workflowId,
     runId: record.runId,
     duplicateOf: record.duplicateOf,
+    /** Per route (webhooks with `spec.routes`): `{route, action, status, workflowId, runId, reason?}`. */
+    actions: record.actions,
   };
 }
 export type DeliveryView = ReturnType<typeof presentDelivery>;

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TempohookError } from '../errors';
-import type { Db, DeliveriesRepository, DeliveryOutcome, DeliveryRecord } from './types';
+import type { Db, DeliveriesRepository, DeliveryOutcome, DeliveryRecord, RouteActionRecord } from './types';
 import { checkPageLimit, keysetPage } from './keyset-page';
 import { isUuid } from './sql';
 
@@ -20,10 +20,19 @@ interface DeliveryRow {
   workflow_id: string | null;
   run_id: string | null;
   duplicate_of: string | null;
+  actions: RouteActionRecord[] | null;
 }
 
 const COLUMNS =
-  'id, webhook_id, event_id, source_event, received_at, http_status, outcome, reason, workflow_id, run_id, duplicate_of';
+  'id, webhook_id, event_id, source_event, received_at, http_status, outcome, reason, workflow_id, run_id, duplicate_of, actions';
+
+/** Route results that stand for the event: a retry redoes every other route. */
+const RECORDED_ROUTE_STATUS: Partial<Record<RouteActionRecord['status'], 'done' | 'failed'>> = {
+  started: 'done',
+  signaled: 'done',
+  already_started: 'done',
+  failed: 'failed',
+};
 
 /** Longest `reason` kept. */
 const MAX_REASON_LENGTH = 1000;
@@ -41,6 +50,7 @@ function toRecord(row: DeliveryRow): DeliveryRecord {
     workflowId: row.workflow_id,
     runId: row.run_id,
     duplicateOf: row.duplicate_of,
+    actions: row.actions,
   };
 }
 
@@ -203,7 +213,71 @@ export function createDeliveriesRepository(db: Db): DeliveriesRepository {
 
     async purgeExpired(now) {
       const result = await db.query('DELETE FROM dedup_keys WHERE expires_at <= $1', [now]);
+      await db.query('DELETE FROM route_actions WHERE expires_at <= $1', [now]);
       return result.rowCount ?? 0;
+    },
+
+    async routeOutcomes(webhookId, eventId, now) {
+      const outcomes = new Map<string, RouteActionRecord>();
+      if (!isUuid(webhookId)) return outcomes;
+      const result = await db.query<{
+        route: string;
+        action: RouteActionRecord['action'];
+        status: 'done' | 'failed';
+        workflow_id: string | null;
+        run_id: string | null;
+        reason: string | null;
+      }>(
+        'SELECT route, action, status, workflow_id, run_id, reason FROM route_actions WHERE webhook_id = $1 AND event_id = $2 AND expires_at > $3',
+        [webhookId, eventId, now],
+      );
+      for (const row of result.rows)
+        outcomes.set(row.route, {
+          route: row.route,
+          action: row.action,
+          status: row.status === 'done' ? 'skipped' : 'failed',
+          workflowId: row.workflow_id,
+          runId: row.run_id,
+          reason: row.reason,
+        });
+      return outcomes;
+    },
+
+    async recordRouteOutcomes({ deliveryId, webhookId, eventId, now, expiresAt, actions }) {
+      if (!isUuid(deliveryId) || !isUuid(webhookId)) return;
+      const kept = actions.filter((a) => RECORDED_ROUTE_STATUS[a.status] !== undefined);
+      const logged = actions.map((a) => ({
+        ...a,
+        ...(a.reason ? { reason: a.reason.slice(0, MAX_REASON_LENGTH) } : {}),
+      }));
+      await db.query(
+        `WITH logged AS (
+           UPDATE deliveries SET actions = $8::jsonb WHERE id = $1
+         )
+         INSERT INTO route_actions AS r (webhook_id, event_id, route, action, status, workflow_id, run_id, reason, delivery_id, expires_at)
+         SELECT $2::uuid, $3::text, a.route, a.action, a.status, a.workflow_id, a.run_id, a.reason, $1::uuid, $4::timestamptz
+         FROM unnest($5::text[], $6::text[], $7::text[], $9::text[], $10::text[], $11::text[])
+           AS a(route, action, status, workflow_id, run_id, reason)
+         WHERE EXISTS (SELECT 1 FROM webhooks w WHERE w.id = $2)
+         ON CONFLICT (webhook_id, event_id, route) DO UPDATE SET
+           status = EXCLUDED.status, workflow_id = EXCLUDED.workflow_id, run_id = EXCLUDED.run_id,
+           reason = EXCLUDED.reason, delivery_id = EXCLUDED.delivery_id, expires_at = EXCLUDED.expires_at
+         WHERE r.status <> 'done' OR r.expires_at <= $12`,
+        [
+          deliveryId,
+          webhookId,
+          eventId,
+          expiresAt,
+          kept.map((a) => a.route),
+          kept.map((a) => a.action),
+          kept.map((a) => RECORDED_ROUTE_STATUS[a.status]!),
+          JSON.stringify(logged),
+          kept.map((a) => a.workflowId),
+          kept.map((a) => a.runId),
+          kept.map((a) => (a.reason ? a.reason.slice(0, MAX_REASON_LENGTH) : null)),
+          now,
+        ],
+      );
     },
   };
 }

@@ -92,6 +92,32 @@ export const DeliveryOutcome = {
 } as const;
 export type DeliveryOutcome = (typeof DeliveryOutcome)[keyof typeof DeliveryOutcome];
 
+/** What one route did for one delivery, as the delivery log keeps it. */
+export const RouteActionStatus = {
+  /** This delivery started the run. */
+  started: 'started',
+  /** This delivery signaled the entity (starting it if it did not run). */
+  signaled: 'signaled',
+  /** A run with the route's workflow id already existed. */
+  alreadyStarted: 'already_started',
+  /** An earlier delivery of the event did it; this one did nothing. */
+  skipped: 'skipped',
+  /** Refused for good (a rejected start, an id that rendered empty): the route's failure, recorded. */
+  failed: 'failed',
+  /** Temporal did not answer: the delivery was answered 503 and the retry tries this route again. */
+  unavailable: 'unavailable',
+} as const;
+export type RouteActionStatus = (typeof RouteActionStatus)[keyof typeof RouteActionStatus];
+
+export interface RouteActionRecord {
+  route: string;
+  action: 'start' | 'signalWithStart';
+  status: RouteActionStatus;
+  workflowId: string | null;
+  runId: string | null;
+  reason?: string | null;
+}
+
 export interface DeliveryRecord {
   id: string;
   webhookId: string;
@@ -106,6 +132,8 @@ export interface DeliveryRecord {
   runId: string | null;
   /** For a duplicate: the delivery it duplicates. */
   duplicateOf: string | null;
+  /** What each route did (webhooks with `spec.routes`); null when the delivery took no route action. */
+  actions: RouteActionRecord[] | null;
 }
 
 export type ReserveResult =
@@ -160,8 +188,26 @@ export interface DeliveriesRepository {
   get(id: string): Promise<DeliveryRecord | null>;
   /** Newest first (receivedAt, then id). See {@link PageRequest}. */
   list(webhookId: string, page: PageRequest): Promise<Page<DeliveryRecord>>;
-  /** Deletes dedup keys whose window has passed; returns how many. */
+  /** Deletes dedup keys (and route outcomes) whose window has passed; returns how many keys. */
   purgeExpired(now: Date): Promise<number>;
+  /**
+   * What earlier deliveries of (webhook, event) did per route, by route name: the routes that are
+   * done (or failed for good) are not redone by a retry.
+   */
+  routeOutcomes(webhookId: string, eventId: string, now: Date): Promise<Map<string, RouteActionRecord>>;
+  /**
+   * Records what a delivery's routes did, in one statement: the delivery log's `actions`, and per
+   * (webhook, event, route) the routes done or failed until `expiresAt` (a route once done stays
+   * done until its window passes at `now`).
+   */
+  recordRouteOutcomes(input: {
+    deliveryId: string;
+    webhookId: string;
+    eventId: string;
+    now: Date;
+    expiresAt: Date;
+    actions: readonly RouteActionRecord[];
+  }): Promise<void>;
 }
 
 /** One `{period, quota}` window of a `rate-limit` condition. */

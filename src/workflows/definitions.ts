@@ -56,6 +56,8 @@ export interface TempohookRunMemo {
   deliveryId: string;
   source: string;
   receivedAt: string;
+  /** The route (`spec.routes`) that started the run or, for an entity, first signaled it. */
+  route?: string;
 }
 
 /** A verified delivery as a waiting or entity workflow receives it; `T` types the payload (unchecked). */

@@ -244,6 +244,38 @@ spec:
     assert.equal(missing.stderr, 'error [not_found]: Webhook nope not found in namespace default.\n');
   });
 
+  test('get deliveries NAME shows what each route of a delivery did', async () => {
+    const webhook = await store.webhooks.get('default', 'reports');
+    const receivedAt = new Date();
+    const reserved = await store.deliveries.reserve({
+      webhookId: webhook!.id,
+      eventId: 'routed-1',
+      sourceEvent: null,
+      receivedAt,
+      windowSeconds: 60,
+    });
+    await store.deliveries.recordRouteOutcomes({
+      deliveryId: reserved.delivery.id,
+      webhookId: webhook!.id,
+      eventId: 'routed-1',
+      now: receivedAt,
+      expiresAt: new Date(receivedAt.getTime() + 60_000),
+      actions: [
+        { route: 'deploy', action: 'start', status: 'started', workflowId: 'w1', runId: 'r1' },
+        { route: 'activity', action: 'signalWithStart', status: 'unavailable', workflowId: 'repo/a', runId: null },
+      ],
+    });
+    const page = await runCli(getCommand, ['deliveries', 'reports', '--limit', '1'], env);
+    assert.equal(page.code, 0, page.stderr);
+    assert.match(page.stdout, /routed-1 .* deploy:start=started activity:signalWithStart=unavailable/);
+    const json = JSON.parse((await runCli(getCommand, ['deliveries', 'reports', '-o', 'json'], env)).stdout);
+    const routed = json.items.find((d: { eventId: string }) => d.eventId === 'routed-1');
+    assert.deepEqual(
+      routed.actions.map((a: { route: string; status: string }) => `${a.route}=${a.status}`),
+      ['deploy=started', 'activity=unavailable'],
+    );
+  });
+
   test('get deliveries NAME pages newest first and prints the next cursor', async () => {
     const webhook = await store.webhooks.get('default', 'github-push');
     await ingress.deliver(`/v1/webhook-deliveries/${webhook!.endpointId}`, '{}', {
@@ -253,16 +285,16 @@ spec:
     const page = await runCli(getCommand, ['deliveries', 'github-push', '--limit', '1'], env);
     assert.equal(page.code, 0, page.stderr);
     const lines = page.stdout.split('\n');
-    assert.match(lines[0]!, /^RECEIVED\s+EVENT-ID\s+STATUS\s+OUTCOME\s+WORKFLOW-ID\s+REASON$/);
+    assert.match(lines[0]!, /^RECEIVED\s+EVENT-ID\s+STATUS\s+OUTCOME\s+WORKFLOW-ID\s+ROUTES\s+REASON$/);
     assert.match(
       lines[1]!,
-      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+(?:d-2|-)\s+401\s+rejected\s+-\s+signature_missing: x-hub-signature-256 header missing$/,
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+(?:d-2|-)\s+401\s+rejected\s+-\s+-\s+signature_missing: x-hub-signature-256 header missing$/,
     );
     const cursor = /^More: tempohook get deliveries github-push --limit 1 --cursor (\S+)$/m.exec(page.stdout)?.[1];
     assert.ok(cursor, page.stdout);
     const next = await runCli(getCommand, ['deliveries', 'github-push', '--limit', '1', '--cursor', cursor], env);
     assert.equal(next.code, 0, next.stderr);
-    assert.match(next.stdout, /401\s+rejected\s+-\s+signature_mismatch/);
+    assert.match(next.stdout, /401\s+rejected\s+-\s+-\s+signature_mismatch/);
 
     const json = await runCli(getCommand, ['deliveries', 'github-push', '-o', 'json'], env);
     const body = JSON.parse(json.stdout);

@@ -12,6 +12,7 @@ import { getProfile } from '../../src/verify';
 import type { InboundRequest, Profile } from '../../src/verify/types';
 import { answeredRepeat, planActions, type PreparedAction } from '../../src/ingress/delivery/act';
 import { createDeliveryContext, timed } from '../../src/ingress/delivery/context';
+import { routeMatches, selectRoutes } from '../../src/ingress/delivery/routes';
 import { claimedEventId, identifyEvent } from '../../src/ingress/delivery/event-identity';
 import { buildStartRequest, MAX_START_INPUT_BYTES, renderWorkflowId } from '../../src/ingress/delivery/start-request';
 import type { TemplateContext } from '../../src/resources/template';
@@ -115,6 +116,63 @@ describe('planActions', () => {
   });
 });
 
+describe('routes: planActions and selectRoutes', () => {
+  const q = { workflowType: 'w', taskQueue: 'q' };
+  const routed = (mode?: 'first' | 'all') =>
+    webhookSpec.parse({
+      profile: 'github',
+      secretRef: { name: 's', key: 'value' },
+      ...(mode ? { mode } : {}),
+      routes: [
+        { name: 'deploy', when: 'source == "push" && payload.ref == "refs/heads/main"', start: q },
+        { name: 'review', match: { 'headers.x-github-event': 'pull_request', '$.action': 'opened' }, start: q },
+        { name: 'activity', signalWithStart: { ...q, workflowId: 'repo/{payload.repository.full_name}' } },
+      ],
+      signal: { enabled: true },
+    });
+  const subject = (source: string, payload: Record<string, unknown>) => ({
+    payload,
+    headers: { 'x-github-event': source },
+    source,
+    eventId: 'e1',
+    normalized: {},
+  });
+  const routesOf = (mode?: 'first' | 'all') =>
+    planActions(routed(mode)).filter((a): a is Exclude<typeof a, { kind: 'signal' }> => a.kind !== 'signal');
+  const names = (mode: 'first' | 'all' | undefined, s: ReturnType<typeof subject>) =>
+    selectRoutes(routesOf(mode), mode, s).map((r) => r.route);
+
+  test('planActions lists the routes in order, then the signal; spec.start is the one catch-all route', () => {
+    assert.deepEqual(
+      planActions(routed()).map((a) => (a.kind === 'signal' ? 'signal' : `${a.kind}:${a.route}`)),
+      ['start:deploy', 'start:review', 'signalWithStart:activity', 'signal'],
+    );
+    const [catchAll] = planActions(spec());
+    assert.equal(catchAll?.kind === 'start' && `${catchAll.route}:${catchAll.routed}`, 'start:false');
+  });
+
+  test('mode first takes the first matching route; mode all every matching one', () => {
+    const push = subject('push', { ref: 'refs/heads/main', repository: { full_name: 'o/r' } });
+    assert.deepEqual(names(undefined, push), ['deploy']);
+    assert.deepEqual(names('all', push), ['deploy', 'activity']);
+    const pr = subject('pull_request', { action: 'opened' });
+    assert.deepEqual(names('all', pr), ['review', 'activity']);
+    assert.deepEqual(names('first', subject('pull_request', { action: 'closed' })), ['activity']);
+    assert.deepEqual(names('all', subject('push', { ref: 'refs/heads/dev' })), ['activity']);
+  });
+
+  test('a when that fails to evaluate, or a match path that selects nothing, does not match', () => {
+    assert.equal(routeMatches({ when: 'payload.missing.deeper == 1' }, subject('push', {})), false);
+    assert.equal(routeMatches({ match: { '$.action': 'opened' } }, subject('push', {})), false);
+    assert.equal(routeMatches(undefined, subject('push', {})), true);
+    assert.equal(
+      routeMatches({ when: 'eventId == "e1"', match: { '$.n': 2 } }, subject('push', { n: 2 })),
+      true,
+      'both hold',
+    );
+  });
+});
+
 describe('answeredRepeat (dedup layer 1)', () => {
   const row = (outcome: DeliveryRecord['outcome'], run: Partial<DeliveryRecord> = {}): DeliveryRecord => ({
     id: `d-${outcome}`,
@@ -128,14 +186,21 @@ describe('answeredRepeat (dedup layer 1)', () => {
     workflowId: null,
     runId: null,
     duplicateOf: null,
-    ...run,
+    actions: null,
+    ...(run as object),
   });
   const repeatOf = (original: DeliveryRecord): ReserveResult => ({
     reserved: false,
     delivery: row('pending', { id: 'd-repeat' }),
     original,
   });
-  const start: PreparedAction = { kind: 'start', start: spec().start!, workflowId: 'rendered-id' };
+  const start: PreparedAction = {
+    kind: 'start',
+    route: 'start',
+    routed: false,
+    start: spec().start!,
+    workflowId: 'rendered-id',
+  };
   const signal: PreparedAction = { kind: 'signal', signal: spec({ signal: { enabled: true } }).signal! };
 
   test('the key holder itself is never a repeat', () => {

@@ -1,13 +1,8 @@
 /** spec.routes and spec.mode: what a webhook accepts and refuses, and the `when` language. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { z } from 'zod';
-import { describeZodError, webhookStartSpec } from '../../src/resources/schemas';
-import { routeConditions, routesSpecs } from '../../src/resources/route-schema';
-
-// Not yet part of spec (the ingress acts on routes once the delivery pipeline takes a list of actions).
-const { routes, mode } = routesSpecs(webhookStartSpec);
-const webhookSpec = z.object({ profile: z.string(), secretRef: z.unknown(), routes, mode: mode.optional() }).strict();
+import { describeZodError, webhookSpec } from '../../src/resources/schemas';
+import { routeConditions } from '../../src/resources/route-schema';
 
 const base = { profile: 'github', secretRef: { name: 'github', key: 'value' } };
 const start = { workflowType: 'deployOnPush', taskQueue: 'deploys' };
@@ -38,6 +33,27 @@ describe('spec.routes', () => {
     });
     assert.equal(parsed.routes?.length, 3);
     assert.equal(parsed.mode, 'all');
+  });
+
+  test('spec.start and spec.routes together, or spec.mode without routes, are refused with the fix', () => {
+    assert.match(
+      refusal({ ...base, start, routes: [{ name: 'a', start }] }),
+      /use spec.routes or spec.start, not both.*last route without `when`/,
+    );
+    assert.match(refusal({ ...base, start, mode: 'all' }), /spec.mode chooses among spec.routes/);
+    assert.equal(webhookSpec.parse({ ...base, start }).routes, undefined, 'spec.start alone still works');
+  });
+
+  test('a signalWithStart workflowId may not use values that differ per attempt', () => {
+    const entity = { workflowType: 'repositoryActivity', taskQueue: 'q' };
+    assert.match(
+      refusal({ ...base, routes: [{ name: 'a', signalWithStart: { ...entity, workflowId: 'r/{deliveryId}' } }] }),
+      /must not use \{deliveryId\}/,
+    );
+    assert.match(
+      refusal({ ...base, routes: [{ name: 'a', signalWithStart: { ...entity, workflowId: 'r/{header.x-a}' } }] }),
+      /must not use \{header/,
+    );
   });
 
   test('a route needs exactly one action', () => {

@@ -1,33 +1,50 @@
 /**
  * Stage 6: what an admitted, reserved delivery makes happen. The webhook's spec becomes a list
- * of actions (today: start its run, then signal the runs waiting on it); each action answers
- * with an outcome or a verdict that stops the delivery, and the outcomes make the 202.
+ * of actions: its routes in order (`spec.routes`, or `spec.start` as the one catch-all route),
+ * then signaling the runs waiting on it. The routes the delivery matches act at once (the first
+ * one, or all of them with `mode: all`); each answers with a record, and the records make the 202,
+ * the delivery log and what a retry need not redo.
  */
 import type { Client } from '@temporalio/client';
 import type { Logger } from '../../logger';
-import type { WebhookSignalSpec, WebhookSpec, WebhookStartSpec } from '../../resources/schemas';
+import type { WebhookSignalSpec, WebhookSpec } from '../../resources/schemas';
 import type { TemplateContext } from '../../resources/template';
-import type { DeliveryRecord, ReserveResult, Store } from '../../store/types';
+import type { DeliveryRecord, ReserveResult, RouteActionRecord, Store } from '../../store/types';
 import type { InboundRequest } from '../../verify/types';
 import { visibleHeaders } from '../../waits/match';
 import { signalMatchingWaits, type SignaledWait } from '../../waits/signal-waits';
-import { startWebhookWorkflow } from '../workflow-starter';
 import type { AdmittedEvent } from './admit';
 import type { ResolvedWebhook } from './context';
-import { buildStartRequest, renderWorkflowId } from './start-request';
-import { storeFailure, type AcceptedAnswer, type DeliveryCompletion, type Verdict } from './verdict';
+import {
+  routeActions,
+  routeSubject,
+  runRoute,
+  selectRoutes,
+  unresolvedRoute,
+  type PreparedRouteAction,
+  type RouteAction,
+  type RouteResult,
+} from './routes';
+import { renderWorkflowId } from './start-request';
+import {
+  storeFailure,
+  type AcceptedAnswer,
+  type DeliveryCompletion,
+  type SignaledEntity,
+  type StartedRun,
+  type Verdict,
+} from './verdict';
 
-export type Action = { kind: 'start'; start: WebhookStartSpec } | { kind: 'signal'; signal: WebhookSignalSpec };
+export type Action = RouteAction | { kind: 'signal'; signal: WebhookSignalSpec };
 
-/** What one action did. */
-export type ActionOutcome =
-  | { kind: 'started'; duplicate: boolean; workflowId: string; runId: string | null }
-  | { kind: 'signaled'; signaled: SignaledWait[] };
-
-/** The actions a webhook takes on every admitted delivery, in order: start its run, then resume waiting runs. */
-export function planActions(spec: Pick<WebhookSpec, 'start' | 'signal'>): Action[] {
+/**
+ * The actions a webhook may take on an admitted delivery, in order: its routes (each taken only
+ * when the delivery matches it), then resuming waiting runs.
+ */
+export function planActions(spec: Pick<WebhookSpec, 'start' | 'signal' | 'routes'>): Action[] {
   const actions: Action[] = [];
-  if (spec.start) actions.push({ kind: 'start', start: spec.start });
+  if (spec.routes) actions.push(...routeActions(spec.routes));
+  else if (spec.start) actions.push({ kind: 'start', route: 'start', routed: false, start: spec.start });
   if (spec.signal?.enabled) actions.push({ kind: 'signal', signal: spec.signal });
   return actions;
 }
@@ -48,38 +65,105 @@ export interface ReservedDelivery {
   reservation: ReserveResult;
 }
 
-export type PreparedAction =
-  { kind: 'start'; start: WebhookStartSpec; workflowId: string } | Extract<Action, { kind: 'signal' }>;
+export type PreparedAction = PreparedRouteAction | Extract<Action, { kind: 'signal' }>;
 
 export async function act(deps: ActDeps, delivery: ReservedDelivery, actions: readonly Action[]): Promise<Verdict> {
   const context = templateContext(delivery);
+  const signal = actions.find((action) => action.kind === 'signal');
+  const selected = selectRoutes(
+    actions.filter((action) => action.kind !== 'signal'),
+    delivery.webhook.spec.mode,
+    routeSubject(context),
+  );
   const prepared: PreparedAction[] = [];
-  for (const action of actions) {
-    if (action.kind !== 'start') {
-      prepared.push(action);
-      continue;
-    }
-    const rendered = renderWorkflowId(action.start, context);
+  const unresolved: RouteResult[] = [];
+  for (const action of selected) {
+    const template = action.kind === 'start' ? action.start : action.signalWithStart;
+    const rendered = renderWorkflowId(template, context, action.routed ? action.route : undefined);
     if (rendered.unresolved.length > 0) {
-      const detail = `workflow id template ${action.start.workflowId} left {${rendered.unresolved.join('}, {')}} empty for event ${context.eventId}`;
-      return taskCreationFailed(detail);
+      unresolved.push(
+        unresolvedRoute(action, template.workflowId ?? '(default)', rendered.unresolved, context.eventId),
+      );
+      continue;
     }
     prepared.push({ ...action, workflowId: rendered.value });
   }
+  if (signal) prepared.push(signal);
+  // A lone catch-all start whose id renders empty is refused before anything else, as it always was.
+  if (unresolved.length > 0 && selected.length === 1 && !selected[0]!.routed) return unresolved[0]!.verdict!;
 
   const repeat = answeredRepeat(delivery.reservation, prepared);
   if (repeat) return repeat;
 
-  const outcomes: ActionOutcome[] = [];
-  for (const action of prepared) {
-    const outcome =
-      action.kind === 'start'
-        ? await startRun(deps, action, context)
-        : await signalWaits(deps, action.signal, delivery, context);
-    if (outcome.kind !== 'started' && outcome.kind !== 'signaled') return outcome;
-    outcomes.push(outcome);
+  const routes = prepared.filter((action): action is PreparedRouteAction => action.kind !== 'signal');
+  const routed = delivery.webhook.spec.routes !== undefined;
+  let earlier = new Map<string, RouteActionRecord>();
+  // What earlier deliveries of this event did: read when a retry could otherwise redo part of a fan-out or re-signal an entity.
+  if (routed && (routes.length > 1 || routes.some((r) => r.kind === 'signalWithStart'))) {
+    try {
+      earlier = await deps.store.deliveries.routeOutcomes(
+        delivery.webhook.record.id,
+        context.eventId,
+        delivery.inbound.receivedAt,
+      );
+    } catch (err) {
+      return storeFailure('reading route outcomes', err);
+    }
   }
-  return accepted(delivery, outcomes);
+  const results = [
+    ...unresolved,
+    ...(await Promise.all(
+      routes.map(async (action): Promise<RouteResult> => {
+        const done = earlier.get(action.route);
+        return done?.status === 'skipped' ? { record: done } : runRoute(deps, action, context);
+      }),
+    )),
+  ];
+  if (routed && results.length > 0) {
+    const recorded = await recordRouteOutcomes(deps, delivery, results);
+    if (recorded) return recorded;
+  }
+
+  const retryable = results.find((r) => r.record.status === 'unavailable');
+  if (retryable) return retryable.verdict!;
+  const failures = results.filter((r) => r.record.status === 'failed');
+  if (failures.length > 0 && failures.length === results.length) return failures[0]!.verdict!;
+
+  let waits: SignaledWait[] | undefined;
+  if (signal) {
+    const outcome = await signalWaits(deps, signal.signal, delivery, context);
+    if (outcome.kind !== 'signaled') return outcome;
+    waits = outcome.signaled;
+  }
+  return accepted(delivery, results, waits);
+}
+
+/** Writes what the routes did; a write that fails matters only when a retry must know it. */
+async function recordRouteOutcomes(
+  deps: ActDeps,
+  { webhook, event, reservation, inbound }: ReservedDelivery,
+  results: readonly RouteResult[],
+): Promise<Verdict | undefined> {
+  const windowSeconds = webhook.spec.dedupWindow ?? webhook.profile.defaultDedupWindowSeconds;
+  try {
+    await deps.store.deliveries.recordRouteOutcomes({
+      deliveryId: reservation.delivery.id,
+      webhookId: webhook.record.id,
+      eventId: event.eventId,
+      now: inbound.receivedAt,
+      expiresAt: new Date(inbound.receivedAt.getTime() + windowSeconds * 1000),
+      actions: results.map((r) => r.record),
+    });
+  } catch (err) {
+    if (results.some((r) => r.record.status === 'unavailable' || r.record.status === 'failed'))
+      return storeFailure('recording route outcomes', err);
+    // Every route went through: Temporal holds the runs, and their ids make a redo harmless.
+    deps.logger.error('could not record route outcomes', {
+      deliveryId: reservation.delivery.id,
+      error: (err as Error).message,
+    });
+  }
+  return undefined;
 }
 
 function templateContext({ webhook, inbound, event, reservation }: ReservedDelivery): TemplateContext {
@@ -101,7 +185,7 @@ function templateContext({ webhook, inbound, event, reservation }: ReservedDeliv
  * Layer 1 of dedup: a repeat is answered at once only when its original is known to have acted
  * (for a start: the run exists). A key held by a delivery still in flight, or one that crashed
  * before acting, must not swallow the retry: it goes on, and the deterministic workflow id
- * (layer 2) or the wait claims decide.
+ * (layer 2), the entity's request id or the wait claims decide.
  */
 export function answeredRepeat(reservation: ReserveResult, actions: readonly PreparedAction[]): Verdict | undefined {
   const original: DeliveryRecord | undefined = reservation.reserved ? undefined : reservation.original;
@@ -113,6 +197,8 @@ export function answeredRepeat(reservation: ReserveResult, actions: readonly Pre
   if (!acted) return undefined;
   const run = start ? { workflowId: original.workflowId ?? start.workflowId, runId: original.runId } : {};
   const deliveryId = reservation.delivery.id;
+  const listed = original.actions ? listActions(original.actions) : undefined;
+  const entities = actions.some((action) => action.kind === 'signalWithStart');
   return {
     kind: 'accepted',
     answer: {
@@ -121,57 +207,26 @@ export function answeredRepeat(reservation: ReserveResult, actions: readonly Pre
       deliveryId,
       originalDeliveryId: original.id,
       ...run,
-      ...(actions.some((action) => action.kind === 'signal') ? { signaled: [] } : {}),
+      ...(listed && listed.started.length > 0 ? { started: listed.started } : {}),
+      ...(actions.some((action) => action.kind === 'signal') || entities
+        ? { signaled: entities && listed ? listed.signaled : [] }
+        : {}),
     },
     completion: { outcome: 'duplicate', httpStatus: 202, ...run, reason: `duplicate of delivery ${original.id}` },
   };
 }
 
-async function startRun(
-  deps: ActDeps,
-  action: Extract<PreparedAction, { kind: 'start' }>,
-  context: TemplateContext,
-): Promise<ActionOutcome | Verdict> {
-  const built = buildStartRequest(action.start, action.workflowId, context);
-  if (!built.ok)
-    return {
-      kind: 'start_refused',
-      status: 413,
-      code: 'payload_too_large_for_temporal',
-      message: built.detail,
-      detail: built.detail,
-    };
-  const outcome = await startWebhookWorkflow(deps.client, built.request, deps.temporalTimeoutMs);
-  switch (outcome.kind) {
-    case 'started':
-    case 'already_started':
-      return {
-        kind: 'started',
-        duplicate: outcome.kind === 'already_started',
-        workflowId: outcome.workflowId,
-        runId: outcome.runId,
-      };
-    case 'unavailable':
-      return { kind: 'unavailable', dependency: 'temporal', during: 'starting the run', detail: outcome.detail };
-    case 'rejected':
-      deps.logger.warn('Temporal rejected the start', {
-        webhook: context.webhook,
-        deliveryId: context.deliveryId,
-        error: outcome.detail,
-      });
-      return taskCreationFailed(`start rejected by Temporal: ${outcome.detail}`);
+/** The runs the route records name, as the 202 lists them. */
+function listActions(records: readonly RouteActionRecord[]): { started: StartedRun[]; signaled: SignaledEntity[] } {
+  const started: StartedRun[] = [];
+  const signaled: SignaledEntity[] = [];
+  for (const r of records) {
+    if (r.status === 'failed' || r.status === 'unavailable' || r.workflowId === null) continue;
+    const duplicate = r.status === 'already_started' || r.status === 'skipped';
+    if (r.action === 'start') started.push({ route: r.route, workflowId: r.workflowId, runId: r.runId, duplicate });
+    else signaled.push({ route: r.route, workflowId: r.workflowId, runId: r.runId, duplicate });
   }
-}
-
-/** A start that can never succeed as configured; the detail goes to history and status.lastError only. */
-function taskCreationFailed(detail: string): Verdict {
-  return {
-    kind: 'start_refused',
-    status: 400,
-    code: 'webhook_task_creation_failed',
-    message: 'webhook task creation failed',
-    detail,
-  };
+  return { started, signaled };
 }
 
 /**
@@ -184,7 +239,7 @@ async function signalWaits(
   signal: WebhookSignalSpec,
   { webhook, event }: ReservedDelivery,
   context: TemplateContext,
-): Promise<ActionOutcome | Verdict> {
+): Promise<{ kind: 'signaled'; signaled: SignaledWait[] } | Verdict> {
   let outcome;
   try {
     outcome = await signalMatchingWaits({
@@ -212,27 +267,44 @@ async function signalWaits(
   return { kind: 'signaled', signaled: outcome.signaled };
 }
 
-/** The 202 and the history row of a delivery whose actions all went through. */
-function accepted({ reservation }: ReservedDelivery, outcomes: readonly ActionOutcome[]): Verdict {
-  const started = outcomes.find((outcome) => outcome.kind === 'started');
-  const signaled = outcomes.find((outcome) => outcome.kind === 'signaled');
+/**
+ * The 202 and the history row of a delivery whose routes went through (a route refused for good
+ * beside others that went through is listed in `failed`) and whose waits were signaled.
+ */
+function accepted(
+  { reservation }: ReservedDelivery,
+  results: readonly RouteResult[],
+  waits: SignaledWait[] | undefined,
+): Verdict {
+  const records = results.map((r) => r.record);
+  const { started, signaled } = listActions(records);
+  const failed = records
+    .filter((r) => r.status === 'failed')
+    .map((r) => ({ route: r.route, action: r.action, reason: r.reason ?? 'failed' }));
+  const acted = [...started, ...signaled];
+  const first = started[0];
+  const duplicate = acted.length > 0 && acted.every((a) => a.duplicate);
   const answer: AcceptedAnswer = {
     accepted: true,
-    duplicate: started?.duplicate ?? false,
+    duplicate,
     deliveryId: reservation.delivery.id,
     ...(reservation.reserved ? {} : { originalDeliveryId: reservation.original.id }),
-    ...(started ? { workflowId: started.workflowId, runId: started.runId } : {}),
-    ...(signaled ? { signaled: signaled.signaled } : {}),
+    ...(first ? { workflowId: first.workflowId, runId: first.runId, started } : {}),
+    ...(waits || signaled.length > 0 ? { signaled: [...signaled, ...(waits ?? [])] } : {}),
+    ...(failed.length > 0 ? { failed } : {}),
   };
-  const runs = signaled?.signaled.length ?? 0;
-  const completion: DeliveryCompletion = started
-    ? {
-        outcome: started.duplicate ? 'duplicate' : 'started',
-        httpStatus: 202,
-        workflowId: started.workflowId,
-        runId: started.runId,
-        reason: started.duplicate ? 'a run with this workflow id already exists' : null,
-      }
-    : { outcome: 'signaled', httpStatus: 202, reason: `signaled ${runs} waiting run${runs === 1 ? '' : 's'}` };
+  const failedText = failed.map((f) => `route ${f.route} failed: ${f.reason}`).join('; ');
+  const runs = waits?.length ?? 0;
+  const completion: DeliveryCompletion =
+    acted.length > 0
+      ? {
+          outcome: duplicate ? 'duplicate' : first ? 'started' : 'signaled',
+          httpStatus: 202,
+          ...(first ? { workflowId: first.workflowId, runId: first.runId } : {}),
+          reason: failedText || (duplicate ? 'a run with this workflow id already exists' : null),
+        }
+      : waits
+        ? { outcome: 'signaled', httpStatus: 202, reason: `signaled ${runs} waiting run${runs === 1 ? '' : 's'}` }
+        : { outcome: 'ignored', httpStatus: 202, reason: 'no route matched' };
   return { kind: 'accepted', answer, completion };
 }

@@ -9,7 +9,8 @@
  *   admit    conditions (handshake answered) → rate limit → body →
  *            event id → filters                                           admit.ts
  *   reserve  dedup key (webhook, event id) for the window                 reserve.ts
- *   act      each planned action: start the run, signal waiting runs      act.ts
+ *   act      the matching routes (start a run, signal an entity), then
+ *            waiting runs                                                 act.ts, routes.ts
  *   record   delivery log + webhook status                                ledger.ts
  *   respond  the one HTTP answer for the verdict                          respond.ts
  *
@@ -23,7 +24,8 @@
  * - cached lookups sit behind `resolveEndpoint` and the secret reads in verify/admit; the writes
  *   after the start are one call, `ledger.record`; a circuit breaker is a check in `act` that
  *   returns the `unavailable` verdict; signals in the background are a signal action's outcome;
- * - routes: `planActions` returns one action per matching route, and `accepted` lists them;
+ * - routes: `planActions` lists the webhook's routes, `act` takes the matching ones (first or
+ *   all), records what each did per (webhook, event, route), and `accepted` lists them;
  * Hostile input: the JSON depth is checked on the raw bytes in `verify`, before anything that
  * recurses (400 payload_too_deep); endpoint ids of the wrong shape never reach SQL; a value the
  * store refuses is a `refused` 4xx (`storeFailure`), only an unreachable store is 503; rows of

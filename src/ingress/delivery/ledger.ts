@@ -123,12 +123,22 @@ export function createDeliveryLedger(deps: { store: Store; logger: Logger }): De
           if (reservation) await fail(reservation, verdict.status, verdict.detail);
           await store.webhooks.recordError(webhook.record.id, verdict.detail, receivedAt).catch(() => undefined);
           return;
-        case 'accepted':
+        case 'accepted': {
+          const failed = verdict.answer.failed ?? [];
           await Promise.all([
             complete(verdict.answer.deliveryId, verdict.completion),
             markAccepted(webhook, receivedAt),
+            // A route refused for good beside others that went through: the operator must fix it.
+            ...(failed.length > 0
+              ? [
+                  store.webhooks
+                    .recordError(webhook.record.id, verdict.completion.reason ?? 'a route failed', receivedAt)
+                    .catch(() => undefined),
+                ]
+              : []),
           ]);
           return;
+        }
       }
     },
   };

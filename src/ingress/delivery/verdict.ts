@@ -19,15 +19,38 @@ export type StageResult<T> = Next<T> | Verdict;
 /** The history fields of a delivery that holds a reservation, once it is done. */
 export type DeliveryCompletion = Parameters<DeliveriesRepository['complete']>[1];
 
-/** The 202 body of an accepted delivery (a start, signals, or a duplicate of either). */
+/** A run a `start` route (or `spec.start`) started, or found started. */
+export interface StartedRun {
+  route: string;
+  workflowId: string;
+  runId: string | null;
+  duplicate: boolean;
+}
+
+/** An entity workflow a `signalWithStart` route signaled (starting it if it did not run). */
+export interface SignaledEntity {
+  route: string;
+  workflowId: string;
+  runId: string | null;
+  /** An earlier delivery of the event already signaled it. */
+  duplicate: boolean;
+}
+
+/** The 202 body of an accepted delivery (starts, signals, or a duplicate of either). */
 export interface AcceptedAnswer {
   accepted: true;
   duplicate: boolean;
   deliveryId: string;
   originalDeliveryId?: string;
+  /** The first run started (the run of `spec.start`). */
   workflowId?: string;
   runId?: string | null;
-  signaled?: SignaledWait[];
+  /** Every run a route started or found started, with the route's name. */
+  started?: StartedRun[];
+  /** Entities signaled by routes, then the waiting runs resumed (`waitId`). */
+  signaled?: Array<SignaledEntity | SignaledWait>;
+  /** Routes refused for good while others went through (recorded; the provider need not retry). */
+  failed?: Array<{ route: string; action: string; reason: string }>;
 }
 
 export type Verdict =

@@ -12,6 +12,7 @@ import { durationSpec } from '../duration';
 import { API_VERSION, resourceSchema } from '../envelope';
 import { secretRefSpec } from '../references';
 import { MAX_JSON_DEPTH_LIMIT } from '../json-limits';
+import { routesSpecs } from '../route-schema';
 import { invalidPlaceholders } from '../template';
 import { defineKind, shortTime, type PrintContext } from './define-kind';
 
@@ -63,6 +64,9 @@ export const webhookStartSpec = z
   })
   .strict();
 
+const { routes: webhookRoutesSpec, mode: webhookModeSpec } = routesSpecs(webhookStartSpec);
+export { webhookRoutesSpec };
+
 /** Delivers verified deliveries to workflows waiting on this webhook (`waitForWebhook`). */
 export const webhookSignalSpec = z
   .object({
@@ -108,7 +112,12 @@ export const webhookSpec = z
     filters: filtersSpec.optional(),
     /** Checks on top of the profile's signature (all must hold); a delivery failing one is a 401. */
     conditions: conditionsSpec.optional(),
+    /** One run per delivery: the single catch-all route (named `start`) of a webhook without `routes`. */
     start: webhookStartSpec.optional(),
+    /** Routes in order, each with a condition and an action (`start` or `signalWithStart`). */
+    routes: webhookRoutesSpec.optional(),
+    /** `first` (default): the first matching route acts; `all`: every matching route does (fan-out). */
+    mode: webhookModeSpec.optional(),
     signal: webhookSignalSpec.optional(),
   })
   .strict()
@@ -124,15 +133,26 @@ export const webhookSpec = z
       path: ['conditions'],
     },
   )
-  .refine((spec) => spec.start !== undefined || spec.signal?.enabled === true, {
+  .refine((spec) => spec.start === undefined || spec.routes === undefined, {
     message:
-      'a webhook needs an action: set spec.start (start a run), spec.signal: {enabled: true} (resume waiting runs), or both',
+      'use spec.routes or spec.start, not both: spec.start is the catch-all route; add it to spec.routes as a last route without `when`',
+    path: ['start'],
+  })
+  .refine((spec) => spec.mode === undefined || spec.routes !== undefined, {
+    message: 'spec.mode chooses among spec.routes; set spec.routes or remove spec.mode',
+    path: ['mode'],
+  })
+  .refine((spec) => spec.start !== undefined || spec.routes !== undefined || spec.signal?.enabled === true, {
+    message:
+      'a webhook needs an action: set spec.start (start a run), spec.routes (start or feed workflows by event), spec.signal: {enabled: true} (resume waiting runs), or several',
     path: ['start'],
   });
 
 export type WebhookSpec = z.infer<typeof webhookSpec>;
 export type WebhookStartSpec = z.infer<typeof webhookStartSpec>;
 export type WebhookSignalSpec = z.infer<typeof webhookSignalSpec>;
+export type WebhookRouteSpec = z.infer<typeof webhookRoutesSpec>[number];
+export type WebhookRouteMode = NonNullable<WebhookSpec['mode']>;
 
 /** A webhook spec as written (durations not yet parsed): what the store keeps and the API returns. */
 export type WebhookSpecInput = z.input<typeof webhookSpec>;
@@ -178,6 +198,17 @@ export type WebhookView = ReturnType<typeof presentWebhook>;
 /** The URL a provider should call: the ingress's public URL when it knows one, else the one the CLI talks to. */
 export function webhookUrl(webhook: WebhookView, context: PrintContext): string {
   return webhook.status.url ?? `${context.baseUrl}${webhook.status.endpointPath}`;
+}
+
+function routesText(routes: WebhookSpecInput['routes'] & unknown[], mode: string | undefined): string {
+  const each = routes.map((r) => {
+    const action = r.start
+      ? `start ${r.start.workflowType}`
+      : `signalWithStart ${r.signalWithStart?.workflowType} ${r.signalWithStart?.workflowId}`;
+    const condition = r.when ? ` when ${r.when}` : r.match ? ` match ${JSON.stringify(r.match)}` : '';
+    return `${r.name}: ${action}${condition}`;
+  });
+  return `${mode ?? 'first'} matching of ${routes.length}: ${each.join('; ')}`;
 }
 
 function secretRefText(ref: unknown): string | undefined {
@@ -237,6 +268,7 @@ export const webhookKind = defineKind({
           : undefined,
       ],
       ['Start', spec.start ? `workflow ${spec.start.workflowType} on task queue ${spec.start.taskQueue}` : undefined],
+      ['Routes', Array.isArray(spec.routes) ? routesText(spec.routes, spec.mode) : undefined],
       ['Workflow id', spec.start ? (spec.start.workflowId ?? '{namespace}/{webhook}/{eventId} (default)') : undefined],
       ['Event id header', spec.eventIdHeader],
       ['Dedup window', spec.dedupWindow],
