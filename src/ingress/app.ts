@@ -9,6 +9,7 @@ import type { Store } from '../store/types';
 import { requireAdminToken } from './http/admin-auth';
 import { createDeliveryRouter } from './delivery';
 import { sendError } from './http/http-errors';
+import { requestIds } from './http/request-id';
 import { createManagementRouter } from './management-routes';
 import { createSubscriptionRouter } from './subscription-routes';
 import { createOutboundGuard } from '../outbound/outbound-guard';
@@ -48,6 +49,7 @@ export function createApp(deps: AppDeps): express.Express {
   const maxJsonDepth = deps.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  app.use(requestIds);
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });

@@ -31,12 +31,15 @@
  * store refuses is a `refused` 4xx (`storeFailure`), only an unreachable store is 503; rows of
  * requests that held no key are written in coalesced batches (the ledger).
  */
+import { performance } from 'node:perf_hooks';
 import express, { type Request, type Response } from 'express';
 import { sendError } from '../http/http-errors';
+import { requestIdOf } from '../http/request-id';
 import { admit } from './admit';
 import { act, planActions } from './act';
 import { createDeliveryContext, timed, type DeliveryContext, type DeliveryDeps } from './context';
 import { createDeliveryLedger } from './ledger';
+import { accessLogFields, outcomeOf, type DeliveryObservation, type DeliveryObserver } from './observe';
 import { createBodyReader } from './read-body';
 import { reserve } from './reserve';
 import { createEndpointResolver } from './resolve-endpoint';
@@ -45,6 +48,7 @@ import { verifyDelivery } from './verify';
 import type { Verdict } from './verdict';
 
 export type { DeliveryDeps } from './context';
+export type { DeliveryObservation, DeliveryObserver, ObservedOutcome } from './observe';
 export { DEFAULT_WORKFLOW_ID_TEMPLATE } from './start-request';
 
 /** Runs the stages up to the verdict; `handle` records and answers it. */
@@ -77,16 +81,40 @@ export type DeliveryRouter = express.Router & {
   drain(timeoutMs: number): Promise<void>;
 };
 
-export function createDeliveryRouter(options: Omit<DeliveryDeps, 'now'> & { now?: () => Date }): DeliveryRouter {
-  const deps: DeliveryDeps = { ...options, now: options.now ?? (() => new Date()) };
+export function createDeliveryRouter(
+  options: Omit<DeliveryDeps, 'now'> & {
+    now?: () => Date;
+    /** Told about every answered delivery, after the access log line (metrics, tracing). */
+    observers?: DeliveryObserver[];
+  },
+): DeliveryRouter {
+  const { observers = [], ...rest } = options;
+  const deps: DeliveryDeps = { ...rest, now: options.now ?? (() => new Date()) };
   const decide = createDeliveryPipeline(deps);
   const ledger = createDeliveryLedger(deps);
+  const accessLog = deps.logger.child({ log: 'access' });
+
+  /** The access log line and the observers: reporting never changes or delays an answer. */
+  function observe(observation: DeliveryObservation) {
+    accessLog.info('delivery', accessLogFields(observation));
+    for (const observer of observers) {
+      try {
+        observer(observation);
+      } catch (err) {
+        deps.logger.warn('a delivery observer failed', { error: (err as Error)?.message });
+      }
+    }
+  }
 
   async function handle(req: Request, res: Response) {
+    const started = performance.now();
+    const requestId = requestIdOf(req, res);
     const ctx = createDeliveryContext(String(req.params.endpointId), deps.now());
     const verdict = await decide(ctx, req, res);
     await timed(ctx, 'record', () => ledger.record(ctx, verdict));
     await timed(ctx, 'respond', () => respond(res, verdict, deps));
+    const durationMs = performance.now() - started;
+    observe({ requestId, ctx, verdict, outcome: outcomeOf(verdict), status: res.statusCode, durationMs });
   }
 
   // Shutdown waits for deliveries in flight, so none is left holding a key it can no longer release.
