@@ -9,6 +9,7 @@
  */
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import type { Logger } from '../logger';
+import type { NotificationMetrics } from '../metrics';
 import { attemptDelivery } from '../outbound/attempt-delivery';
 import { recordFinalFailure } from '../outbound/final-failure';
 import { createOutboundGuard, type OutboundGuard } from '../outbound/outbound-guard';
@@ -33,6 +34,8 @@ export interface NotificationActivityDeps {
   guard?: OutboundGuard;
   logger?: Logger;
   env?: NodeJS.ProcessEnv;
+  /** Counts retried attempts by outcome. */
+  metrics?: NotificationMetrics;
 }
 
 /**
@@ -80,7 +83,7 @@ export function createNotificationActivities(deps: NotificationActivityDeps): No
         envelope: input.envelope as unknown as { id: string; type: string } & Record<string, unknown>,
       });
       const outcome = await attemptDelivery(
-        { store, guard, ...(deps.env ? { env: deps.env } : {}) },
+        { store, guard, ...(deps.env ? { env: deps.env } : {}), ...(deps.metrics ? { metrics: deps.metrics } : {}) },
         sub,
         input.envelope,
         activityInfo().attempt + (input.attemptOffset ?? 0),

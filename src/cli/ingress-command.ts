@@ -14,8 +14,9 @@ import { HELP_OPTION, noPositionals, parseCommandArgs } from './args';
 export const INGRESS_USAGE = `Usage: tempohook ingress
 
 The webhook ingress for production: the delivery endpoints, the management API under /v1/,
-/healthz and /readyz, on HOST:PORT. Stateless: run as many as you need behind a load balancer.
-Needs DATABASE_URL and TEMPOHOOK_ADMIN_TOKEN, and reaches Temporal at TEMPORAL_ADDRESS.
+/healthz, /readyz and Prometheus /metrics, on HOST:PORT; one access log line per delivery.
+Stateless: run as many as you need behind a load balancer. Needs DATABASE_URL and
+TEMPOHOOK_ADMIN_TOKEN, and reaches Temporal at TEMPORAL_ADDRESS.
 Environment variables: docs/configuration.md.
 
 Options:

@@ -44,6 +44,9 @@ export const envSchema = z.object({
   TEMPOHOOK_OUTBOUND_ALLOW: z.string().optional(),
   /** A YAML/JSON file of global subscriptions, read by workers. */
   TEMPOHOOK_SUBSCRIPTIONS_FILE: z.string().optional(),
+  /** `tempohook worker` serves Prometheus metrics at http://METRICS_HOST:PORT/metrics (the ingress serves them on PORT). */
+  TEMPOHOOK_METRICS_PORT: port.optional(),
+  TEMPOHOOK_METRICS_HOST: z.string().min(1).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

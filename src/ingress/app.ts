@@ -7,7 +7,8 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from '../logger';
 import type { Store } from '../store/types';
 import { requireAdminToken } from './http/admin-auth';
-import { createDeliveryRouter } from './delivery';
+import { createIngressMetrics, type Registry } from '../metrics';
+import { createDeliveryRouter, metricsObserver } from './delivery';
 import { sendError } from './http/http-errors';
 import { requestIds } from './http/request-id';
 import { createManagementRouter } from './management-routes';
@@ -32,6 +33,8 @@ export interface AppDeps {
   now?: () => Date;
   /** TEMPOHOOK_OUTBOUND_ALLOW, for `POST /v1/subscriptions/{name}/test`. */
   outboundAllow?: string;
+  /** Records tempohook's metrics there; a standalone app (not `embedded`) also serves it at `/metrics`. */
+  metrics?: Registry;
 }
 
 /** True when Temporal answers a cheap call before the deadline. */
@@ -49,7 +52,8 @@ export function createApp(deps: AppDeps): express.Express {
   const maxJsonDepth = deps.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  app.use(requestIds);
+  // Embedded, requests that fall through belong to the user's app: only deliveries get an id there.
+  if (!deps.embedded) app.use(requestIds);
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
@@ -59,6 +63,15 @@ export function createApp(deps: AppDeps): express.Express {
     res.status(store && temporal ? 200 : 503).json({ ok: store && temporal, store, temporal });
   });
 
+  if (deps.metrics && !deps.embedded) {
+    const registry = deps.metrics;
+    app.get('/metrics', async (_req, res) => {
+      res.type(registry.contentType).send(await registry.metrics());
+    });
+  }
+  const metrics = deps.metrics
+    ? createIngressMetrics(deps.metrics, { waits: () => deps.store.waits.countLive() })
+    : undefined;
   const deliveries = createDeliveryRouter({
     store: deps.store,
     client: deps.client,
@@ -69,6 +82,7 @@ export function createApp(deps: AppDeps): express.Express {
     temporalTimeoutMs: deps.temporalTimeoutMs ?? 5000,
     ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
     ...(deps.now ? { now: deps.now } : {}),
+    ...(metrics ? { observers: [metricsObserver(metrics)] } : {}),
   });
   app.locals.drainDeliveries = (timeoutMs: number) => deliveries.drain(timeoutMs);
   app.use(deliveries);

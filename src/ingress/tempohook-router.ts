@@ -10,6 +10,7 @@ import { TempohookError } from '../errors';
 import { createLogger, type Logger } from '../logger';
 import { createStore } from '../store';
 import type { Store } from '../store/types';
+import type { Registry } from '../metrics';
 import { createApp } from './app';
 import { startIngressMaintenance } from './maintenance';
 
@@ -37,6 +38,8 @@ export interface TempohookRouterOptions {
   outboundAllow?: string;
   /** Purge expired dedup keys and sweep abandoned waits every 10 minutes (default true). */
   maintenance?: boolean;
+  /** A prom-client registry to record tempohook's metrics on (serve it at your own `/metrics`). */
+  metrics?: Registry;
 }
 
 type Next = (err?: unknown) => void;
@@ -83,6 +86,7 @@ export function createTempohookRouter(options: TempohookRouterOptions): Tempohoo
       ...(options.retryAfterSeconds ? { retryAfterSeconds: options.retryAfterSeconds } : {}),
       ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
       ...(options.outboundAllow ? { outboundAllow: options.outboundAllow } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
     });
     const stopMaintenance =
       options.maintenance === false

@@ -3,6 +3,7 @@
  * outcome (succeeded, final, retried) without recording anything. The dispatcher (first
  * attempts, in batches) and the delivery activity (retries) both build on it.
  */
+import type { NotificationMetrics } from '../metrics';
 import type { ResolvedSecrets } from '../resources/secret-resolver';
 import type { NotificationAttemptRecord, Store } from '../store/types';
 import type { NotificationEnvelope } from '../workflows/notification-definitions';
@@ -24,8 +25,28 @@ export interface AttemptOutcome {
 
 const MAX_RETRY_AFTER_MS = 24 * 3600_000;
 
+export interface AttemptDeps {
+  store: Pick<Store, 'secrets'>;
+  guard: OutboundGuard;
+  env?: NodeJS.ProcessEnv;
+  secrets?: ResolvedSecrets;
+  /** Counts the attempt by outcome. */
+  metrics?: NotificationMetrics;
+}
+
 export async function attemptDelivery(
-  deps: { store: Pick<Store, 'secrets'>; guard: OutboundGuard; env?: NodeJS.ProcessEnv; secrets?: ResolvedSecrets },
+  deps: AttemptDeps,
+  sub: ResolvedSubscription,
+  envelope: NotificationEnvelope,
+  attempt: number,
+): Promise<AttemptOutcome> {
+  const outcome = await attemptOnce(deps, sub, envelope, attempt);
+  deps.metrics?.attempt(outcome.verdict);
+  return outcome;
+}
+
+async function attemptOnce(
+  deps: AttemptDeps,
   sub: ResolvedSubscription,
   envelope: NotificationEnvelope,
   attempt: number,

@@ -10,6 +10,7 @@
 import type { Client } from '@temporalio/client';
 import { resolveSecrets, type ResolvedSecrets } from '../resources/secret-resolver';
 import type { Logger } from '../logger';
+import type { NotificationMetrics } from '../metrics';
 import { secretRefs } from '../resources/schemas';
 import type { ClaimedDelivery, FirstAttemptOutcome } from '../store/types';
 import type { Store } from '../store/types';
@@ -35,6 +36,8 @@ export interface DispatcherOptions {
   /** Deliveries per batch (default 50) and attempts in flight per subscription (default 16). */
   batchSize?: number;
   concurrency?: number;
+  /** Counts first attempts by outcome. */
+  metrics?: NotificationMetrics;
 }
 
 export interface Dispatcher {
@@ -125,6 +128,7 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
       guard: options.guard,
       ...(options.env ? { env: options.env } : {}),
       ...(secrets ? { secrets } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
     };
     const outcomes = await mapLimited(rows, concurrency, async (row) => ({
       row,

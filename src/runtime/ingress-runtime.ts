@@ -6,6 +6,7 @@ import { listen, type RunningServer } from '../ingress/server';
 import type { Logger } from '../logger';
 import type { Store } from '../store/types';
 import { startIngressMaintenance } from '../ingress/maintenance';
+import { processRegistry } from './metrics-server';
 
 export async function startIngress(input: {
   env: Env;
@@ -26,6 +27,7 @@ export async function startIngress(input: {
     temporalTimeoutMs: env.TEMPOHOOK_TEMPORAL_TIMEOUT_MS,
     ...(env.TEMPOHOOK_PUBLIC_URL ? { publicUrl: env.TEMPOHOOK_PUBLIC_URL } : {}),
     ...(env.TEMPOHOOK_OUTBOUND_ALLOW ? { outboundAllow: env.TEMPOHOOK_OUTBOUND_ALLOW } : {}),
+    metrics: processRegistry(),
   });
   const server = await listen(app, env.PORT, env.HOST);
   const stopMaintenance = startIngressMaintenance({

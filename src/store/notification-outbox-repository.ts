@@ -100,6 +100,15 @@ export function createNotificationOutboxRepository(db: Db): NotificationOutboxRe
       );
     },
 
+    async backlog() {
+      const result = await db.query<{ queued: number; oldest: number | null }>(
+        `SELECT count(*)::int AS queued, extract(epoch FROM now() - min(created_at))::float8 AS oldest
+         FROM notification_deliveries WHERE outbox_state = 'queued'`,
+      );
+      const row = result.rows[0];
+      return { queued: row?.queued ?? 0, oldestSeconds: Math.max(0, row?.oldest ?? 0) };
+    },
+
     async handOff(ids) {
       if (ids.length === 0) return;
       await db.query(

@@ -411,6 +411,8 @@ export interface ExpiredClaim extends ClaimedWait {
 }
 
 export interface WaitsRepository {
+  /** Live waits by state (the metrics' gauge). */
+  countLive(): Promise<{ open: number; claimed: number }>;
   /** Registers a wait (idempotent by id) and, with `since`, resolves it at once from the payload log; returns that delivery. */
   register(input: RegisterWaitRecord): Promise<{ delivery: WebhookDelivery | null }>;
   /** Removes a run's waits that no delivery claimed (timeout, cancellation, close); returns how many, and which of `waitIds` a delivery had claimed. */
@@ -482,4 +484,6 @@ export interface NotificationOutboxRepository {
   recordAttempts(outcomes: readonly FirstAttemptOutcome[]): Promise<void>;
   /** The rows' retries now run in a workflow. */
   handOff(ids: readonly string[]): Promise<void>;
+  /** Queued rows and the age of the oldest in seconds (0 when none): the metrics' outbox lag. */
+  backlog(): Promise<{ queued: number; oldestSeconds: number }>;
 }

@@ -338,6 +338,14 @@ export function createWaitsRepository(db: Db): WaitsRepository {
       await db.query(`UPDATE waits SET updated_at = $2 WHERE id = ANY($1::uuid[]) AND ${LIVE}`, [waitIds, now]);
     },
 
+    async countLive() {
+      const result = await db.query<{ state: string; n: number }>(
+        `SELECT state, count(*)::int AS n FROM waits WHERE state IN ('open', 'claimed') GROUP BY state`,
+      );
+      const of = (state: string) => result.rows.find((r) => r.state === state)?.n ?? 0;
+      return { open: of('open'), claimed: of('claimed') };
+    },
+
     async purge(now) {
       const ago = (ms: number) => new Date(now.getTime() - ms);
       const payloads = await db.query('DELETE FROM delivery_payloads WHERE expires_at <= $1', [now]);

@@ -2,6 +2,7 @@
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createExampleActivities } from '../examples/activities';
 import { EXAMPLES_TASK_QUEUE } from '../workflows/definitions';
+import type { Registry } from '../metrics';
 import type { Store } from '../store/types';
 import { TempohookPlugin } from './plugin';
 
@@ -14,6 +15,8 @@ export async function createExampleWorker(options: {
   /** The ingress's database, for waitForWebhook and notifications: an open store, or its URL. */
   store?: Store;
   databaseUrl?: string;
+  /** Records notification metrics there (TempohookPlugin's `metrics`). */
+  metrics?: Registry;
 }): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
@@ -27,6 +30,7 @@ export async function createExampleWorker(options: {
         activities: createExampleActivities(),
         ...(options.store ? { store: options.store } : {}),
         ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+        ...(options.metrics ? { metrics: options.metrics } : {}),
       }),
     ],
   });

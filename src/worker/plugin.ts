@@ -13,6 +13,7 @@ import type { InjectedSinks, ReplayWorkerOptions, Worker, WorkerOptions } from '
 import { createNotificationActivities } from '../activities/notifications';
 import { createWaitActivities } from '../activities/waits';
 import { createLogger, type Logger } from '../logger';
+import { createNotificationMetrics, type NotificationMetrics, type Registry } from '../metrics';
 import { startCloseObserver } from '../outbound/close-observer';
 import { startDispatcher, type Dispatcher } from '../outbound/dispatcher';
 import { createOutboundGuard } from '../outbound/outbound-guard';
@@ -45,6 +46,11 @@ export interface TempohookPluginOptions {
   /** How often the worker looks for terminated and timed-out runs (default 10 s). */
   closeObserverIntervalMs?: number;
   logger?: Logger;
+  /**
+   * A prom-client registry to record notification attempts and the outbox backlog on (serve it
+   * where your worker's metrics are scraped). `tempohook worker` serves its own on TEMPOHOOK_METRICS_PORT.
+   */
+  metrics?: Registry;
 }
 
 /** The notification path over one open store: the subscription cache and the outbox writer. */
@@ -60,6 +66,7 @@ export class TempohookPlugin extends SimplePlugin {
   private readonly logger: Logger;
   private readonly guard: ReturnType<typeof createOutboundGuard>;
   private readonly closeObserverIntervalMs: number | undefined;
+  private readonly metrics: NotificationMetrics | undefined;
   private path: NotificationPath | undefined;
   /** The running workers' dispatchers, by `namespace/taskQueue`. */
   private readonly dispatchers = new Map<string, Dispatcher>();
@@ -71,6 +78,14 @@ export class TempohookPlugin extends SimplePlugin {
     const subscriptionsFile = options.subscriptionsFile ?? process.env.TEMPOHOOK_SUBSCRIPTIONS_FILE;
     const settings = subscriptionsFile ? loadSubscriptionsFile(subscriptionsFile) : [];
     const guard = createOutboundGuard(options.outboundAllow ?? process.env.TEMPOHOOK_OUTBOUND_ALLOW);
+    const metrics = options.metrics
+      ? createNotificationMetrics(options.metrics, {
+          outbox: async () => {
+            const open = await store.getIfConfigured();
+            return open ? open.notificationOutbox.backlog() : { queued: 0, oldestSeconds: 0 };
+          },
+        })
+      : undefined;
     // `recordEvent` needs `this`, which exists only after super(): the activities call it late.
     const self: { plugin?: TempohookPlugin } = {};
     const notificationActivities = createNotificationActivities({
@@ -79,6 +94,7 @@ export class TempohookPlugin extends SimplePlugin {
       settings,
       guard,
       logger,
+      ...(metrics ? { metrics } : {}),
     });
     super({
       name: 'tempohook',
@@ -115,6 +131,7 @@ export class TempohookPlugin extends SimplePlugin {
     this.logger = logger;
     this.guard = guard;
     this.closeObserverIntervalMs = options.closeObserverIntervalMs;
+    this.metrics = metrics;
   }
 
   private sinks(): InjectedSinks<NotificationSinks> {
@@ -173,6 +190,7 @@ export class TempohookPlugin extends SimplePlugin {
       taskQueue,
       guard: this.guard,
       logger: this.logger,
+      ...(this.metrics ? { metrics: this.metrics } : {}),
     });
     this.dispatchers.set(key, dispatcher);
     const observer = startCloseObserver({

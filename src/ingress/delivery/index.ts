@@ -40,6 +40,7 @@ import { act, planActions } from './act';
 import { createDeliveryContext, timed, type DeliveryContext, type DeliveryDeps } from './context';
 import { createDeliveryLedger } from './ledger';
 import { accessLogFields, outcomeOf, type DeliveryObservation, type DeliveryObserver } from './observe';
+export { metricsObserver } from './observe';
 import { createBodyReader } from './read-body';
 import { reserve } from './reserve';
 import { createEndpointResolver } from './resolve-endpoint';

@@ -3,6 +3,7 @@
  * access log line (always), metrics and tracing (when configured). Observers are synchronous and
  * cheap; one that throws is ignored, never the answer.
  */
+import type { IngressMetrics } from '../../metrics';
 import type { DeliveryOutcome } from '../../store/types';
 import type { DeliveryContext } from './context';
 import type { Verdict } from './verdict';
@@ -67,5 +68,21 @@ export function accessLogFields(o: DeliveryObservation): Record<string, unknown>
     ...(verdict.kind === 'unavailable' ? { dependency: verdict.dependency } : {}),
     ...(verdict.kind === 'accepted' ? { deliveryId: verdict.answer.deliveryId } : {}),
     ...(verdict.kind === 'accepted' && verdict.answer.workflowId ? { workflowId: verdict.answer.workflowId } : {}),
+  };
+}
+
+/** Counts and times every delivery on the ingress's metrics. */
+export function metricsObserver(metrics: IngressMetrics): DeliveryObserver {
+  return ({ ctx, verdict, outcome, status, durationMs }) => {
+    const webhook = ctx.webhook;
+    metrics.observeDelivery({
+      webhook: webhook ? `${webhook.record.namespace}/${webhook.record.name}` : '',
+      profile: webhook?.profile.name ?? '',
+      outcome,
+      status,
+      durationMs,
+      stages: ctx.timings,
+      ...(verdict.kind === 'refused' ? { refusalCode: verdict.code } : {}),
+    });
   };
 }
