@@ -17,7 +17,7 @@ import { devBanner } from '../runtime/walkthrough';
 import { createStore } from '../store';
 import { startEmbeddedPostgres } from '../store/embedded-postgres';
 import { resolveTemporalCli } from '../temporal/cli-binary';
-import { connectTemporal, nativeConnectionOptions } from '../temporal/connection';
+import { connectTemporal, nativeConnectionOptions, type TemporalConnectionConfig } from '../temporal/connection';
 import { ensureSearchAttributes, startDevServer } from '../temporal/dev-server';
 import { createExampleWorker } from '../worker/example-worker';
 import { tempohookSearchAttributes } from '../workflows/definitions';
@@ -31,10 +31,10 @@ const DEV_UI_PORT = 8233;
 export const DEV_USAGE = `Usage: tempohook dev
 
 Runs everything on this machine for development (what \`npm start\` runs): a Temporal dev server
-(SQLite under TEMPOHOOK_DATA_DIR, Web UI on :8233) unless TEMPORAL_ADDRESS is set, PostgreSQL
-embedded (PGlite) unless DATABASE_URL is set, the example worker, the ingress on PORT and the
-example resources; then prints a curl that works as pasted. Ctrl-C stops all of it.
-Environment variables: docs/configuration.md.
+(SQLite under TEMPOHOOK_DATA_DIR, Web UI on :8233) unless TEMPORAL_ADDRESS or TEMPORAL_PROFILE
+names another, PostgreSQL embedded (PGlite) unless DATABASE_URL is set, the example worker, the
+ingress on PORT and the example resources; then prints a curl that works as pasted. Ctrl-C stops
+all of it. Environment variables: docs/configuration.md.
 
 Options:
   -h, --help             this help
@@ -64,10 +64,15 @@ async function runDev(): Promise<number> {
   );
 
   try {
-    const config = temporalConfigFromEnv(env);
+    // A local dev server unless TEMPORAL_ADDRESS or TEMPORAL_PROFILE names another: a default
+    // profile in ~/.config/temporalio (a Cloud one, say) must not redirect `npm start`.
+    const remote = Boolean(env.TEMPORAL_ADDRESS || env.TEMPORAL_PROFILE);
+    const config: TemporalConnectionConfig & { address: string; namespace: string } = remote
+      ? temporalConfigFromEnv(env)
+      : { address: '', namespace: env.TEMPORAL_NAMESPACE };
     let uiUrl: string | undefined;
-    if (env.TEMPORAL_ADDRESS) {
-      logger.info('using the Temporal server at TEMPORAL_ADDRESS', { address: env.TEMPORAL_ADDRESS });
+    if (remote) {
+      logger.info('using the Temporal server of TEMPORAL_ADDRESS / TEMPORAL_PROFILE', { address: config.address });
     } else {
       const cli = await resolveTemporalCli({ logger });
       logger.info('starting the Temporal dev server', { cli: cli.path, source: cli.source });
@@ -85,8 +90,7 @@ async function runDev(): Promise<number> {
 
     const temporal = await connectTemporal(config);
     cleanup.push('temporal connection', () => temporal.connection.close());
-    if (env.TEMPORAL_ADDRESS)
-      await ensureSearchAttributes(temporal.connection, config.namespace, tempohookSearchAttributes);
+    if (remote) await ensureSearchAttributes(temporal.connection, config.namespace, tempohookSearchAttributes);
 
     let databaseUrl = env.DATABASE_URL;
     let storeDescription = `PostgreSQL (${redactUrl(databaseUrl ?? '')})`;

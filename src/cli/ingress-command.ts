@@ -5,7 +5,7 @@ import { createLogger } from '../logger';
 import { startIngress } from '../runtime/ingress-runtime';
 import { createCleanupStack, waitForShutdownSignal } from '../runtime/shutdown';
 import { createStore } from '../store';
-import { connectTemporal } from '../temporal/connection';
+import { connectTemporal, loadTemporalProfile, type TemporalConnectionConfig } from '../temporal/connection';
 import { ensureSearchAttributes } from '../temporal/dev-server';
 import { tempohookSearchAttributes } from '../workflows/definitions';
 import { createCliContext, runReported, type CliContext } from './api-client';
@@ -16,7 +16,7 @@ export const INGRESS_USAGE = `Usage: tempohook ingress
 The webhook ingress for production: the delivery endpoints, the management API under /v1/,
 /healthz, /readyz and Prometheus /metrics, on HOST:PORT; one access log line per delivery.
 Stateless: run as many as you need behind a load balancer. Needs DATABASE_URL and
-TEMPOHOOK_ADMIN_TOKEN, and reaches Temporal at TEMPORAL_ADDRESS.
+TEMPOHOOK_ADMIN_TOKEN; reaches Temporal as TEMPORAL_ADDRESS or a Temporal CLI profile says.
 Environment variables: docs/configuration.md.
 
 Options:
@@ -86,11 +86,19 @@ async function runIngress(): Promise<number> {
   return 0;
 }
 
-export function temporalConfigFromEnv(env: ReturnType<typeof parseEnv>) {
+/**
+ * Temporal from a Temporal CLI profile and the TEMPORAL_* variables (envconfig), then tempohook's
+ * own TLS path variables; 127.0.0.1:7233 and namespace "default" when nothing says otherwise.
+ */
+export function temporalConfigFromEnv(
+  env: ReturnType<typeof parseEnv>,
+  raw: NodeJS.ProcessEnv = process.env,
+): TemporalConnectionConfig & { address: string; namespace: string } {
+  const profile = loadTemporalProfile(raw);
   return {
-    address: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
-    namespace: env.TEMPORAL_NAMESPACE,
-    ...(env.TEMPORAL_API_KEY ? { apiKey: env.TEMPORAL_API_KEY } : {}),
+    ...profile,
+    address: profile.address ?? env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+    namespace: profile.namespace ?? env.TEMPORAL_NAMESPACE,
     ...(env.TEMPORAL_TLS_CERT_PATH ? { tlsCertPath: env.TEMPORAL_TLS_CERT_PATH } : {}),
     ...(env.TEMPORAL_TLS_KEY_PATH ? { tlsKeyPath: env.TEMPORAL_TLS_KEY_PATH } : {}),
     ...(env.TEMPORAL_TLS_CA_PATH ? { tlsCaPath: env.TEMPORAL_TLS_CA_PATH } : {}),

@@ -31,6 +31,8 @@ export const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  /** A Temporal CLI profile (TEMPORAL_CONFIG_FILE or ~/.config/temporalio/temporal.toml); read by @temporalio/envconfig. */
+  TEMPORAL_PROFILE: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_API_KEY: z.string().optional(),
   TEMPORAL_TLS_CERT_PATH: z.string().optional(),

@@ -1,9 +1,12 @@
 /**
  * The one way tempohook processes reach Temporal: a local dev server, a self-hosted cluster,
- * or Temporal Cloud (API key or mTLS). The process config fills it from TEMPORAL_* variables.
+ * or Temporal Cloud (API key or mTLS). The process config fills it from a Temporal CLI profile
+ * and the TEMPORAL_* variables the Temporal CLI and SDKs read (`@temporalio/envconfig`), plus
+ * tempohook's own TEMPORAL_TLS_CERT_PATH / _KEY_PATH / _CA_PATH.
  */
 import { promises as fs } from 'node:fs';
 import { Client, Connection, type ConnectionPlugin, type TLSConfig } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { TempohookError } from '../errors';
 
 /** Where and how to reach Temporal. */
@@ -19,12 +22,52 @@ export interface TemporalConnectionConfig {
   tlsKeyPath?: string;
   /** TEMPORAL_TLS_CA_PATH: CA of the server's certificate, when the system does not trust it. */
   tlsCaPath?: string;
+  /** TLS as a Temporal CLI profile describes it (files already read); tempohook's TLS paths add to it. */
+  profileTls?: TLSConfig | boolean;
+  /** gRPC metadata from the profile (`grpc_meta`, TEMPORAL_GRPC_META_*). */
+  metadata?: Record<string, string>;
+}
+
+/**
+ * The connection a Temporal CLI profile describes, with the TEMPORAL_* variables the Temporal CLI
+ * reads applied over it: TEMPORAL_PROFILE (default "default"), TEMPORAL_CONFIG_FILE (default
+ * ~/.config/temporalio/temporal.toml), TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
+ * TEMPORAL_TLS, TEMPORAL_TLS_CLIENT_CERT_PATH/_DATA, TEMPORAL_TLS_CLIENT_KEY_PATH/_DATA,
+ * TEMPORAL_TLS_SERVER_CA_CERT_PATH/_DATA, TEMPORAL_TLS_SERVER_NAME, TEMPORAL_GRPC_META_*.
+ * No file and no variables: an empty config (the defaults apply).
+ */
+export function loadTemporalProfile(env: NodeJS.ProcessEnv = process.env): TemporalConnectionConfig {
+  const vars = Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''),
+  );
+  let loaded: ReturnType<typeof loadClientConnectConfig>;
+  try {
+    loaded = loadClientConnectConfig({
+      ...(vars.TEMPORAL_PROFILE ? { profile: vars.TEMPORAL_PROFILE } : {}),
+      overrideEnvVars: vars,
+    });
+  } catch (err) {
+    const file = vars.TEMPORAL_CONFIG_FILE ?? '~/.config/temporalio/temporal.toml';
+    throw new TempohookError(
+      'invalid_config',
+      `The Temporal client configuration (${file}${vars.TEMPORAL_PROFILE ? `, profile ${vars.TEMPORAL_PROFILE}` : ''}) cannot be used: ${(err as Error).message}. Fix it, or unset TEMPORAL_PROFILE / TEMPORAL_CONFIG_FILE.`,
+      500,
+    );
+  }
+  const { address, apiKey, tls, metadata } = loaded.connectionOptions;
+  return {
+    ...(address ? { address } : {}),
+    ...(loaded.namespace ? { namespace: loaded.namespace } : {}),
+    ...(apiKey && typeof apiKey === 'string' ? { apiKey } : {}),
+    ...(tls !== undefined && tls !== null ? { profileTls: tls } : {}),
+    ...(metadata && Object.keys(metadata).length > 0 ? { metadata: metadata as Record<string, string> } : {}),
+  };
 }
 
 /** Options valid for both `Connection.connect` (client) and `NativeConnection.connect` (worker); reads the TLS files. */
 export async function temporalConnectionOptions(
   config: TemporalConnectionConfig,
-): Promise<{ address: string; tls: TLSConfig | boolean; apiKey?: string }> {
+): Promise<{ address: string; tls: TLSConfig | boolean; apiKey?: string; metadata?: Record<string, string> }> {
   const address = config.address || '127.0.0.1:7233';
   if (Boolean(config.tlsCertPath) !== Boolean(config.tlsKeyPath)) {
     throw new TempohookError(
@@ -44,7 +87,7 @@ export async function temporalConnectionOptions(
       );
     }
   };
-  const tls: TLSConfig = {};
+  const tls: TLSConfig = typeof config.profileTls === 'object' ? { ...config.profileTls } : {};
   if (config.tlsCertPath && config.tlsKeyPath) {
     tls.clientCertPair = {
       crt: await read('TEMPORAL_TLS_CERT_PATH', config.tlsCertPath),
@@ -52,8 +95,15 @@ export async function temporalConnectionOptions(
     };
   }
   if (config.tlsCaPath) tls.serverRootCACertificate = await read('TEMPORAL_TLS_CA_PATH', config.tlsCaPath);
-  const useTls = Boolean(config.apiKey || config.tlsCertPath || config.tlsCaPath);
-  return { address, tls: useTls ? tls : false, ...(config.apiKey ? { apiKey: config.apiKey } : {}) };
+  const ownTls = Boolean(config.tlsCertPath || config.tlsCaPath);
+  // A profile's `tls.disabled` (TEMPORAL_TLS=false) turns TLS off even with an API key.
+  const useTls = ownTls || (config.profileTls === undefined ? Boolean(config.apiKey) : config.profileTls !== false);
+  return {
+    address,
+    tls: useTls ? tls : false,
+    ...(config.apiKey ? { apiKey: config.apiKey } : {}),
+    ...(config.metadata ? { metadata: config.metadata } : {}),
+  };
 }
 
 /** {@link temporalConnectionOptions} under the name the worker reads it by: `NativeConnection.connect(await nativeConnectionOptions(config))`. */
