@@ -14,6 +14,7 @@ import { benchNotifications, type MeasuredCase } from './notify';
 import { runVerifyBench } from './verify';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { benchWaits } from './waits';
+import { benchRoutes } from './routes';
 
 const DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -100,7 +101,7 @@ async function main() {
       await store.close();
     });
 
-    const only = process.env.BENCH_ONLY; // ingress, verify, conditions, waits or notify: run just that one
+    const only = process.env.BENCH_ONLY; // ingress, routes, verify, conditions, waits or notify: run just that one
     const runs = (part: string) => !only || only === part;
     let nativeConnection: NativeConnection | undefined;
     const workerConnection = async () => {
@@ -126,6 +127,23 @@ async function main() {
       console.log(row(ingress));
       console.log(
         `  ratio ingress / bare start: ${(ingress.perSecond / baseline.perSecond).toFixed(2)}x throughput, ${(ingress.p50Ms / baseline.p50Ms).toFixed(2)}x p50 latency`,
+      );
+    }
+    if (runs('routes')) {
+      const count = Number(process.env.BENCH_ROUTE_DELIVERIES ?? Math.ceil(DELIVERIES / 4));
+      console.log(
+        `\n# Routes: ${count} deliveries to 3 start routes (mode all) vs 3 bare starts each (at once), ${CONCURRENCY} concurrent`,
+      );
+      const { baseline, ingress } = await benchRoutes({
+        store,
+        client: temporal.client,
+        count,
+        concurrency: CONCURRENCY,
+      });
+      console.log(row(baseline));
+      console.log(row(ingress));
+      console.log(
+        `  ratio routed delivery / 3 bare starts: ${(ingress.perSecond / baseline.perSecond).toFixed(2)}x throughput, ${(ingress.p50Ms / baseline.p50Ms).toFixed(2)}x p50 latency`,
       );
     }
     if (runs('verify')) {

@@ -73,7 +73,7 @@ export async function act(deps: ActDeps, delivery: ReservedDelivery, actions: re
   const selected = selectRoutes(
     actions.filter((action) => action.kind !== 'signal'),
     delivery.webhook.spec.mode,
-    routeSubject(context),
+    () => routeSubject(context),
   );
   const prepared: PreparedAction[] = [];
   const unresolved: RouteResult[] = [];

@@ -87,11 +87,13 @@ export function routeMatches(condition: RouteCondition | undefined, subject: Rou
 export function selectRoutes<A extends RouteAction>(
   actions: readonly A[],
   mode: WebhookRouteMode | undefined,
-  subject: RouteSubject,
+  subject: RouteSubject | (() => RouteSubject),
 ): A[] {
   const selected: A[] = [];
+  let read: RouteSubject | undefined = typeof subject === 'function' ? undefined : subject;
   for (const action of actions) {
-    if (!routeMatches(action.condition, subject)) continue;
+    // The subject is built only for a route with a condition (spec.start has none).
+    if (action.condition && !routeMatches(action.condition, (read ??= (subject as () => RouteSubject)()))) continue;
     selected.push(action);
     if (mode !== 'all') break;
   }
