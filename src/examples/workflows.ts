@@ -80,7 +80,7 @@ export async function awaitGithubPush(input: {
  * deployOnPush for pushes to main and reviewPullRequest for pull requests, and feeds every event
  * of a repository to that repository's repositoryActivity entity; one Stripe webhook feeds each
  * customer's stripeCustomer entity. The payload shapes below are the few fields the examples read;
- * real code can use `WebhookEventDefinition<'push'>` (@octokit/webhooks-types) or `Stripe.Event`.
+ * real code can use `PushEvent` from @octokit/webhooks-types or `Stripe.Event`.
  */
 
 /** The fields of a GitHub `push` payload the examples read. */
