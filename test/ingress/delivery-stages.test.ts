@@ -5,6 +5,9 @@
  * real HTTP, Postgres and Temporal in the other ingress tests.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import YAML from 'yaml';
 import { describe, test } from 'node:test';
 import { webhookSpec } from '../../src/resources/schemas';
 import type { DeliveryRecord, ReserveResult } from '../../src/store/types';
@@ -12,7 +15,7 @@ import { getProfile } from '../../src/verify';
 import type { InboundRequest, Profile } from '../../src/verify/types';
 import { answeredRepeat, planActions, type PreparedAction } from '../../src/ingress/delivery/act';
 import { createDeliveryContext, timed } from '../../src/ingress/delivery/context';
-import { routeMatches, selectRoutes } from '../../src/ingress/delivery/routes';
+import { routeActions, routeMatches, selectRoutes } from '../../src/ingress/delivery/routes';
 import { claimedEventId, identifyEvent } from '../../src/ingress/delivery/event-identity';
 import { buildStartRequest, MAX_START_INPUT_BYTES, renderWorkflowId } from '../../src/ingress/delivery/start-request';
 import type { TemplateContext } from '../../src/resources/template';
@@ -159,6 +162,18 @@ describe('routes: planActions and selectRoutes', () => {
     assert.deepEqual(names('all', pr), ['review', 'activity']);
     assert.deepEqual(names('first', subject('pull_request', { action: 'closed' })), ['activity']);
     assert.deepEqual(names('all', subject('push', { ref: 'refs/heads/dev' })), ['activity']);
+  });
+
+  test('the Stripe example routes events about a customer, and no other', async () => {
+    const doc = YAML.parse(await readFile(path.join(__dirname, '../../examples/stripe-entities.yaml'), 'utf8'));
+    const [route] = routeActions(webhookSpec.parse(doc.spec).routes!);
+    const event = (object: Record<string, unknown>) => ({
+      ...subject('customer.updated', {}),
+      payload: { data: { object } },
+    });
+    assert.equal(routeMatches(route!.condition, event({ id: 'in_1', customer: 'cus_1' })), true);
+    assert.equal(routeMatches(route!.condition, event({ id: 'in_1', customer: null })), false);
+    assert.equal(routeMatches(route!.condition, event({ id: 'prod_1' })), false);
   });
 
   test('a when that fails to evaluate, or a match path that selects nothing, does not match', () => {
