@@ -1,15 +1,15 @@
 /**
  * Deliveries per second through the ingress (verify + dedup + start) beside a bare
- * `client.workflow.start` loop against the same Temporal dev server, same concurrency, same run.
+ * `client.workflow.start` loop and the hand-written glue it replaces, against the same Temporal
+ * dev server, same concurrency, same run.
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { createApp } from '../src/ingress/app';
-import { listen } from '../src/ingress/server';
-import { silentLogger } from '../src/logger';
-import type { Store } from '../src/store/types';
+import type { BenchServerOptions } from './http-servers';
+import type { LoadOptions, LoadResult } from './load-generator';
 
-const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const SECRET = 'bench-secret';
 
 export interface ThroughputResult {
@@ -60,19 +60,76 @@ export async function runConcurrent(
   };
 }
 
+export interface HttpRow {
+  label: string;
+  load: LoadResult;
+}
+
+interface ChildServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Runs `bench/<file>` under tsx in a process of its own, with `payload` as JSON in `variable`. */
+function spawnBenchProcess(file: string, variable: string, payload: unknown, nodeArgs: string[] = []) {
+  return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(__dirname, file)], {
+    env: { ...process.env, [variable]: JSON.stringify(payload) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+}
+
+function firstLine(child: ReturnType<typeof spawn>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      const end = buffered.indexOf('\n');
+      if (end >= 0) resolve(buffered.slice(0, end));
+    });
+    child.once('exit', (code) => reject(new Error(`bench process exited with ${code} before it was ready`)));
+  });
+}
+
+async function startServer(options: BenchServerOptions): Promise<ChildServer> {
+  // BENCH_CPU_PROF=DIR writes a V8 CPU profile of each ingress process there (node --cpu-prof).
+  const profile = process.env.BENCH_CPU_PROF;
+  const nodeArgs = profile && options.kind === 'ingress' ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const child = spawnBenchProcess('http-servers.ts', 'BENCH_SERVER', options, nodeArgs);
+  const ready = JSON.parse(await firstLine(child)) as { url: string; path: string };
+  return {
+    url: `${ready.url}${ready.path}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const child = spawnBenchProcess('load-generator.ts', 'BENCH_LOAD', options);
+  return JSON.parse(await firstLine(child)) as LoadResult;
+}
+
+/**
+ * The ingress beside what it replaces, in one run: a bare `client.workflow.start` loop (this
+ * process), hand-written Express glue, and the ingress on PostgreSQL and on the embedded PGlite;
+ * each HTTP server in a process of its own, loaded from a third. Then a mixed load (30% repeated
+ * event ids) and a load of repeats only.
+ */
 export async function benchIngressThroughput(input: {
-  store: Store;
   client: Client;
+  temporalAddress: string;
+  databaseUrl: string;
   count: number;
   concurrency: number;
-}): Promise<{ baseline: ThroughputResult; ingress: ThroughputResult }> {
-  const { store, client, count, concurrency } = input;
+}): Promise<{ baseline: ThroughputResult; rows: HttpRow[] }> {
+  const { client, count, concurrency } = input;
   const taskQueue = `bench-${randomUUID()}`;
   const runTag = randomUUID().slice(0, 8);
 
-  // Warm up both paths so neither pays for connection setup inside the measurement.
+  // Warm up so no path pays for connection setup inside the measurement.
   await client.workflow.start('weeklyReport', { taskQueue, workflowId: `warm-${runTag}`, args: [{}] });
-
   const baseline = await runConcurrent('bare client.workflow.start', count, concurrency, async (i) => {
     await client.workflow.start('weeklyReport', {
       taskQueue,
@@ -82,38 +139,40 @@ export async function benchIngressThroughput(input: {
     return true;
   });
 
-  const app = createApp({ store, client, logger: silentLogger, adminToken: ADMIN_TOKEN });
-  const server = await listen(app, 0);
-  try {
-    await store.secrets.put('default', 'bench-secret', { value: SECRET });
-    const { webhook } = await store.webhooks.apply('default', `bench-${runTag}`, {
-      profile: 'generic',
-      secretRef: { name: 'bench-secret', key: 'value' },
-      start: { workflowType: 'weeklyReport', taskQueue },
-    });
-    const url = `${server.url}/v1/webhook-deliveries/${webhook.endpointId}`;
-    const send = async (eventId: string) => {
-      const body = JSON.stringify({ eventId, padding: 'x'.repeat(512) });
-      const ts = Math.floor(Date.now() / 1000);
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-timestamp': String(ts),
-          'x-event-id': eventId,
-          'x-signature': `sha256=${createHmac('sha256', SECRET).update(`${ts}.${body}`).digest('hex')}`,
-        },
-        body,
-      });
-      await res.arrayBuffer();
-      return res.status === 202;
-    };
-    await send(`warm-${runTag}`);
-    const ingress = await runConcurrent('ingress (verify + dedup + start)', count, concurrency, (i) =>
-      send(`evt-${runTag}-${i}`),
-    );
-    return { baseline, ingress };
-  } finally {
-    await server.close();
+  const common = { temporalAddress: input.temporalAddress, taskQueue, secret: SECRET };
+  const rows: HttpRow[] = [];
+  const measure = async (server: ChildServer, label: string, mode: LoadOptions['mode'], tag: string) => {
+    const load = await runLoad({ url: server.url, secret: SECRET, count, concurrency, tag: `${runTag}-${tag}`, mode });
+    rows.push({ label, load });
+  };
+  const servers: Array<[string, BenchServerOptions]> = [
+    ['glue', { ...common, kind: 'glue' }],
+    [
+      'ingress (PostgreSQL)',
+      {
+        ...common,
+        kind: 'ingress',
+        database: input.databaseUrl,
+        schema: `bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`,
+      },
+    ],
+    ['ingress (PGlite)', { ...common, kind: 'ingress', database: 'embedded' }],
+  ];
+  for (const [name, options] of servers) {
+    const server = await startServer(options);
+    try {
+      await measure(server, name, 'unique', `${options.kind}-${options.database ?? ''}`.slice(0, 20));
+      await measure(server, `${name}, 30% repeats`, 'mixed', `mixed-${name}`);
+      if (options.database !== 'embedded')
+        await measure(
+          server,
+          `${name}, repeats only`,
+          'repeat',
+          `${options.kind}-${options.database ?? ''}`.slice(0, 20),
+        );
+    } finally {
+      await server.stop();
+    }
   }
+  return { baseline, rows };
 }

@@ -9,6 +9,7 @@ import { resolveTemporalCli } from '../src/temporal/cli-binary';
 import { connectTemporal } from '../src/temporal/connection';
 import { startDevServer } from '../src/temporal/dev-server';
 import { benchIngressThroughput, type ThroughputResult } from './ingress-throughput';
+import type { LoadResult } from './load-generator';
 import { runConditionsBench } from './conditions';
 import { benchNotifications, type MeasuredCase } from './notify';
 import { runVerifyBench } from './verify';
@@ -21,6 +22,16 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 
 function row(r: ThroughputResult): string {
   return `  ${r.label.padEnd(36)} ${r.perSecond.toFixed(0).padStart(7)}/s   p50 ${r.p50Ms.toFixed(1).padStart(6)} ms   p99 ${r.p99Ms.toFixed(1).padStart(6)} ms   ${r.count} in ${r.seconds.toFixed(2)} s${r.failures ? `   FAILURES ${r.failures}` : ''}`;
+}
+
+/** An HTTP row: all deliveries, then first deliveries and repeats apart when both occur. */
+function httpRow(label: string, load: LoadResult): string {
+  const { all, first, duplicate } = load;
+  const failed = load.failures ? `   FAILURES ${load.failures} ${JSON.stringify(load.statuses)}` : '';
+  let line = `  ${label.padEnd(36)} ${all.perSecond.toFixed(0).padStart(7)}/s   p50 ${all.p50Ms.toFixed(1).padStart(6)} ms   p99 ${all.p99Ms.toFixed(1).padStart(6)} ms   ${all.count} in ${load.seconds.toFixed(2)} s${failed}`;
+  if (first.count > 0 && duplicate.count > 0)
+    line += `\n  ${''.padEnd(36)} first deliveries ${first.count}: p50 ${first.p50Ms.toFixed(1)} ms, p99 ${first.p99Ms.toFixed(1)} ms; repeats ${duplicate.count}: p50 ${duplicate.p50Ms.toFixed(1)} ms, p99 ${duplicate.p99Ms.toFixed(1)} ms`;
+  return line;
 }
 
 async function printNotifyBench(
@@ -91,8 +102,9 @@ async function main() {
     const temporal = await connectTemporal({ address, namespace: 'default' });
     cleanups.push(() => temporal.connection.close());
     const schema = `bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+    const databaseUrl = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
     const store = await createStore({
-      databaseUrl: process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test',
+      databaseUrl,
       schema,
       poolMax: 20,
     });
@@ -115,19 +127,38 @@ async function main() {
     };
     if (runs('ingress')) {
       console.log(
-        `\n# Ingress throughput: ${DELIVERIES} deliveries, ${CONCURRENCY} concurrent senders, generic profile, ~0.5 KiB bodies`,
+        `\n# Ingress throughput: ${DELIVERIES} deliveries per row, ${CONCURRENCY} concurrent senders, generic profile, ~0.5 KiB bodies; ` +
+          'each HTTP server in its own process, loaded from another',
       );
-      const { baseline, ingress } = await benchIngressThroughput({
-        store,
+      const { baseline, rows } = await benchIngressThroughput({
         client: temporal.client,
+        temporalAddress: address,
+        databaseUrl,
         count: DELIVERIES,
         concurrency: CONCURRENCY,
       });
       console.log(row(baseline));
-      console.log(row(ingress));
-      console.log(
-        `  ratio ingress / bare start: ${(ingress.perSecond / baseline.perSecond).toFixed(2)}x throughput, ${(ingress.p50Ms / baseline.p50Ms).toFixed(2)}x p50 latency`,
-      );
+      for (const { label, load } of rows) console.log(httpRow(label, load));
+      const find = (label: string) => rows.find((r) => r.label === label)?.load;
+      const glue = find('glue');
+      const ratios = (name: string, load: LoadResult | undefined, base: { perSecond: number; p50Ms: number }) =>
+        load
+          ? `  ${name}: ${(load.all.perSecond / base.perSecond).toFixed(2)}x throughput, ${(load.all.p50Ms / base.p50Ms).toFixed(2)}x p50`
+          : '';
+      console.log(ratios('glue / bare start', glue, baseline));
+      for (const label of ['ingress (PostgreSQL)', 'ingress (PGlite)']) {
+        const load = find(label);
+        console.log(ratios(`${label} / bare start`, load, baseline));
+        if (glue) console.log(ratios(`${label} / glue`, load, glue.all));
+      }
+      const pg = find('ingress (PostgreSQL)');
+      const pglite = find('ingress (PGlite)');
+      if (pg && pglite) console.log(ratios('ingress PGlite / PostgreSQL', pglite, pg.all));
+      const repeats = find('ingress (PostgreSQL), repeats only');
+      if (pg && repeats)
+        console.log(
+          `  repeats only / first deliveries (PostgreSQL): ${(repeats.all.perSecond / pg.all.perSecond).toFixed(1)}x throughput, p50 ${repeats.all.p50Ms.toFixed(1)} ms`,
+        );
     }
     if (runs('routes')) {
       const count = Number(process.env.BENCH_ROUTE_DELIVERIES ?? Math.ceil(DELIVERIES / 4));
