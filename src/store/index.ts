@@ -15,7 +15,7 @@ import { createWaitsRepository } from './waits-repository';
 import { createSubscriptionsRepository } from './subscriptions-repository';
 import { createNotificationDeliveriesRepository } from './notification-deliveries-repository';
 import { createNotificationOutboxRepository } from './notification-outbox-repository';
-import { createChangeFeed, notifyChange } from './change-feed';
+import { createChangeFeed, notifyChange, type ResourceChange } from './change-feed';
 import type { Logger } from '../logger';
 
 export * from './types';
@@ -36,6 +36,7 @@ export { parseSecretKey } from './secret-cipher';
 export { createWaitsRepository, CLAIM_TIMEOUT_MS } from './waits-repository';
 export { createSubscriptionsRepository, subscriptionKey } from './subscriptions-repository';
 export { createNotificationDeliveriesRepository } from './notification-deliveries-repository';
+export { createLookupCache, type LookupCache, type LookupCacheOptions } from './lookup-cache';
 export { notifyChange, createChangeFeed, type ChangeFeed, type ResourceChange, type ResourceKind } from './change-feed';
 
 export interface CreateStoreOptions {
@@ -83,18 +84,20 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
     ...(options.logger ? { logger: options.logger } : {}),
   });
   let closing: Promise<void> | null = null;
+  // Announced to other processes through the database, and to this one's caches at once.
+  const announce = async (change: ResourceChange) => {
+    await notifyChange(db, change);
+    changes.publishLocal(change);
+  };
   return {
     changes,
     db,
-    secrets: createSecretsRepository(db, { encryptionKey: options.encryptionKey }),
-    webhooks: createWebhooksRepository(db),
+    secrets: createSecretsRepository(db, { encryptionKey: options.encryptionKey }, announce),
+    webhooks: createWebhooksRepository(db, announce),
     deliveries: createDeliveriesRepository(db),
     rateLimits: createRateLimitsRepository(db),
     waits: createWaitsRepository(db),
-    subscriptions: createSubscriptionsRepository(db, async (change) => {
-      await notifyChange(db, change);
-      changes.publishLocal(change);
-    }),
+    subscriptions: createSubscriptionsRepository(db, announce),
     notificationDeliveries: createNotificationDeliveriesRepository(db),
     notificationOutbox: createNotificationOutboxRepository(db),
     async ping(timeoutMs = 2_000) {

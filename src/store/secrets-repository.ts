@@ -8,6 +8,7 @@ import { TempohookError } from '../errors';
 import { createSecretCipher, type EncryptedEnvelope, type SecretCipher } from './secret-cipher';
 import type { Db, SecretRecord, SecretsRepository } from './types';
 import { namedResourceReads } from './sql';
+import { notifyChange, type ResourceChange } from './change-feed';
 
 export interface SecretsRepositoryOptions {
   /** 32 bytes as base64 or hex (TEMPOHOOK_SECRET_KEY); omit to store data unencrypted. */
@@ -25,8 +26,15 @@ interface SecretRow {
 
 const COLUMNS = 'namespace, name, data, encrypted, created_at, updated_at';
 
-/** Creates the secrets repository over `db`. */
-export function createSecretsRepository(db: Db, options: SecretsRepositoryOptions = {}): SecretsRepository {
+/**
+ * Creates the secrets repository over `db`. Puts and deletes are announced (by default
+ * `notifyChange` on `db`), so the ingress's cached secret reads drop them.
+ */
+export function createSecretsRepository(
+  db: Db,
+  options: SecretsRepositoryOptions = {},
+  announce: (change: ResourceChange) => Promise<void> = (change) => notifyChange(db, change),
+): SecretsRepository {
   const cipher: SecretCipher | null =
     options.encryptionKey === undefined ? null : createSecretCipher(options.encryptionKey);
 
@@ -59,12 +67,15 @@ export function createSecretsRepository(db: Db, options: SecretsRepositoryOption
         [namespace, name, JSON.stringify(stored), cipher !== null],
       );
       const row = result.rows[0]!;
+      await announce({ kind: 'secret', namespace, name });
       return { namespace, name, data: { ...data }, createdAt: row.created_at, updatedAt: row.updated_at };
     },
 
     async delete(namespace, name) {
       const result = await db.query('DELETE FROM secrets WHERE namespace = $1 AND name = $2', [namespace, name]);
-      return (result.rowCount ?? 0) > 0;
+      const deleted = (result.rowCount ?? 0) > 0;
+      if (deleted) await announce({ kind: 'secret', namespace, name });
+      return deleted;
     },
   };
 }

@@ -3,9 +3,9 @@
  * status counters the ingress updates after each delivery.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { notifyChange, type ResourceChange } from './change-feed';
 import { isUuid, namedResourceReads } from './sql';
 import type { Db, WebhookRecord, WebhooksRepository } from './types';
-import { createUnknownEndpointCache, type UnknownEndpointCacheOptions } from './unknown-endpoint-cache';
 
 interface WebhookRow {
   id: string;
@@ -61,14 +61,15 @@ function toRecord(row: WebhookRow): WebhookRecord {
   };
 }
 
-/** Creates the webhooks repository over `db`; `unknownEndpoints` tunes the cache of ids not found. */
+/**
+ * Creates the webhooks repository over `db`. Every write that changes what a delivery resolves to
+ * (apply, delete) is announced (by default `notifyChange` on `db`), so the ingress's lookup caches
+ * drop it; status updates are not.
+ */
 export function createWebhooksRepository(
   db: Db,
-  options: { unknownEndpoints?: UnknownEndpointCacheOptions } = {},
+  announce: (change: ResourceChange) => Promise<void> = (change) => notifyChange(db, change),
 ): WebhooksRepository {
-  const unknownEndpoints = createUnknownEndpointCache(options.unknownEndpoints);
-  // Concurrent lookups of one id share one query: a burst on an unknown URL costs one, not 32.
-  const lookups = new Map<string, Promise<WebhookRecord | null>>();
   return {
     ...namedResourceReads<WebhookRow, ReturnType<typeof toRecord>>(db, 'webhooks', COLUMNS, toRecord),
     async apply(namespace, name, spec) {
@@ -84,28 +85,21 @@ export function createWebhooksRepository(
         [id, namespace, name, JSON.stringify(spec), newEndpointId()],
       );
       const row = result.rows[0]!;
-      unknownEndpoints.forget(row.endpoint_id);
+      await announce({ kind: 'webhook', namespace, name });
       return { webhook: toRecord(row), created: row.created };
     },
 
     async getByEndpointId(endpointId) {
-      if (!isEndpointId(endpointId) || unknownEndpoints.has(endpointId)) return null;
-      const pending = lookups.get(endpointId);
-      if (pending) return pending;
-      const lookup = db
-        .query<WebhookRow>(`SELECT ${COLUMNS} FROM webhooks WHERE endpoint_id = $1`, [endpointId])
-        .then((result) => {
-          if (!result.rows[0]) unknownEndpoints.remember(endpointId);
-          return result.rows[0] ? toRecord(result.rows[0]) : null;
-        })
-        .finally(() => lookups.delete(endpointId));
-      lookups.set(endpointId, lookup);
-      return lookup;
+      if (!isEndpointId(endpointId)) return null;
+      const result = await db.query<WebhookRow>(`SELECT ${COLUMNS} FROM webhooks WHERE endpoint_id = $1`, [endpointId]);
+      return result.rows[0] ? toRecord(result.rows[0]) : null;
     },
 
     async delete(namespace, name) {
       const result = await db.query('DELETE FROM webhooks WHERE namespace = $1 AND name = $2', [namespace, name]);
-      return (result.rowCount ?? 0) > 0;
+      const deleted = (result.rowCount ?? 0) > 0;
+      if (deleted) await announce({ kind: 'webhook', namespace, name });
+      return deleted;
     },
 
     async recordAccepted(id, at) {

@@ -1,10 +1,13 @@
 /**
- * The `rate-limit` condition and Secret updates over real HTTP, with two ingress replicas on one
- * store: counters and secrets live in Postgres, so both replicas see the same state at once.
+ * The `rate-limit` condition and resource changes over real HTTP, with several ingress replicas:
+ * counters live in Postgres, so every replica sees the same count at once; webhooks and secrets
+ * are cached in each replica and dropped when the change feed reports a change.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { silentLogger } from '../../src/logger';
+import { createStore } from '../../src/store';
 import { startIngressFixture, type IngressFixture } from '../support/fixture';
 import {
   genericDeliveryHeaders,
@@ -105,36 +108,92 @@ describe('shared state across ingress replicas', () => {
     assert.equal(runs.length, 3);
   });
 
-  test('a Secret update takes effect on the very next delivery, on every replica', async () => {
-    const applied = await replicaA.api(
-      'PUT',
-      '/v1/webhooks/rotating',
-      webhookBody({
-        profile: 'generic',
-        secretRef: { name: 'rotating-secret', key: 'value' },
-        start: { workflowType: 'weeklyReport', taskQueue },
-      }),
+  test('Secret updates, rotation, deletes and a deleted webhook reach three replicas with their own stores within a second', async () => {
+    // Replicas B and C each have a store of their own on the same schema: their caches learn of
+    // changes through the database (LISTEN/NOTIFY), as separate processes do.
+    const stores = await Promise.all(
+      [0, 1].map(() =>
+        createStore({ databaseUrl: fixture.store.databaseUrl, schema: fixture.store.schema, logger: silentLogger }),
+      ),
     );
-    assert.equal(applied.status, 201);
-    const path = applied.body.status.endpointPath;
-    assert.equal(
-      (await replicaA.api('PUT', '/v1/secrets/rotating-secret', secretBody({ value: 'first-value' }))).status,
-      201,
-    );
-    assert.equal((await deliver(replicaB, path, 'first-value')).status, 202);
+    const [b, c] = await Promise.all(stores.map((store) => startTestIngress(store, fixture.temporal.client)));
+    const replicas = { A: replicaA, B: b!, C: c! };
+    try {
+      const applied = await replicaA.api(
+        'PUT',
+        '/v1/webhooks/rotating',
+        webhookBody({
+          profile: 'generic',
+          secretRef: { name: 'rotating-secret', key: 'value' },
+          start: { workflowType: 'weeklyReport', taskQueue },
+        }),
+      );
+      assert.equal(applied.status, 201);
+      const path = applied.body.status.endpointPath;
+      const put = async (replica: TestIngress, name: string, value: string) =>
+        assert.ok([200, 201].includes((await replica.api('PUT', `/v1/secrets/${name}`, secretBody({ value }))).status));
+      await put(replicaA, 'rotating-secret', 'first-value');
+      // Every replica caches the webhook and the secret.
+      for (const replica of Object.values(replicas))
+        assert.equal((await deliver(replica, path, 'first-value')).status, 202);
 
-    assert.equal(
-      (await replicaA.api('PUT', '/v1/secrets/rotating-secret', secretBody({ value: 'second-value' }))).status,
-      200,
-    );
-    // No wait: replica B reads the new value on its next delivery.
-    assert.equal((await deliver(replicaB, path, 'second-value')).status, 202);
-    assert.equal((await deliver(replicaB, path, 'first-value')).status, 401);
-    assert.equal((await deliver(replicaA, path, 'second-value')).status, 202);
+      /** Each replica answers `expected` (status, or status and code) for `secret`: at once on `writer`, within a second elsewhere. */
+      const expectEverywhere = async (writer: TestIngress, secret: string, expected: number, code?: string) => {
+        for (const [name, replica] of Object.entries(replicas)) {
+          const started = Date.now();
+          for (;;) {
+            const answer = await deliver(replica, path, secret);
+            if (answer.status === expected && (code === undefined || answer.body?.error?.code === code)) break;
+            assert.notEqual(
+              replica,
+              writer,
+              `replica ${name} made the change but answered ${answer.status} for ${secret}`,
+            );
+            assert.ok(
+              Date.now() - started < 1000,
+              `replica ${name} still answers ${answer.status} for ${secret} after 1 s`,
+            );
+            await new Promise((r) => setTimeout(r, 25));
+          }
+        }
+      };
 
-    assert.equal((await replicaB.api('DELETE', '/v1/secrets/rotating-secret')).status, 200);
-    const gone = await deliver(replicaA, path, 'second-value');
-    assert.equal(gone.status, 401);
-    assert.equal(gone.body.error.code, 'secret_unavailable');
+      // Update on B.
+      await put(b!, 'rotating-secret', 'second-value');
+      await expectEverywhere(b!, 'second-value', 202);
+      await expectEverywhere(b!, 'first-value', 401, 'signature_mismatch');
+
+      // Rotation on C: a second reference, so both values verify.
+      await put(c!, 'rotating-next', 'third-value');
+      const rotated = await c!.api(
+        'PUT',
+        '/v1/webhooks/rotating',
+        webhookBody({
+          profile: 'generic',
+          secretRef: [
+            { name: 'rotating-secret', key: 'value' },
+            { name: 'rotating-next', key: 'value' },
+          ],
+          start: { workflowType: 'weeklyReport', taskQueue },
+        }),
+      );
+      assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+      await expectEverywhere(c!, 'third-value', 202);
+      await expectEverywhere(c!, 'second-value', 202);
+
+      // Deletes on A: the old value, then the new one.
+      assert.equal((await replicaA.api('DELETE', '/v1/secrets/rotating-secret')).status, 200);
+      await expectEverywhere(replicaA, 'second-value', 401, 'signature_mismatch');
+      await expectEverywhere(replicaA, 'third-value', 202);
+      assert.equal((await replicaA.api('DELETE', '/v1/secrets/rotating-next')).status, 200);
+      await expectEverywhere(replicaA, 'third-value', 401, 'secret_unavailable');
+
+      // A deleted webhook: its endpoint is unknown everywhere.
+      assert.equal((await b!.api('DELETE', '/v1/webhooks/rotating')).status, 200);
+      await expectEverywhere(b!, 'third-value', 404, 'endpoint_not_found');
+    } finally {
+      await Promise.all([b?.close(), c?.close()]);
+      await Promise.all(stores.map((store) => store.close()));
+    }
   });
 });

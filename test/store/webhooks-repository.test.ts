@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Db } from '../../src/store';
-import { createWebhooksRepository, newEndpointId } from '../../src/store/webhooks-repository';
+import { createWebhooksRepository } from '../../src/store/webhooks-repository';
 import { createTestStore, describeEachBackend, type TestStore } from '../support/db';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -137,31 +137,16 @@ describeEachBackend('webhooks repository', (backend) => {
     assert.equal(counter.queries, 0);
   });
 
-  test('an unknown endpoint id costs one query per TTL, and a row that appears is found once the miss expires', async () => {
-    const counter = counting(store.db);
-    const webhooks = createWebhooksRepository(counter.db, { unknownEndpoints: { ttlMs: 300 } });
-    const endpointId = newEndpointId();
-    for (let i = 0; i < 20; i++) assert.equal(await webhooks.getByEndpointId(endpointId), null);
-    assert.equal(counter.queries, 1);
-    // Another replica (or a restore) writes a row with this id: reachable as soon as the miss expires.
-    await store.db.query(
-      `INSERT INTO webhooks (id, namespace, name, spec, endpoint_id) VALUES (gen_random_uuid(), 'default', 'restored', '{}', $1)`,
-      [endpointId],
-    );
-    const started = Date.now();
-    while ((await webhooks.getByEndpointId(endpointId)) === null) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(Date.now() - started < 1000, `found after ${Date.now() - started} ms`);
-  });
-
-  test('a webhook applied after a miss is reachable at once on the replica that applied it', async () => {
-    const webhooks = createWebhooksRepository(store.db, { unknownEndpoints: { ttlMs: 60_000 } });
-    const endpointId = newEndpointId();
-    assert.equal(await webhooks.getByEndpointId(endpointId), null);
-    await store.db.query(
-      `INSERT INTO webhooks (id, namespace, name, spec, endpoint_id) VALUES (gen_random_uuid(), 'default', 'applied-after-miss', '{}', $1)`,
-      [endpointId],
-    );
-    await webhooks.apply('default', 'applied-after-miss', { profile: 'generic' });
-    assert.equal((await webhooks.getByEndpointId(endpointId))?.name, 'applied-after-miss');
+  test('apply and delete are announced on the change feed; status updates are not', async () => {
+    const announced: string[] = [];
+    const webhooks = createWebhooksRepository(store.db, async (change) => {
+      announced.push(`${change.kind} ${change.namespace}/${change.name}`);
+    });
+    const { webhook } = await webhooks.apply('default', 'announced', { profile: 'generic' });
+    await webhooks.recordAccepted(webhook.id, new Date());
+    await webhooks.recordError(webhook.id, 'boom', new Date());
+    assert.equal(await webhooks.delete('default', 'announced'), true);
+    assert.equal(await webhooks.delete('default', 'announced'), false);
+    assert.deepEqual(announced, ['webhook default/announced', 'webhook default/announced']);
   });
 });

@@ -7,6 +7,7 @@
 import { conditionSecretRefs, describeWindow, evaluateConditions, rateLimitWindows } from '../../conditions';
 import { applyFilters, normalizePayload, type NormalizedPayload } from '../../filters';
 import type { Store } from '../../store/types';
+import type { IngressLookups } from './lookups';
 import type { InboundRequest } from '../../verify/types';
 import { resolveSecrets } from '../../resources/secret-resolver';
 import type { ResolvedWebhook } from './context';
@@ -31,7 +32,7 @@ interface SignedRequest {
 }
 
 export async function admit(
-  deps: { store: Store },
+  deps: { store: Store; lookups: IngressLookups },
   webhook: ResolvedWebhook,
   inbound: InboundRequest,
   { parsed, handshake }: Authenticated,
@@ -74,7 +75,10 @@ export async function admit(
  * Resolves each condition's secrets and evaluates `spec.conditions`: undefined when all hold,
  * the refusal otherwise (its code and reason carry no secret or token).
  */
-async function checkConditions(deps: { store: Store }, request: SignedRequest): Promise<Verdict | undefined> {
+async function checkConditions(
+  deps: { lookups: IngressLookups },
+  request: SignedRequest,
+): Promise<Verdict | undefined> {
   const { webhook, inbound, payload } = request;
   const { record, spec } = webhook;
   const conditions = spec.conditions ?? [];
@@ -83,7 +87,7 @@ async function checkConditions(deps: { store: Store }, request: SignedRequest): 
   try {
     for (const [index, condition] of conditions.entries()) {
       const refs = conditionSecretRefs(condition);
-      const resolved = await resolveSecrets(deps.store, record.namespace, refs);
+      const resolved = await resolveSecrets(deps.lookups.secrets, record.namespace, refs);
       if (refs.length > 0 && resolved.values.length === 0) {
         const reason = `conditions[${index}] (${condition.type}): no usable secret: ${resolved.missing.join(', ')} not found; apply the Secret`;
         return secretUnavailable(`secret_unavailable: ${reason}`, claimedId);

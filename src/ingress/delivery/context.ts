@@ -10,9 +10,12 @@ import type { Logger } from '../../logger';
 import type { WebhookSpec } from '../../resources/schemas';
 import type { Store, WebhookRecord } from '../../store/types';
 import type { Profile } from '../../verify/types';
+import type { IngressLookups } from './lookups';
 
 export interface DeliveryDeps {
   store: Store;
+  /** Cached webhook and secret reads of this replica. */
+  lookups: IngressLookups;
   client: Client;
   logger: Logger;
   /** Default body limit; a webhook's spec.maxBodyBytes overrides it. */

@@ -41,6 +41,7 @@ import { createDeliveryContext, timed, type DeliveryContext, type DeliveryDeps }
 import { createDeliveryLedger } from './ledger';
 import { accessLogFields, outcomeOf, type DeliveryObservation, type DeliveryObserver } from './observe';
 export { metricsObserver } from './observe';
+import { createIngressLookups, type IngressLookups } from './lookups';
 import { createBodyReader } from './read-body';
 import { reserve } from './reserve';
 import { createEndpointResolver } from './resolve-endpoint';
@@ -83,14 +84,19 @@ export type DeliveryRouter = express.Router & {
 };
 
 export function createDeliveryRouter(
-  options: Omit<DeliveryDeps, 'now'> & {
+  options: Omit<DeliveryDeps, 'now' | 'lookups'> & {
     now?: () => Date;
+    lookups?: IngressLookups;
     /** Told about every answered delivery, after the access log line (metrics, tracing). */
     observers?: DeliveryObserver[];
   },
 ): DeliveryRouter {
   const { observers = [], ...rest } = options;
-  const deps: DeliveryDeps = { ...rest, now: options.now ?? (() => new Date()) };
+  const deps: DeliveryDeps = {
+    ...rest,
+    lookups: options.lookups ?? createIngressLookups(options.store),
+    now: options.now ?? (() => new Date()),
+  };
   const decide = createDeliveryPipeline(deps);
   const ledger = createDeliveryLedger(deps);
   const accessLog = deps.logger.child({ log: 'access' });

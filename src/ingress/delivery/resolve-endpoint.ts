@@ -1,17 +1,18 @@
 /** Stage 1: the endpoint id in the URL names a webhook; its stored spec and profile must be usable. */
 import { webhookSpec, type WebhookSpec } from '../../resources/schemas';
-import type { Store, WebhookRecord } from '../../store/types';
+import type { WebhookRecord } from '../../store/types';
 import { getProfile } from '../../verify';
 import type { Logger } from '../../logger';
 import type { ResolvedWebhook } from './context';
+import type { IngressLookups } from './lookups';
 import { next, storeFailure, type StageResult } from './verdict';
 
 /**
- * Resolves endpoint ids for every delivery of one router. The parsed spec is cached per webhook
- * generation: parsing is the same work on every delivery. (A cache of the lookup itself belongs
- * here too, with its invalidation.)
+ * Resolves endpoint ids for every delivery of one router, through the replica's lookup cache
+ * (lookups.ts). The parsed spec is cached per webhook generation: parsing is the same work on
+ * every delivery.
  */
-export function createEndpointResolver(deps: { store: Store; logger: Logger }) {
+export function createEndpointResolver(deps: { lookups: IngressLookups; logger: Logger }) {
   const specs = new Map<string, { generation: number; spec: WebhookSpec }>();
   const specFor = (record: WebhookRecord): WebhookSpec => {
     const hit = specs.get(record.id);
@@ -25,7 +26,7 @@ export function createEndpointResolver(deps: { store: Store; logger: Logger }) {
   return async function resolveEndpoint(endpointId: string): Promise<StageResult<{ webhook: ResolvedWebhook }>> {
     let record: WebhookRecord | null;
     try {
-      record = await deps.store.webhooks.getByEndpointId(endpointId);
+      record = await deps.lookups.webhookByEndpointId(endpointId);
     } catch (err) {
       return storeFailure('resolving endpoint', err);
     }

@@ -4,7 +4,7 @@
  * only answered after the webhook's conditions hold (see admit.ts).
  */
 import { secretRefs } from '../../resources/schemas';
-import type { Store } from '../../store/types';
+import type { IngressLookups } from './lookups';
 import type { ChallengeResponse, InboundRequest, VerifyOptions } from '../../verify/types';
 import { tooDeepMessage } from '../../resources/json-limits';
 import { parsePayload, type ParsedPayload } from '../payload';
@@ -27,7 +27,7 @@ export function secretUnavailable(reason: string, eventId: string | null = null)
 }
 
 export async function verifyDelivery(
-  deps: { store: Store; maxJsonDepth: number },
+  deps: { lookups: IngressLookups; maxJsonDepth: number },
   webhook: ResolvedWebhook,
   inbound: InboundRequest,
 ): Promise<StageResult<Authenticated>> {
@@ -35,7 +35,7 @@ export async function verifyDelivery(
   let secrets: string[];
   try {
     const refs = secretRefs(spec);
-    const resolved = await resolveSecrets(deps.store, record.namespace, refs);
+    const resolved = await resolveSecrets(deps.lookups.secrets, record.namespace, refs);
     // Profile `custom` may have no secret of its own: its conditions carry theirs.
     if (resolved.values.length === 0 && refs.length > 0)
       return secretUnavailable(`no usable secret: ${resolved.missing.join(', ')} not found; apply the Secret`);
