@@ -57,8 +57,10 @@ function toRecord(row: DeliveryRow): DeliveryRecord {
 /*
  * The claim always returns the key's current holder: the new delivery's id when the key was
  * free or expired, the earlier holder's otherwise. ON CONFLICT waits for a concurrent claimer
- * to commit and then reads its row, so of N identical calls exactly one sees its own id. A
- * plain SELECT would not do: it reads the statement's snapshot, taken before that commit.
+ * to commit and then reads its row, so of N identical calls exactly one sees its own id. The
+ * holder's delivery row comes back in the same statement when the statement's snapshot has it
+ * (the holder committed before this statement began: every repeat that is not concurrent with
+ * its original); otherwise a fresh statement reads it.
  */
 const RESERVE = `
   WITH claim AS (
@@ -68,14 +70,27 @@ const RESERVE = `
       delivery_id = CASE WHEN k.expires_at <= $5::timestamptz THEN EXCLUDED.delivery_id ELSE k.delivery_id END,
       expires_at  = CASE WHEN k.expires_at <= $5::timestamptz THEN EXCLUDED.expires_at  ELSE k.expires_at END
     RETURNING k.delivery_id
+  ), inserted AS (
+    INSERT INTO deliveries (id, webhook_id, event_id, source_event, received_at, http_status, outcome, duplicate_of)
+    SELECT $3::uuid, $1::uuid, $2::text, $6::text, $5::timestamptz,
+           CASE WHEN claim.delivery_id = $3 THEN NULL ELSE 202 END,
+           CASE WHEN claim.delivery_id = $3 THEN 'pending' ELSE 'duplicate' END,
+           NULLIF(claim.delivery_id, $3::uuid)
+    FROM claim
+    RETURNING ${COLUMNS}
   )
-  INSERT INTO deliveries (id, webhook_id, event_id, source_event, received_at, http_status, outcome, duplicate_of)
-  SELECT $3::uuid, $1::uuid, $2::text, $6::text, $5::timestamptz,
-         CASE WHEN claim.delivery_id = $3 THEN NULL ELSE 202 END,
-         CASE WHEN claim.delivery_id = $3 THEN 'pending' ELSE 'duplicate' END,
-         NULLIF(claim.delivery_id, $3::uuid)
-  FROM claim
-  RETURNING ${COLUMNS}`;
+  SELECT inserted.*, ${COLUMNS.split(', ')
+    .map((column) => `o.${column} AS original_${column}`)
+    .join(', ')}
+  FROM inserted LEFT JOIN deliveries o ON o.id = inserted.duplicate_of`;
+
+/** The original's columns of a RESERVE row (prefixed `original_`), when the statement saw it. */
+function originalOf(row: Record<string, unknown>): DeliveryRecord | null {
+  if (row.original_id === null || row.original_id === undefined) return null;
+  const original: Record<string, unknown> = {};
+  for (const column of COLUMNS.split(', ')) original[column] = row[`original_${column}`];
+  return toRecord(original as unknown as DeliveryRow);
+}
 
 /** Creates the deliveries repository over `db`. */
 export function createDeliveriesRepository(db: Db): DeliveriesRepository {
@@ -99,10 +114,11 @@ export function createDeliveriesRepository(db: Db): DeliveriesRepository {
       const id = randomUUID();
       const expiresAt = new Date(receivedAt.getTime() + windowSeconds * 1000);
       const result = await db.query<DeliveryRow>(RESERVE, [webhookId, eventId, id, expiresAt, receivedAt, sourceEvent]);
-      const delivery = toRecord(result.rows[0]!);
+      const row = result.rows[0]!;
+      const delivery = toRecord(row);
       if (delivery.duplicateOf === null) return { reserved: true, delivery };
-      // A fresh statement, so it sees the holder's committed row.
-      const original = await get(delivery.duplicateOf);
+      // Concurrent with its original: a fresh statement sees the holder's committed row.
+      const original = originalOf(row as unknown as Record<string, unknown>) ?? (await get(delivery.duplicateOf));
       if (!original) {
         throw new TempohookError(
           'delivery_not_found',
@@ -113,7 +129,7 @@ export function createDeliveriesRepository(db: Db): DeliveriesRepository {
       return { reserved: false, delivery, original };
     },
 
-    async complete(id, result) {
+    async complete(id, result, options = {}) {
       if (!isUuid(id)) return;
       const sets = ['outcome = $2', 'http_status = $3'];
       const values: unknown[] = [id, result.outcome, result.httpStatus];
@@ -132,7 +148,21 @@ export function createDeliveriesRepository(db: Db): DeliveriesRepository {
         values.push(value);
         sets.push(`${column} = $${values.length}`);
       }
-      await db.query(`UPDATE deliveries SET ${sets.join(', ')} WHERE id = $1`, values);
+      // One statement whatever it also does: the hot path has one round trip after the start.
+      const parts = [`UPDATE deliveries SET ${sets.join(', ')} WHERE id = $1`];
+      if (options.release) parts.unshift('DELETE FROM dedup_keys WHERE delivery_id = $1');
+      const accepted = options.accepted && isUuid(options.accepted.webhookId) ? options.accepted : undefined;
+      if (accepted) {
+        values.push(accepted.webhookId, accepted.at);
+        parts.push(
+          `UPDATE webhooks SET verified = true, last_delivery_at = GREATEST(last_delivery_at, $${values.length}::timestamptz),
+             deliveries_accepted = deliveries_accepted + 1
+           WHERE id = $${values.length - 1}`,
+        );
+      }
+      const last = parts.pop()!;
+      const sql = parts.length === 0 ? last : `WITH ${parts.map((part, i) => `s${i} AS (${part})`).join(', ')} ${last}`;
+      await db.query(sql, values);
     },
 
     async release(id) {

@@ -151,6 +151,15 @@ export interface UnreservedDeliveryInput {
   reason: string | null;
 }
 
+/** What `complete` writes to a delivery row. */
+export interface DeliveryCompletionInput {
+  outcome: DeliveryOutcome;
+  httpStatus: number;
+  workflowId?: string | null;
+  runId?: string | null;
+  reason?: string | null;
+}
+
 export interface DeliveriesRepository {
   /**
    * Reserves (webhookId, eventId) for `windowSeconds` and records a `pending` delivery, as one
@@ -165,16 +174,15 @@ export interface DeliveriesRepository {
     receivedAt: Date;
     windowSeconds: number;
   }): Promise<ReserveResult>;
-  /** Sets outcome, httpStatus, workflowId, runId, reason of a delivery. */
+  /**
+   * Sets outcome, httpStatus, workflowId, runId, reason of a delivery; with `options.accepted`,
+   * in the same statement, the webhook's status as `recordAccepted` does; with
+   * `options.release`, in the same statement, frees the key the delivery holds (as `release`).
+   */
   complete(
     id: string,
-    result: {
-      outcome: DeliveryOutcome;
-      httpStatus: number;
-      workflowId?: string | null;
-      runId?: string | null;
-      reason?: string | null;
-    },
+    result: DeliveryCompletionInput,
+    options?: { accepted?: { webhookId: string; at: Date }; release?: boolean },
   ): Promise<void>;
   /** Frees the dedup key held by this delivery (Temporal/store down, start rejected) so a retry can succeed. */
   release(id: string): Promise<void>;

@@ -54,25 +54,27 @@ export function createDeliveryLedger(deps: { store: Store; logger: Logger }): De
     });
   }
 
-  async function complete(deliveryId: string, completion: DeliveryCompletion) {
+  /** The outcome of a delivery that held or found a key, with what `also` asks for, in one statement. */
+  async function complete(
+    deliveryId: string,
+    completion: DeliveryCompletion,
+    also: Parameters<Store['deliveries']['complete']>[2] = {},
+  ) {
     try {
-      await store.deliveries.complete(deliveryId, completion);
+      await store.deliveries.complete(deliveryId, completion, also);
     } catch (err) {
       // Temporal already holds the run; the pending row stays as evidence and the key stays held.
-      log.error('could not record delivery outcome', { deliveryId, error: (err as Error).message });
+      log.error(also.release ? 'could not release delivery reservation' : 'could not record delivery outcome', {
+        deliveryId,
+        error: (err as Error).message,
+      });
     }
   }
 
   /** A held delivery that did not go through: only the key holder may free the key, so a retry can succeed. */
   async function fail(reservation: { deliveryId: string; holdsKey: boolean }, status: number, reason: string) {
     const { deliveryId, holdsKey } = reservation;
-    if (!holdsKey) return complete(deliveryId, { outcome: 'failed', httpStatus: status, reason });
-    try {
-      await store.deliveries.release(deliveryId);
-      await store.deliveries.complete(deliveryId, { outcome: 'failed', httpStatus: status, reason });
-    } catch (err) {
-      log.error('could not release delivery reservation', { deliveryId, error: (err as Error).message });
-    }
+    await complete(deliveryId, { outcome: 'failed', httpStatus: status, reason }, { release: holdsKey });
   }
 
   /** Webhook status (verified, counters) is bookkeeping: a failure is logged, never the answer. */
@@ -126,8 +128,10 @@ export function createDeliveryLedger(deps: { store: Store; logger: Logger }): De
         case 'accepted': {
           const failed = verdict.answer.failed ?? [];
           await Promise.all([
-            complete(verdict.answer.deliveryId, verdict.completion),
-            markAccepted(webhook, receivedAt),
+            // The delivery's outcome and the webhook's status: the one round trip after the start.
+            complete(verdict.answer.deliveryId, verdict.completion, {
+              accepted: { webhookId: webhook.record.id, at: receivedAt },
+            }),
             // A route refused for good beside others that went through: the operator must fix it.
             ...(failed.length > 0
               ? [
