@@ -42,6 +42,8 @@ export const envSchema = z.object({
   TEMPOHOOK_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).default(5),
   /** How long the ingress waits for Temporal to accept a start before answering 503. */
   TEMPOHOOK_TEMPORAL_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  /** Consecutive unavailable answers after which starts get 503 at once, one probe at a time (the circuit). */
+  TEMPOHOOK_TEMPORAL_CIRCUIT_THRESHOLD: z.coerce.number().int().min(1).default(5),
   /** CIDRs and hosts outbound notifications may reach although private or loopback. */
   TEMPOHOOK_OUTBOUND_ALLOW: z.string().optional(),
   /** A YAML/JSON file of global subscriptions, read by workers. */

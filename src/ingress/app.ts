@@ -9,6 +9,7 @@ import type { Store } from '../store/types';
 import { requireAdminToken } from './http/admin-auth';
 import { createIngressMetrics, type Registry } from '../metrics';
 import { createDeliveryRouter, metricsObserver } from './delivery';
+import { createTemporalCircuit } from './temporal-circuit';
 import { sendError } from './http/http-errors';
 import { requestIds } from './http/request-id';
 import { createManagementRouter } from './management-routes';
@@ -29,6 +30,8 @@ export interface AppDeps {
   maxJsonDepth?: number;
   retryAfterSeconds?: number;
   temporalTimeoutMs?: number;
+  /** Consecutive unavailable answers from Temporal after which starts are refused at once (default 5). */
+  temporalCircuitThreshold?: number;
   publicUrl?: string;
   now?: () => Date;
   /** TEMPOHOOK_OUTBOUND_ALLOW, for `POST /v1/subscriptions/{name}/test`. */
@@ -80,6 +83,7 @@ export function createApp(deps: AppDeps): express.Express {
     maxJsonDepth,
     retryAfterSeconds: deps.retryAfterSeconds ?? 5,
     temporalTimeoutMs: deps.temporalTimeoutMs ?? 5000,
+    circuit: createTemporalCircuit({ threshold: deps.temporalCircuitThreshold ?? 5 }),
     ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
     ...(deps.now ? { now: deps.now } : {}),
     ...(metrics ? { observers: [metricsObserver(metrics)] } : {}),

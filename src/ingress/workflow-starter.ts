@@ -22,7 +22,7 @@ export interface WorkflowStartRequest {
 export type WorkflowStartOutcome =
   | { kind: 'started'; workflowId: string; runId: string }
   | { kind: 'already_started'; workflowId: string; runId: string | null }
-  | { kind: 'unavailable'; detail: string }
+  | { kind: 'unavailable'; detail: string; waitedMs: number }
   | { kind: 'rejected'; detail: string };
 
 export async function startWebhookWorkflow(
@@ -30,6 +30,7 @@ export async function startWebhookWorkflow(
   request: WorkflowStartRequest,
   timeoutMs: number,
 ): Promise<WorkflowStartOutcome> {
+  const started = Date.now();
   try {
     const handle = await client.withDeadline(Date.now() + timeoutMs, () =>
       client.workflow.start(request.workflowType, {
@@ -60,7 +61,8 @@ export async function startWebhookWorkflow(
     const code = grpcCode(err);
     if (code !== undefined && PERMANENT_GRPC_CODES.has(code))
       return { kind: 'rejected', detail: describeTemporalError(err) };
-    return { kind: 'unavailable', detail: describeTemporalError(err) };
+    // gRPC reports the deadline it was given, not the wait ("Deadline exceeded after 0.000s"): say how long it was.
+    return { kind: 'unavailable', detail: describeTemporalError(err), waitedMs: Date.now() - started };
   }
 }
 

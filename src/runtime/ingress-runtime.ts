@@ -25,6 +25,7 @@ export async function startIngress(input: {
     maxJsonDepth: env.TEMPOHOOK_MAX_JSON_DEPTH,
     retryAfterSeconds: env.TEMPOHOOK_RETRY_AFTER_SECONDS,
     temporalTimeoutMs: env.TEMPOHOOK_TEMPORAL_TIMEOUT_MS,
+    temporalCircuitThreshold: env.TEMPOHOOK_TEMPORAL_CIRCUIT_THRESHOLD,
     ...(env.TEMPOHOOK_PUBLIC_URL ? { publicUrl: env.TEMPOHOOK_PUBLIC_URL } : {}),
     ...(env.TEMPOHOOK_OUTBOUND_ALLOW ? { outboundAllow: env.TEMPOHOOK_OUTBOUND_ALLOW } : {}),
     metrics: processRegistry(),

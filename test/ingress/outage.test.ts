@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { createLogger } from '../../src/logger';
 import { startEmbeddedPostgres } from '../../src/store/embedded-postgres';
 import { createStore } from '../../src/store';
 import { resolveTemporalCli } from '../../src/temporal/cli-binary';
@@ -101,6 +102,88 @@ describe('outages', () => {
         ['failed', 503],
       ],
     );
+  });
+
+  test('Temporal stopped: after consecutive unavailable answers the circuit opens, 503 at once with one probe at a time, and closes when Temporal answers', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tempohook-circuit-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const cli = await resolveTemporalCli();
+    const port = await freePort();
+    const serverOptions = { cliPath: cli.path, port, headless: true, dbFilename: path.join(dir, 'temporal.db') };
+    let server = await startDevServer(serverOptions);
+    cleanups.push(() => server.stop());
+    const temporal = await connectTemporal({ address: server.address, namespace: 'default' });
+    cleanups.push(() => temporal.connection.close());
+    const store = await createTestStore();
+    cleanups.push(() => store.dropSchema());
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ level: 'warn', write: (line) => lines.push(JSON.parse(line)) });
+    const ingress = await startTestIngress(store, temporal.client, {
+      temporalTimeoutMs: 1500,
+      retryAfterSeconds: 3,
+      temporalCircuitThreshold: 2,
+      logger,
+    });
+    cleanups.push(() => ingress.close());
+    const endpoint = await applyGenericWebhook(ingress);
+    const send = async (eventId: string) => {
+      const body = JSON.stringify({ eventId });
+      const started = Date.now();
+      const answer = await ingress.deliver(endpoint, body, signed(body, eventId));
+      return { ...answer, ms: Date.now() - started };
+    };
+
+    await server.stop();
+    // Two unavailable answers, each after a real wait, which the log line states.
+    for (const i of [1, 2]) {
+      const down = await send(`down-${i}`);
+      assert.equal(down.status, 503);
+      assert.equal(down.body.error.code, 'temporal_unavailable');
+    }
+    const waited = lines
+      .map((line) => String(line.error ?? ''))
+      .map((error) => Number(/the start waited (\d+) ms/.exec(error)?.[1]))
+      .filter((ms) => !Number.isNaN(ms));
+    assert.equal(waited.length, 2, JSON.stringify(lines));
+    assert.ok(
+      waited.every((ms) => ms >= 1000),
+      `waited ${waited.join(', ')} ms`,
+    );
+
+    // Open: one probe goes to Temporal (and waits); everything else is 503 + Retry-After at once.
+    const probe = send('probe');
+    await new Promise((r) => setTimeout(r, 200));
+    const fast = [];
+    for (let i = 0; i < 5; i++) fast.push(await send(`fast-${i}`));
+    for (const answer of fast) {
+      assert.equal(answer.status, 503);
+      assert.equal(answer.headers.get('retry-after'), '3');
+      assert.equal(answer.body.error.code, 'temporal_unavailable');
+    }
+    // The target is 50 ms; a loaded test machine gets some slack, still far below the 1.5 s timeout.
+    assert.ok(
+      fast.every((answer) => answer.ms < 500),
+      `answered in ${fast.map((a) => a.ms).join(', ')} ms`,
+    );
+    assert.equal((await probe).status, 503);
+    assert.ok((await probe).ms >= 1000);
+    assert.match(String(lines.at(-1)?.error), /circuit open|the start waited/);
+    assert.ok(lines.some((line) => /not sent: Temporal gave 2 unavailable answers in a row/.test(String(line.error))));
+
+    // Keys were freed: each refused event is accepted once Temporal is back; the first answer closes the circuit.
+    server = await startDevServer(serverOptions);
+    let retried = await send('fast-0');
+    // The probe that finds Temporal back may be preceded by one still failing while it reconnects.
+    for (let i = 0; retried.status === 503 && i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      retried = await send('fast-0');
+    }
+    assert.equal(retried.status, 202, JSON.stringify(retried.body));
+    for (const eventId of ['fast-1', 'fast-2', 'down-1']) {
+      const accepted = await send(eventId);
+      assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+      assert.equal(accepted.body.duplicate, false);
+    }
   });
 
   test('store stopped → 503 with Retry-After; after a restart the delivery is accepted', async () => {

@@ -13,6 +13,7 @@ import type { DeliveryRecord, ReserveResult, RouteActionRecord, Store } from '..
 import type { InboundRequest } from '../../verify/types';
 import { visibleHeaders } from '../../waits/match';
 import { signalMatchingWaits, type SignaledWait } from '../../waits/signal-waits';
+import type { TemporalCircuit } from '../temporal-circuit';
 import type { AdmittedEvent } from './admit';
 import type { ResolvedWebhook } from './context';
 import {
@@ -54,6 +55,8 @@ export interface ActDeps {
   client: Client;
   logger: Logger;
   temporalTimeoutMs: number;
+  /** Refuses calls to Temporal at once while it is down (one probe at a time). */
+  circuit?: TemporalCircuit;
   now: () => Date;
 }
 

@@ -10,6 +10,7 @@ import type { Logger } from '../../logger';
 import type { WebhookSpec } from '../../resources/schemas';
 import type { Store, WebhookRecord } from '../../store/types';
 import type { Profile } from '../../verify/types';
+import type { TemporalCircuit } from '../temporal-circuit';
 import type { IngressLookups } from './lookups';
 
 export interface DeliveryDeps {
@@ -24,6 +25,8 @@ export interface DeliveryDeps {
   maxJsonDepth: number;
   retryAfterSeconds: number;
   temporalTimeoutMs: number;
+  /** Refuses starts at once while Temporal is down (temporal-circuit.ts). */
+  circuit?: TemporalCircuit;
   /** Public base URL (scheme://host[:port]); otherwise taken from the request. */
   publicUrl?: string;
   now: () => Date;

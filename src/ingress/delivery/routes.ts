@@ -14,6 +14,7 @@ import type { TemplateContext } from '../../resources/template';
 import type { RouteActionRecord } from '../../store/types';
 import { visibleHeaders } from '../../waits/match';
 import { signalWithStartEntity } from '../entity-signaler';
+import type { TemporalCircuit } from '../temporal-circuit';
 import { startWebhookWorkflow } from '../workflow-starter';
 import { buildEntitySignalRequest, buildStartRequest } from './start-request';
 import type { Verdict } from './verdict';
@@ -104,6 +105,13 @@ export interface RouteRunDeps {
   client: Client;
   logger: Logger;
   temporalTimeoutMs: number;
+  /** Refuses calls to Temporal at once while it is down (one probe at a time). */
+  circuit?: TemporalCircuit;
+}
+
+/** `call` through the circuit, when there is one. */
+function throughCircuit<T extends { kind: string }>(deps: RouteRunDeps, call: () => Promise<T>) {
+  return deps.circuit ? deps.circuit.run(call, (result) => result.kind === 'unavailable') : call();
 }
 
 /**
@@ -161,8 +169,12 @@ export async function runRoute(
 
   if (action.kind === 'signalWithStart') {
     const request = buildEntitySignalRequest(action.signalWithStart, action.route, action.workflowId, context);
-    const outcome = await signalWithStartEntity(deps.client, request, deps.temporalTimeoutMs);
+    const outcome = await throughCircuit(deps, () =>
+      signalWithStartEntity(deps.client, request, deps.temporalTimeoutMs),
+    );
     switch (outcome.kind) {
+      case 'circuit_open':
+        return unavailable(outcome.detail, `signaling entity ${action.workflowId}`);
       case 'signaled':
         return { record: { ...base, status: 'signaled', runId: outcome.runId } };
       case 'unavailable':
@@ -186,14 +198,18 @@ export async function runRoute(
       },
       built.detail,
     );
-  const outcome = await startWebhookWorkflow(deps.client, built.request, deps.temporalTimeoutMs);
+  const outcome = await throughCircuit(deps, () =>
+    startWebhookWorkflow(deps.client, built.request, deps.temporalTimeoutMs),
+  );
   switch (outcome.kind) {
+    case 'circuit_open':
+      return unavailable(outcome.detail, 'starting the run');
     case 'started':
       return { record: { ...base, status: 'started', runId: outcome.runId } };
     case 'already_started':
       return { record: { ...base, status: 'already_started', runId: outcome.runId } };
     case 'unavailable':
-      return unavailable(outcome.detail, 'starting the run');
+      return unavailable(`${outcome.detail} (the start waited ${outcome.waitedMs} ms)`, 'starting the run');
     case 'rejected':
       return rejected('start', outcome.detail);
   }
