@@ -116,8 +116,11 @@ describe('outages', () => {
     cleanups.push(() => temporal.connection.close());
     const store = await createTestStore();
     cleanups.push(() => store.dropSchema());
-    const lines: Array<Record<string, unknown>> = [];
-    const logger = createLogger({ level: 'warn', write: (line) => lines.push(JSON.parse(line)) });
+    const lines: Array<{ msg: string; error?: string }> = [];
+    const logger = createLogger({
+      level: 'warn',
+      write: (line) => lines.push(JSON.parse(line) as { msg: string; error?: string }),
+    });
     const ingress = await startTestIngress(store, temporal.client, {
       temporalTimeoutMs: 1500,
       retryAfterSeconds: 3,
@@ -141,7 +144,7 @@ describe('outages', () => {
       assert.equal(down.body.error.code, 'temporal_unavailable');
     }
     const waited = lines
-      .map((line) => String(line.error ?? ''))
+      .map((line) => line.error ?? '')
       .map((error) => Number(/the start waited (\d+) ms/.exec(error)?.[1]))
       .filter((ms) => !Number.isNaN(ms));
     assert.equal(waited.length, 2, JSON.stringify(lines));
