@@ -79,13 +79,14 @@ async function printWaitsBench(deps: Parameters<typeof benchWaits>[0]) {
   const r = waits.resume;
   console.log(`\n# Waits: one delivery resuming ${r.workflows} waiting workflows`);
   console.log(`  registration of ${r.workflows} waits (start → all open): ${(r.registerMs / 1000).toFixed(2)} s`);
-  console.log(`  delivery answered 202 (claim + ${r.workflows} signals):   ${(r.answerMs / 1000).toFixed(2)} s`);
+  console.log(`  delivery answered 202 (claims committed):  ${(r.answerMs / 1000).toFixed(2)} s`);
+  console.log(`  ${r.workflows} signals sent (in the background):    ${(r.signalsDoneMs / 1000).toFixed(2)} s`);
   console.log(`  all ${r.workflows} workflows completed:               ${(r.allResumedMs / 1000).toFixed(2)} s`);
   console.log(
     `  bare handle.signal loop, 32 at once:     ${(r.bareSignalsMs / 1000).toFixed(2)} s to signal, ${(r.bareAllResumedMs / 1000).toFixed(2)} s to all completed`,
   );
   console.log(
-    `  ratio ingress / bare: ${(r.answerMs / r.bareSignalsMs).toFixed(2)}x to signal, ${(r.allResumedMs / r.bareAllResumedMs).toFixed(2)}x to all completed`,
+    `  ratio ingress / bare: ${(r.signalsDoneMs / r.bareSignalsMs).toFixed(2)}x to signal, ${(r.allResumedMs / r.bareAllResumedMs).toFixed(2)}x to all completed`,
   );
 }
 

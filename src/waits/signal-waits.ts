@@ -18,6 +18,8 @@ import { deliveryMatchKey } from './match';
 
 /** Signals in flight at once for one delivery. */
 const SIGNAL_CONCURRENCY = 32;
+/** Fan-outs up to this size are signaled before the answer; larger ones once the claims commit, after it. */
+export const SIGNALS_BEFORE_ANSWER = 32;
 const NOT_FOUND = 5;
 
 export interface SignaledWait {
@@ -28,6 +30,11 @@ export interface SignaledWait {
 
 export type SignalWaitsOutcome =
   | { kind: 'signaled'; signaled: SignaledWait[] }
+  /**
+   * A large fan-out: the claims are committed and the signals go out after the answer, in the
+   * background (`runInBackground`); a claim this ingress does not finish is the sweeper's.
+   */
+  | { kind: 'claimed'; claimed: SignaledWait[] }
   /** Temporal did not take every signal: the rest are open again; answer 503 so the provider retries. */
   | { kind: 'unavailable'; signaled: SignaledWait[]; detail: string };
 
@@ -41,6 +48,11 @@ export interface SignalWaitsInput {
   /** Headers already reduced to the visible ones (see visibleHeaders). */
   delivery: WebhookDelivery;
   now: Date;
+  /**
+   * Given, a fan-out larger than `SIGNALS_BEFORE_ANSWER` is signaled after the answer: the task
+   * is handed here (the ingress waits for it on shutdown).
+   */
+  runInBackground?: (task: Promise<void>) => void;
 }
 
 /** Logs the payload for later `since` look-ups. Throws when the store is unavailable. */
@@ -169,11 +181,34 @@ export async function signalMatchingWaits(input: SignalWaitsInput): Promise<Sign
   const claimed = await claimMatchingWaits({ ...input, temporalNamespace: input.client.options.namespace });
   if (claimed.length === 0) return { kind: 'signaled', signaled: [] };
 
+  const described = (waits: ClaimedWait[]) =>
+    waits.map((w) => ({ workflowId: w.workflowId, runId: w.runId, waitId: w.id }));
+  if (input.runInBackground && claimed.length > SIGNALS_BEFORE_ANSWER) {
+    // The claims are durable: what this ingress does not signal (it dies, Temporal goes away)
+    // stays claimed, and the sweeper signals it from the payload log after CLAIM_TIMEOUT_MS.
+    input.runInBackground(
+      signalClaimedWaits({ ...input, claimed, unavailable: 'keep' }).then(
+        (results) => {
+          if (results.unavailable.length > 0)
+            input.logger.warn('signals left to the sweeper: Temporal did not take them', {
+              deliveryId: input.delivery.deliveryId,
+              waits: results.unavailable.length,
+              error: results.lastError,
+            });
+        },
+        (err: unknown) =>
+          input.logger.error('background signals failed; the sweeper finishes the claims', {
+            deliveryId: input.delivery.deliveryId,
+            error: (err as Error).message,
+          }),
+      ),
+    );
+    return { kind: 'claimed', claimed: described(claimed) };
+  }
+
   const results = await signalClaimedWaits({ ...input, claimed, unavailable: 'reopen' });
   const took = new Set(results.signaled);
-  const signaled = claimed
-    .filter((w) => took.has(w))
-    .map((w) => ({ workflowId: w.workflowId, runId: w.runId, waitId: w.id }));
+  const signaled = described(claimed.filter((w) => took.has(w)));
   const failed = results.unavailable.length;
   return failed > 0
     ? { kind: 'unavailable', signaled, detail: `${failed} of ${claimed.length} signals failed: ${results.lastError}` }

@@ -18,7 +18,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { createExampleWorker } from '../../src/worker/example-worker';
 import { sweepWaits } from '../../src/waits/sweeper';
-import { claimMatchingWaits, logDeliveryPayload } from '../../src/waits/signal-waits';
+import { claimMatchingWaits, logDeliveryPayload, SIGNALS_BEFORE_ANSWER } from '../../src/waits/signal-waits';
 import { silentLogger } from '../../src/logger';
 import {
   openWaitsQuery,
@@ -28,6 +28,7 @@ import {
 } from '../../src/workflows/definitions';
 import type { WaitForWebhookResult } from '../../src/workflows';
 import { createTestStore, type TestStore } from '../support/db';
+import { spawnIngress } from '../support/ingress-process';
 import { secretBody, startTestIngress, webhookBody, type TestIngress } from '../support/ingress';
 import { getTestTemporal, uniqueTaskQueue, type TestTemporal } from '../support/temporal';
 import type * as testWorkflows from '../support/workflows';
@@ -98,6 +99,14 @@ describe('waitForWebhook', () => {
       'x-hub-signature-256': await octokitSign(SECRET, body),
     });
   }
+
+  /** `deliver` of a TestIngress, against another ingress's URL. */
+  const deliverTo =
+    (url: string): TestIngress['deliver'] =>
+    async (endpointPath, rawBody, headers) => {
+      const res = await fetch(url + endpointPath, { method: 'POST', headers, body: rawBody });
+      return { status: res.status, body: (await res.json()) as any, headers: res.headers };
+    };
 
   const pushOf = (repo: string, extra: Record<string, unknown> = {}) => ({
     ref: 'refs/heads/main',
@@ -782,6 +791,54 @@ describe('waitForWebhook', () => {
     const next = await push(pushOf(`${repo}-orphan`));
     assert.equal(next.body.signaled.length, 1);
     assert.equal((await delivered(orphan)).deliveryId, next.body.deliveryId);
+  });
+
+  test('a large fan-out is answered once the claims commit; an ingress killed right after that 202 leaves its signals to the sweeper, and every run takes the delivery once', async () => {
+    const repo = `acme/fan-out-${randomUUID()}`;
+    const count = SIGNALS_BEFORE_ANSWER + 8;
+    const handles = await Promise.all(
+      Array.from({ length: count }, () =>
+        start('waitOnce', { webhook: 'github-push', options: { match: repoMatch(repo), timeout: '1 minute' } }),
+      ),
+    );
+    for (const handle of handles) await registered(handle.workflowId);
+
+    const doomed = await spawnIngress({ databaseUrl: store.databaseUrl, schema: store.schema });
+    let answer;
+    try {
+      answer = await push(pushOf(repo), randomUUID(), { ...ingress, url: doomed.url, deliver: deliverTo(doomed.url) });
+    } finally {
+      await doomed.kill();
+    }
+    assert.equal(answer.status, 202, JSON.stringify(answer.body));
+    assert.deepEqual(answer.body.signaled, []);
+    assert.equal(answer.body.claimed.length, count);
+    assert.deepEqual(
+      new Set(answer.body.claimed.map((c: { workflowId: string }) => c.workflowId)),
+      new Set(handles.map((h) => h.workflowId)),
+    );
+    const delivery = await store.deliveries.get(answer.body.deliveryId);
+    assert.equal(delivery?.outcome, 'signaled');
+
+    // Past the claim timeout, the sweeper signals whatever the dead ingress left claimed.
+    await store.db.query(
+      `UPDATE waits SET claimed_at = claimed_at - interval '2 minutes' WHERE state = 'claimed' AND workflow_id = ANY($1::text[])`,
+      [handles.map((h) => h.workflowId)],
+    );
+    await sweepWaits({ store, client: temporal.client, logger: silentLogger, checkLimit: 0 });
+    for (const handle of handles) {
+      const result = await delivered(handle);
+      assert.equal(result.deliveryId, answer.body.deliveryId);
+      assert.deepEqual(result.payload, pushOf(repo));
+    }
+    const states = await store.db.query<{ state: string; n: number }>(
+      `SELECT state, count(*)::int AS n FROM waits WHERE workflow_id = ANY($1::text[]) GROUP BY state`,
+      [handles.map((h) => h.workflowId)],
+    );
+    assert.ok(
+      states.rows.every((row) => row.state !== 'claimed' && row.state !== 'open'),
+      JSON.stringify(states.rows),
+    );
   });
 
   test('Temporal unavailable: 503 + Retry-After, the claim is undone, and the retry resumes the wait once', async () => {

@@ -57,6 +57,8 @@ export interface ActDeps {
   temporalTimeoutMs: number;
   /** Refuses calls to Temporal at once while it is down (one probe at a time). */
   circuit?: TemporalCircuit;
+  /** Takes the signals of a large fan-out, sent after the answer. */
+  runInBackground?: (task: Promise<void>) => void;
   now: () => Date;
 }
 
@@ -132,11 +134,11 @@ export async function act(deps: ActDeps, delivery: ReservedDelivery, actions: re
   const failures = results.filter((r) => r.record.status === 'failed');
   if (failures.length > 0 && failures.length === results.length) return failures[0]!.verdict!;
 
-  let waits: SignaledWait[] | undefined;
+  let waits: WaitsOutcome | undefined;
   if (signal) {
     const outcome = await signalWaits(deps, signal.signal, delivery, context);
     if (outcome.kind !== 'signaled') return outcome;
-    waits = outcome.signaled;
+    waits = outcome;
   }
   return accepted(delivery, results, waits);
 }
@@ -232,6 +234,9 @@ function listActions(records: readonly RouteActionRecord[]): { started: StartedR
   return { started, signaled };
 }
 
+/** The waiting runs a delivery signaled; `claimed`: a large fan-out whose signals go out after the answer. */
+type WaitsOutcome = { kind: 'signaled'; signaled: SignaledWait[]; claimed?: SignaledWait[] };
+
 /**
  * spec.signal: resume the runs waiting on a matching delivery (waitForWebhook). An outage
  * releases the key; claims already signaled stay signaled, so the provider's retry resumes
@@ -242,7 +247,7 @@ async function signalWaits(
   signal: WebhookSignalSpec,
   { webhook, event }: ReservedDelivery,
   context: TemplateContext,
-): Promise<{ kind: 'signaled'; signaled: SignaledWait[] } | Verdict> {
+): Promise<WaitsOutcome | Verdict> {
   let outcome;
   try {
     outcome = await signalMatchingWaits({
@@ -261,12 +266,14 @@ async function signalWaits(
         headers: visibleHeaders(context.headers),
       },
       now: deps.now(),
+      ...(deps.runInBackground ? { runInBackground: deps.runInBackground } : {}),
     });
   } catch (err) {
     return storeFailure('matching waits', err);
   }
   if (outcome.kind === 'unavailable')
     return { kind: 'unavailable', dependency: 'temporal', during: 'signaling waits', detail: outcome.detail };
+  if (outcome.kind === 'claimed') return { kind: 'signaled', signaled: [], claimed: outcome.claimed };
   return { kind: 'signaled', signaled: outcome.signaled };
 }
 
@@ -277,7 +284,7 @@ async function signalWaits(
 function accepted(
   { reservation }: ReservedDelivery,
   results: readonly RouteResult[],
-  waits: SignaledWait[] | undefined,
+  waits: WaitsOutcome | undefined,
 ): Verdict {
   const records = results.map((r) => r.record);
   const { started, signaled } = listActions(records);
@@ -293,11 +300,13 @@ function accepted(
     deliveryId: reservation.delivery.id,
     ...(reservation.reserved ? {} : { originalDeliveryId: reservation.original.id }),
     ...(first ? { workflowId: first.workflowId, runId: first.runId, started } : {}),
-    ...(waits || signaled.length > 0 ? { signaled: [...signaled, ...(waits ?? [])] } : {}),
+    ...(waits || signaled.length > 0 ? { signaled: [...signaled, ...(waits?.signaled ?? [])] } : {}),
+    ...(waits?.claimed ? { claimed: waits.claimed } : {}),
     ...(failed.length > 0 ? { failed } : {}),
   };
   const failedText = failed.map((f) => `route ${f.route} failed: ${f.reason}`).join('; ');
-  const runs = waits?.length ?? 0;
+  const runs = waits?.signaled.length ?? 0;
+  const claimed = waits?.claimed?.length ?? 0;
   const completion: DeliveryCompletion =
     acted.length > 0
       ? {
@@ -307,7 +316,13 @@ function accepted(
           reason: failedText || (duplicate ? 'a run with this workflow id already exists' : null),
         }
       : waits
-        ? { outcome: 'signaled', httpStatus: 202, reason: `signaled ${runs} waiting run${runs === 1 ? '' : 's'}` }
+        ? {
+            outcome: 'signaled',
+            httpStatus: 202,
+            reason: claimed
+              ? `claimed ${claimed} waiting runs; signaled after the answer`
+              : `signaled ${runs} waiting run${runs === 1 ? '' : 's'}`,
+          }
         : { outcome: 'ignored', httpStatus: 202, reason: 'no route matched' };
   return { kind: 'accepted', answer, completion };
 }

@@ -27,6 +27,8 @@ export interface DeliveryDeps {
   temporalTimeoutMs: number;
   /** Refuses starts at once while Temporal is down (temporal-circuit.ts). */
   circuit?: TemporalCircuit;
+  /** Takes the signals of a large fan-out, sent after the answer (the router waits for them on shutdown). */
+  runInBackground?: (task: Promise<void>) => void;
   /** Public base URL (scheme://host[:port]); otherwise taken from the request. */
   publicUrl?: string;
   now: () => Date;

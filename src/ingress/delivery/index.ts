@@ -92,9 +92,20 @@ export function createDeliveryRouter(
   },
 ): DeliveryRouter {
   const { observers = [], ...rest } = options;
+  // Shutdown waits for deliveries in flight, so none is left holding a key it can no longer
+  // release, and for the signals of large fan-outs sent after their answer.
+  let inFlight = 0;
+  const idleWaiters: Array<() => void> = [];
+  const settled = () => {
+    if (--inFlight === 0) idleWaiters.splice(0).forEach((wake) => wake());
+  };
   const deps: DeliveryDeps = {
     ...rest,
     lookups: options.lookups ?? createIngressLookups(options.store),
+    runInBackground: (task) => {
+      inFlight++;
+      void task.then(settled, settled);
+    },
     now: options.now ?? (() => new Date()),
   };
   const decide = createDeliveryPipeline(deps);
@@ -124,9 +135,6 @@ export function createDeliveryRouter(
     observe({ requestId, ctx, verdict, outcome: outcomeOf(verdict), status: res.statusCode, durationMs });
   }
 
-  // Shutdown waits for deliveries in flight, so none is left holding a key it can no longer release.
-  let inFlight = 0;
-  const idleWaiters: Array<() => void> = [];
   const router = express.Router() as DeliveryRouter;
   router.drain = (timeoutMs) =>
     inFlight === 0
@@ -140,7 +148,7 @@ export function createDeliveryRouter(
     try {
       await handle(req, res);
     } finally {
-      if (--inFlight === 0) idleWaiters.splice(0).forEach((wake) => wake());
+      settled();
     }
   });
   router.all('/v1/webhook-deliveries/:endpointId', (_req, res) => {

@@ -51,6 +51,8 @@ export interface AcceptedAnswer {
   signaled?: Array<SignaledEntity | SignaledWait>;
   /** Routes refused for good while others went through (recorded; the provider need not retry). */
   failed?: Array<{ route: string; action: string; reason: string }>;
+  /** A large fan-out: runs claimed (durably) whose signal is sent after this answer. */
+  claimed?: SignaledWait[];
 }
 
 export type Verdict =
