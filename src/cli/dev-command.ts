@@ -12,6 +12,7 @@ import { createLogger } from '../logger';
 import { loadOrCreateDevAdminToken } from '../runtime/admin-token';
 import { applyExampleResources } from '../runtime/example-resources';
 import { startIngress } from '../runtime/ingress-runtime';
+import { startProcessTracing } from '../runtime/tracing';
 import { createCleanupStack, waitForShutdownSignal } from '../runtime/shutdown';
 import { devBanner } from '../runtime/walkthrough';
 import { createStore } from '../store';
@@ -88,7 +89,9 @@ async function runDev(): Promise<number> {
       uiUrl = server.uiUrl;
     }
 
-    const temporal = await connectTemporal(config);
+    const tracing = await startProcessTracing(process.env, logger);
+    if (tracing) cleanup.push('tracing', () => tracing.shutdown());
+    const temporal = await connectTemporal(config, tracing ? { interceptors: tracing.clientInterceptors } : {});
     cleanup.push('temporal connection', () => temporal.connection.close());
     if (remote) await ensureSearchAttributes(temporal.connection, config.namespace, tempohookSearchAttributes);
 
@@ -120,7 +123,14 @@ async function runDev(): Promise<number> {
     const admin = env.TEMPOHOOK_ADMIN_TOKEN
       ? { token: env.TEMPOHOOK_ADMIN_TOKEN, generated: false }
       : await loadOrCreateDevAdminToken(dataDir);
-    const ingress = await startIngress({ env, store, client: temporal.client, logger, adminToken: admin.token });
+    const ingress = await startIngress({
+      env,
+      store,
+      client: temporal.client,
+      logger,
+      adminToken: admin.token,
+      ...(tracing ? { tracing: tracing.delivery } : {}),
+    });
     cleanup.push('ingress', () => ingress.close());
 
     const generic = webhooks.find((w) => w.name === 'weekly-report');

@@ -3,6 +3,7 @@ import { parseEnv } from '../config/env';
 import { TempohookError } from '../errors';
 import { createLogger } from '../logger';
 import { startIngress } from '../runtime/ingress-runtime';
+import { startProcessTracing } from '../runtime/tracing';
 import { createCleanupStack, waitForShutdownSignal } from '../runtime/shutdown';
 import { createStore } from '../store';
 import { connectTemporal, loadTemporalProfile, type TemporalConnectionConfig } from '../temporal/connection';
@@ -59,7 +60,9 @@ async function runIngress(): Promise<number> {
     });
     cleanup.push('store', () => store.close());
     const config = temporalConfigFromEnv(env);
-    const temporal = await connectTemporal(config);
+    const tracing = await startProcessTracing(process.env, logger);
+    if (tracing) cleanup.push('tracing', () => tracing.shutdown());
+    const temporal = await connectTemporal(config, tracing ? { interceptors: tracing.clientInterceptors } : {});
     cleanup.push('temporal connection', () => temporal.connection.close());
     // Every start sets tempohook's search attributes; a server without them rejects the start.
     await ensureSearchAttributes(temporal.connection, config.namespace, tempohookSearchAttributes).catch(
@@ -75,6 +78,7 @@ async function runIngress(): Promise<number> {
       client: temporal.client,
       logger,
       adminToken: env.TEMPOHOOK_ADMIN_TOKEN,
+      ...(tracing ? { tracing: tracing.delivery } : {}),
     });
     cleanup.push('ingress', () => ingress.close());
     logger.info('ingress listening', { url: ingress.url });

@@ -8,7 +8,7 @@ import type { Logger } from '../logger';
 import type { Store } from '../store/types';
 import { requireAdminToken } from './http/admin-auth';
 import { createIngressMetrics, type Registry } from '../metrics';
-import { createDeliveryRouter, metricsObserver } from './delivery';
+import { createDeliveryRouter, metricsObserver, type DeliveryTracing } from './delivery';
 import { createTemporalCircuit } from './temporal-circuit';
 import { sendError } from './http/http-errors';
 import { requestIds } from './http/request-id';
@@ -38,6 +38,8 @@ export interface AppDeps {
   outboundAllow?: string;
   /** Records tempohook's metrics there; a standalone app (not `embedded`) also serves it at `/metrics`. */
   metrics?: Registry;
+  /** A span per delivery (`loadDeliveryTracing()`); off when absent. */
+  tracing?: DeliveryTracing;
 }
 
 /** True when Temporal answers a cheap call before the deadline. */
@@ -87,6 +89,7 @@ export function createApp(deps: AppDeps): express.Express {
     ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
     ...(deps.now ? { now: deps.now } : {}),
     ...(metrics ? { observers: [metricsObserver(metrics)] } : {}),
+    ...(deps.tracing ? { tracing: deps.tracing } : {}),
   });
   app.locals.drainDeliveries = (timeoutMs: number) => deliveries.drain(timeoutMs);
   app.use(deliveries);

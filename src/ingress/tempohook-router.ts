@@ -12,6 +12,7 @@ import { createStore } from '../store';
 import type { Store } from '../store/types';
 import type { Registry } from '../metrics';
 import { createApp } from './app';
+import { loadDeliveryTracing } from './delivery';
 import { startIngressMaintenance } from './maintenance';
 
 export interface TempohookRouterOptions {
@@ -40,6 +41,12 @@ export interface TempohookRouterOptions {
   maintenance?: boolean;
   /** A prom-client registry to record tempohook's metrics on (serve it at your own `/metrics`). */
   metrics?: Registry;
+  /**
+   * A `tempohook.delivery` span per delivery on the global OpenTelemetry tracer (needs
+   * `@opentelemetry/api` and your SDK); give `client` the `OpenTelemetryWorkflowClientInterceptor`
+   * so the trace continues in the workflow.
+   */
+  tracing?: boolean;
 }
 
 type Next = (err?: unknown) => void;
@@ -75,6 +82,7 @@ export function createTempohookRouter(options: TempohookRouterOptions): Tempohoo
       ? undefined
       : await createStore({ databaseUrl: options.databaseUrl!, logger, ...(encryptionKey ? { encryptionKey } : {}) });
     const store = options.store ?? ownStore!;
+    const tracing = options.tracing ? await loadDeliveryTracing() : undefined;
     const app = createApp({
       store,
       client: options.client,
@@ -87,6 +95,7 @@ export function createTempohookRouter(options: TempohookRouterOptions): Tempohoo
       ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
       ...(options.outboundAllow ? { outboundAllow: options.outboundAllow } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(tracing ? { tracing } : {}),
     });
     const stopMaintenance =
       options.maintenance === false

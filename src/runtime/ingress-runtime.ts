@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import type { Env } from '../config/env';
 import { createApp } from '../ingress/app';
+import type { DeliveryTracing } from '../ingress/delivery';
 import { listen, type RunningServer } from '../ingress/server';
 import type { Logger } from '../logger';
 import type { Store } from '../store/types';
@@ -14,6 +15,8 @@ export async function startIngress(input: {
   client: Client;
   logger: Logger;
   adminToken: string;
+  /** A span per delivery (startProcessTracing). */
+  tracing?: DeliveryTracing;
 }): Promise<RunningServer> {
   const { env, store, logger } = input;
   const app = createApp({
@@ -29,6 +32,7 @@ export async function startIngress(input: {
     ...(env.TEMPOHOOK_PUBLIC_URL ? { publicUrl: env.TEMPOHOOK_PUBLIC_URL } : {}),
     ...(env.TEMPOHOOK_OUTBOUND_ALLOW ? { outboundAllow: env.TEMPOHOOK_OUTBOUND_ALLOW } : {}),
     metrics: processRegistry(),
+    ...(input.tracing ? { tracing: input.tracing } : {}),
   });
   const server = await listen(app, env.PORT, env.HOST);
   const stopMaintenance = startIngressMaintenance({

@@ -5,7 +5,13 @@
  * tempohook's own TEMPORAL_TLS_CERT_PATH / _KEY_PATH / _CA_PATH.
  */
 import { promises as fs } from 'node:fs';
-import { Client, Connection, type ConnectionPlugin, type TLSConfig } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  type ConnectionPlugin,
+  type TLSConfig,
+  type WorkflowClientInterceptor,
+} from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { TempohookError } from '../errors';
 
@@ -112,7 +118,12 @@ export const nativeConnectionOptions = temporalConnectionOptions;
 /** Connects a client, or throws `temporal_unavailable` (503) naming the address and what to check. */
 export async function connectTemporal(
   config: TemporalConnectionConfig,
-  options: { plugins?: ConnectionPlugin[]; connectTimeoutMs?: number } = {},
+  options: {
+    plugins?: ConnectionPlugin[];
+    connectTimeoutMs?: number;
+    /** Workflow client interceptors (OpenTelemetry's, when tracing). */
+    interceptors?: WorkflowClientInterceptor[];
+  } = {},
 ): Promise<{ connection: Connection; client: Client; namespace: string }> {
   const connectionOptions = await temporalConnectionOptions(config);
   const namespace = config.namespace || 'default';
@@ -131,5 +142,6 @@ export async function connectTemporal(
       503,
     );
   }
-  return { connection, client: new Client({ connection, namespace }), namespace };
+  const interceptors = options.interceptors?.length ? { interceptors: { workflow: options.interceptors } } : {};
+  return { connection, client: new Client({ connection, namespace, ...interceptors }), namespace };
 }

@@ -42,10 +42,12 @@ import { createDeliveryLedger } from './ledger';
 import { accessLogFields, outcomeOf, type DeliveryObservation, type DeliveryObserver } from './observe';
 export { metricsObserver } from './observe';
 import { createIngressLookups, type IngressLookups } from './lookups';
+export { loadDeliveryTracing, type DeliveryTracing } from './tracing';
 import { createBodyReader } from './read-body';
 import { reserve } from './reserve';
 import { createEndpointResolver } from './resolve-endpoint';
 import { respond } from './respond';
+import type { DeliveryTracing } from './tracing';
 import { verifyDelivery } from './verify';
 import type { Verdict } from './verdict';
 
@@ -87,11 +89,14 @@ export function createDeliveryRouter(
   options: Omit<DeliveryDeps, 'now' | 'lookups'> & {
     now?: () => Date;
     lookups?: IngressLookups;
-    /** Told about every answered delivery, after the access log line (metrics, tracing). */
+    /** Told about every answered delivery, after the access log line (metrics). */
     observers?: DeliveryObserver[];
+    /** A span per delivery (see tracing.ts). */
+    tracing?: DeliveryTracing;
   },
 ): DeliveryRouter {
-  const { observers = [], ...rest } = options;
+  const { observers: given = [], tracing, ...rest } = options;
+  const observers = tracing ? [...given, tracing.observer] : given;
   // Shutdown waits for deliveries in flight, so none is left holding a key it can no longer
   // release, and for the signals of large fan-outs sent after their answer.
   let inFlight = 0;
@@ -146,7 +151,7 @@ export function createDeliveryRouter(
   router.post('/v1/webhook-deliveries/:endpointId', async (req, res) => {
     inFlight++;
     try {
-      await handle(req, res);
+      await (tracing ? tracing.around(req, () => handle(req, res)) : handle(req, res));
     } finally {
       settled();
     }
