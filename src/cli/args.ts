@@ -38,6 +38,26 @@ export function noPositionals(positionals: string[], command: string): void {
     );
 }
 
+/**
+ * The flags of a command that takes no positional arguments: undefined after printing `usage`
+ * for `--help`, else the parsed values.
+ */
+export function commandFlags<O extends OptionsConfig>(
+  ctx: CliContext,
+  argv: string[],
+  options: O,
+  command: string,
+  usage: string,
+): ReturnType<typeof parseCommandArgs<O>>['values'] | undefined {
+  const { values, positionals } = parseCommandArgs(argv, options, command);
+  if ((values as { help?: boolean }).help) {
+    ctx.stdout(usage);
+    return undefined;
+  }
+  noPositionals(positionals, command);
+  return values;
+}
+
 export const OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 

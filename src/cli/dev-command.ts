@@ -23,7 +23,7 @@ import { ensureSearchAttributes, startDevServer } from '../temporal/dev-server';
 import { createExampleWorker } from '../worker/example-worker';
 import { tempohookSearchAttributes } from '../workflows/definitions';
 import { createCliContext, runReported, type CliContext } from './api-client';
-import { HELP_OPTION, noPositionals, parseCommandArgs } from './args';
+import { commandFlags, HELP_OPTION } from './args';
 import { temporalConfigFromEnv } from './ingress-command';
 
 const DEV_TEMPORAL_PORT = 7233;
@@ -43,13 +43,7 @@ Options:
 
 export async function devCommand(argv: string[], ctx: CliContext = createCliContext()): Promise<number> {
   return runReported(ctx, async () => {
-    const { values, positionals } = parseCommandArgs(argv, HELP_OPTION, 'dev');
-    if (values.help) {
-      ctx.stdout(DEV_USAGE);
-      return 0;
-    }
-    noPositionals(positionals, 'dev');
-    return runDev();
+    return commandFlags(ctx, argv, HELP_OPTION, 'dev', DEV_USAGE) ? runDev() : 0;
   });
 }
 

@@ -10,7 +10,7 @@ import { connectTemporal, loadTemporalProfile, type TemporalConnectionConfig } f
 import { ensureSearchAttributes } from '../temporal/dev-server';
 import { tempohookSearchAttributes } from '../workflows/definitions';
 import { createCliContext, runReported, type CliContext } from './api-client';
-import { HELP_OPTION, noPositionals, parseCommandArgs } from './args';
+import { commandFlags, HELP_OPTION } from './args';
 
 export const INGRESS_USAGE = `Usage: tempohook ingress
 
@@ -26,13 +26,7 @@ Options:
 
 export async function ingressCommand(argv: string[], ctx: CliContext = createCliContext()): Promise<number> {
   return runReported(ctx, async () => {
-    const { values, positionals } = parseCommandArgs(argv, HELP_OPTION, 'ingress');
-    if (values.help) {
-      ctx.stdout(INGRESS_USAGE);
-      return 0;
-    }
-    noPositionals(positionals, 'ingress');
-    return runIngress();
+    return commandFlags(ctx, argv, HELP_OPTION, 'ingress', INGRESS_USAGE) ? runIngress() : 0;
   });
 }
 

@@ -8,7 +8,7 @@ import { createExampleWorker } from '../worker/example-worker';
 import { EXAMPLES_TASK_QUEUE } from '../workflows/definitions';
 import { nativeConnectionOptions } from '../temporal/connection';
 import { createCliContext, runReported, type CliContext } from './api-client';
-import { HELP_OPTION, noPositionals, parseCommandArgs } from './args';
+import { commandFlags, HELP_OPTION } from './args';
 import { temporalConfigFromEnv } from './ingress-command';
 
 export const WORKER_USAGE = `Usage: tempohook worker [--task-queue Q]
@@ -27,13 +27,8 @@ const WORKER_OPTIONS = { 'task-queue': { type: 'string', default: EXAMPLES_TASK_
 
 export async function workerCommand(argv: string[], ctx: CliContext = createCliContext()): Promise<number> {
   return runReported(ctx, async () => {
-    const { values, positionals } = parseCommandArgs(argv, WORKER_OPTIONS, 'worker');
-    if (values.help) {
-      ctx.stdout(WORKER_USAGE);
-      return 0;
-    }
-    noPositionals(positionals, 'worker');
-    return runWorker(values['task-queue']);
+    const values = commandFlags(ctx, argv, WORKER_OPTIONS, 'worker', WORKER_USAGE);
+    return values ? runWorker(values['task-queue']) : 0;
   });
 }
 
