@@ -18,9 +18,10 @@
  * is unreachable the answer is 503 with Retry-After and a held key is released, so the
  * provider's retry succeeds later.
  *
+ * Reporting stays out of the stages: once a delivery is answered, `handle` writes the access log
+ * line and tells the observers (metrics) what the DeliveryContext and the verdict say
+ * (observe.ts); tracing wraps `handle` in the delivery's span (tracing.ts).
  * Seams for the next issues (the stages need no rewrite for them):
- * - stage latency, a span per delivery with the stages as events, the access log: `handle` has
- *   the DeliveryContext (`timings`, webhook, event id, held key) and the verdict;
  * - cached lookups sit behind `resolveEndpoint` and the secret reads in verify/admit; the writes
  *   after the start are one call, `ledger.record`; a circuit breaker is a check in `act` that
  *   returns the `unavailable` verdict; signals in the background are a signal action's outcome;
