@@ -28,6 +28,7 @@ import {
   type NotificationSinks,
 } from '../workflows/notification-definitions';
 import { createPluginStore, type PluginStore } from './plugin-store';
+import { createRuntimeNotificationMetrics, type RuntimeNotificationMetrics } from './runtime-metrics';
 import { withTempohookWorkflows } from './workflows-wrapper';
 
 export interface TempohookPluginOptions {
@@ -47,10 +48,12 @@ export interface TempohookPluginOptions {
   closeObserverIntervalMs?: number;
   logger?: Logger;
   /**
-   * A prom-client registry to record notification attempts and the outbox backlog on (serve it
-   * where your worker's metrics are scraped). `tempohook worker` serves its own on TEMPOHOOK_METRICS_PORT.
+   * Where notification attempts and the outbox backlog are counted: a prom-client registry (serve
+   * it where your worker's metrics are scraped; `tempohook worker` serves its own on
+   * TEMPOHOOK_METRICS_PORT), or `'runtime'`: the Temporal Runtime's meter, beside the SDK's own
+   * metrics (`Runtime.install({ telemetryOptions: { metrics } })`).
    */
-  metrics?: Registry;
+  metrics?: Registry | 'runtime';
 }
 
 /** The notification path over one open store: the subscription cache and the outbox writer. */
@@ -66,7 +69,7 @@ export class TempohookPlugin extends SimplePlugin {
   private readonly logger: Logger;
   private readonly guard: ReturnType<typeof createOutboundGuard>;
   private readonly closeObserverIntervalMs: number | undefined;
-  private readonly metrics: NotificationMetrics | undefined;
+  private readonly metrics: NotificationMetrics | RuntimeNotificationMetrics | undefined;
   private path: NotificationPath | undefined;
   /** The running workers' dispatchers, by `namespace/taskQueue`. */
   private readonly dispatchers = new Map<string, Dispatcher>();
@@ -78,14 +81,16 @@ export class TempohookPlugin extends SimplePlugin {
     const subscriptionsFile = options.subscriptionsFile ?? process.env.TEMPOHOOK_SUBSCRIPTIONS_FILE;
     const settings = subscriptionsFile ? loadSubscriptionsFile(subscriptionsFile) : [];
     const guard = createOutboundGuard(options.outboundAllow ?? process.env.TEMPOHOOK_OUTBOUND_ALLOW);
-    const metrics = options.metrics
-      ? createNotificationMetrics(options.metrics, {
-          outbox: async () => {
-            const open = await store.getIfConfigured();
-            return open ? open.notificationOutbox.backlog() : { queued: 0, oldestSeconds: 0 };
-          },
-        })
-      : undefined;
+    const backlog = async () => {
+      const open = await store.getIfConfigured();
+      return open ? open.notificationOutbox.backlog() : { queued: 0, oldestSeconds: 0 };
+    };
+    const metrics =
+      options.metrics === 'runtime'
+        ? createRuntimeNotificationMetrics()
+        : options.metrics
+          ? createNotificationMetrics(options.metrics, { outbox: backlog })
+          : undefined;
     // `recordEvent` needs `this`, which exists only after super(): the activities call it late.
     const self: { plugin?: TempohookPlugin } = {};
     const notificationActivities = createNotificationActivities({
@@ -202,7 +207,12 @@ export class TempohookPlugin extends SimplePlugin {
       ...(this.closeObserverIntervalMs ? { intervalMs: this.closeObserverIntervalMs } : {}),
       logger: this.logger,
     });
+    const stopPolling =
+      this.metrics && 'pollOutbox' in this.metrics
+        ? this.metrics.pollOutbox(() => path.store.notificationOutbox.backlog())
+        : undefined;
     return async () => {
+      stopPolling?.();
       this.dispatchers.delete(key);
       await Promise.all([observer.stop(), dispatcher.stop()]);
     };
