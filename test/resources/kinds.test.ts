@@ -5,7 +5,7 @@ import { API_VERSION } from '../../src/resources/envelope';
 import { kindForWord, kindNamed, listOfWords, RESOURCE_KINDS } from '../../src/resources/kinds';
 import { presentSecret } from '../../src/resources/kinds/secret';
 import { presentSubscription } from '../../src/resources/kinds/subscription';
-import { presentWebhook, webhookUrl } from '../../src/resources/kinds/webhook';
+import { presentWebhook, webhookKind, webhookUrl } from '../../src/resources/kinds/webhook';
 
 const now = new Date('2026-01-02T03:04:05.678Z');
 
@@ -73,6 +73,43 @@ test("a webhook's URL is the public one when the API knows it, else the one the 
   assert.equal(webhookUrl(presentWebhook(record), cli), 'http://127.0.0.1:8080/v1/webhook-deliveries/abc');
   const pub = presentWebhook(record, { publicUrl: 'https://hooks.example.com/' });
   assert.equal(webhookUrl(pub, cli), 'https://hooks.example.com/v1/webhook-deliveries/abc');
+});
+
+test("a webhook's details list its routes in order with their mode, action and condition", () => {
+  const spec = {
+    profile: 'github',
+    mode: 'all',
+    routes: [
+      { name: 'deploy', when: 'source == "push"', start: { workflowType: 'deployOnPush', taskQueue: 'q' } },
+      {
+        name: 'activity',
+        match: { '$.action': 'opened' },
+        signalWithStart: { workflowType: 'repositoryActivity', taskQueue: 'q', workflowId: 'repo/{payload.id}' },
+      },
+    ],
+  };
+  const record = {
+    id: '00000000-0000-4000-8000-000000000000',
+    namespace: 'default',
+    name: 'w',
+    spec,
+    endpointId: 'abc',
+    generation: 1,
+    verified: false,
+    lastDeliveryAt: null,
+    lastError: null,
+    lastErrorAt: null,
+    deliveriesAccepted: 0,
+    deliveriesRejected: 0,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const details = new Map(webhookKind.details!(presentWebhook(record), { baseUrl: 'http://x' }));
+  assert.equal(
+    details.get('Routes'),
+    'all matching of 2: deploy: start deployOnPush when source == "push"; activity: signalWithStart repositoryActivity repo/{payload.id} match {"$.action":"opened"}',
+  );
+  assert.equal(details.get('Start'), undefined);
 });
 
 test('a subscription shows paused, disabled or active; a settings-file one has no spec', () => {
