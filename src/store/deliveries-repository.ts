@@ -4,7 +4,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TempohookError } from '../errors';
-import type { Db, DeliveriesRepository, DeliveryOutcome, DeliveryRecord, RouteActionRecord } from './types';
+import type {
+  Db,
+  DeliveriesRepository,
+  DeliveryOutcome,
+  DeliveryRecord,
+  RouteActionRecord,
+  RouteRecording,
+} from './types';
 import { checkPageLimit, keysetPage } from './keyset-page';
 import { isUuid } from './sql';
 
@@ -81,8 +88,52 @@ const RESERVE = `
   )
   SELECT inserted.*, ${COLUMNS.split(', ')
     .map((column) => `o.${column} AS original_${column}`)
-    .join(', ')}
+    .join(', ')},
+    (SELECT json_agg(json_build_object('route', r.route, 'action', r.action, 'status', r.status,
+                     'workflowId', r.workflow_id, 'runId', r.run_id, 'reason', r.reason))
+     FROM route_actions r
+     WHERE r.webhook_id = $1::uuid AND r.event_id = $2::text AND r.expires_at > $5::timestamptz) AS earlier_routes
   FROM inserted LEFT JOIN deliveries o ON o.id = inserted.duplicate_of`;
+
+/** What earlier deliveries of the event recorded per route (RESERVE's `earlier_routes`). */
+function earlierRoutesOf(row: Record<string, unknown>): RouteActionRecord[] {
+  const recorded = (row.earlier_routes ?? []) as Array<
+    Omit<RouteActionRecord, 'status'> & { status: 'done' | 'failed' }
+  >;
+  return recorded.map((r) => ({ ...r, status: r.status === 'done' ? 'skipped' : 'failed' }));
+}
+
+/**
+ * The statement part that records what a delivery's routes did (see DeliveriesRepository.complete):
+ * per (webhook, event, route) the routes done or failed for good; a route once done stays done
+ * until its window has passed. Appends its parameters to `values`.
+ */
+function routeRecordingPart(values: unknown[], deliveryParam: string, routes: RouteRecording): string | undefined {
+  const kept = routes.actions.filter((a) => RECORDED_ROUTE_STATUS[a.status] !== undefined);
+  if (kept.length === 0 || !isUuid(routes.webhookId)) return undefined;
+  const param = (value: unknown) => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  const [webhook, event, expires, now] = [routes.webhookId, routes.eventId, routes.expiresAt, routes.now].map(param);
+  const [route, action, status, workflowId, runId, reason] = [
+    kept.map((a) => a.route),
+    kept.map((a) => a.action),
+    kept.map((a) => RECORDED_ROUTE_STATUS[a.status]!),
+    kept.map((a) => a.workflowId),
+    kept.map((a) => a.runId),
+    kept.map((a) => (a.reason ? a.reason.slice(0, MAX_REASON_LENGTH) : null)),
+  ].map(param);
+  return `INSERT INTO route_actions AS r (webhook_id, event_id, route, action, status, workflow_id, run_id, reason, delivery_id, expires_at)
+    SELECT ${webhook}::uuid, ${event}::text, a.route, a.action, a.status, a.workflow_id, a.run_id, a.reason, ${deliveryParam}::uuid, ${expires}::timestamptz
+    FROM unnest(${route}::text[], ${action}::text[], ${status}::text[], ${workflowId}::text[], ${runId}::text[], ${reason}::text[])
+      AS a(route, action, status, workflow_id, run_id, reason)
+    WHERE EXISTS (SELECT 1 FROM webhooks w WHERE w.id = ${webhook}::uuid)
+    ON CONFLICT (webhook_id, event_id, route) DO UPDATE SET
+      status = EXCLUDED.status, workflow_id = EXCLUDED.workflow_id, run_id = EXCLUDED.run_id,
+      reason = EXCLUDED.reason, delivery_id = EXCLUDED.delivery_id, expires_at = EXCLUDED.expires_at
+    WHERE r.status <> 'done' OR r.expires_at <= ${now}::timestamptz`;
+}
 
 /** The original's columns of a RESERVE row (prefixed `original_`), when the statement saw it. */
 function originalOf(row: Record<string, unknown>): DeliveryRecord | null {
@@ -116,7 +167,8 @@ export function createDeliveriesRepository(db: Db): DeliveriesRepository {
       const result = await db.query<DeliveryRow>(RESERVE, [webhookId, eventId, id, expiresAt, receivedAt, sourceEvent]);
       const row = result.rows[0]!;
       const delivery = toRecord(row);
-      if (delivery.duplicateOf === null) return { reserved: true, delivery };
+      const earlierRoutes = earlierRoutesOf(row as unknown as Record<string, unknown>);
+      if (delivery.duplicateOf === null) return { reserved: true, delivery, earlierRoutes };
       // Concurrent with its original: a fresh statement sees the holder's committed row.
       const original = originalOf(row as unknown as Record<string, unknown>) ?? (await get(delivery.duplicateOf));
       if (!original) {
@@ -126,7 +178,7 @@ export function createDeliveriesRepository(db: Db): DeliveriesRepository {
           409,
         );
       }
-      return { reserved: false, delivery, original };
+      return { reserved: false, delivery, original, earlierRoutes };
     },
 
     async complete(id, result, options = {}) {
@@ -148,8 +200,19 @@ export function createDeliveriesRepository(db: Db): DeliveriesRepository {
         values.push(value);
         sets.push(`${column} = $${values.length}`);
       }
+      const routes = options.routes;
+      if (routes) {
+        const logged = routes.actions.map((a) =>
+          a.reason ? { ...a, reason: a.reason.slice(0, MAX_REASON_LENGTH) } : a,
+        );
+        values.push(JSON.stringify(logged));
+        sets.push(`actions = $${values.length}::jsonb`);
+      }
       // One statement whatever it also does: the hot path has one round trip after the start.
       const parts = [`UPDATE deliveries SET ${sets.join(', ')} WHERE id = $1`];
+      // Recorded in the statement that frees the key: a retry never finds the key free and the routes unrecorded.
+      const recording = routes && routeRecordingPart(values, '$1', routes);
+      if (recording) parts.unshift(recording);
       if (options.release) parts.unshift('DELETE FROM dedup_keys WHERE delivery_id = $1');
       const accepted = options.accepted && isUuid(options.accepted.webhookId) ? options.accepted : undefined;
       if (accepted) {
@@ -245,69 +308,6 @@ export function createDeliveriesRepository(db: Db): DeliveriesRepository {
       const result = await db.query('DELETE FROM dedup_keys WHERE expires_at <= $1', [now]);
       await db.query('DELETE FROM route_actions WHERE expires_at <= $1', [now]);
       return result.rowCount ?? 0;
-    },
-
-    async routeOutcomes(webhookId, eventId, now) {
-      const outcomes = new Map<string, RouteActionRecord>();
-      if (!isUuid(webhookId)) return outcomes;
-      const result = await db.query<{
-        route: string;
-        action: RouteActionRecord['action'];
-        status: 'done' | 'failed';
-        workflow_id: string | null;
-        run_id: string | null;
-        reason: string | null;
-      }>(
-        'SELECT route, action, status, workflow_id, run_id, reason FROM route_actions WHERE webhook_id = $1 AND event_id = $2 AND expires_at > $3',
-        [webhookId, eventId, now],
-      );
-      for (const row of result.rows)
-        outcomes.set(row.route, {
-          route: row.route,
-          action: row.action,
-          status: row.status === 'done' ? 'skipped' : 'failed',
-          workflowId: row.workflow_id,
-          runId: row.run_id,
-          reason: row.reason,
-        });
-      return outcomes;
-    },
-
-    async recordRouteOutcomes({ deliveryId, webhookId, eventId, now, expiresAt, actions }) {
-      if (!isUuid(deliveryId) || !isUuid(webhookId)) return;
-      const kept = actions.filter((a) => RECORDED_ROUTE_STATUS[a.status] !== undefined);
-      const logged = actions.map((a) => ({
-        ...a,
-        ...(a.reason ? { reason: a.reason.slice(0, MAX_REASON_LENGTH) } : {}),
-      }));
-      await db.query(
-        `WITH logged AS (
-           UPDATE deliveries SET actions = $8::jsonb WHERE id = $1
-         )
-         INSERT INTO route_actions AS r (webhook_id, event_id, route, action, status, workflow_id, run_id, reason, delivery_id, expires_at)
-         SELECT $2::uuid, $3::text, a.route, a.action, a.status, a.workflow_id, a.run_id, a.reason, $1::uuid, $4::timestamptz
-         FROM unnest($5::text[], $6::text[], $7::text[], $9::text[], $10::text[], $11::text[])
-           AS a(route, action, status, workflow_id, run_id, reason)
-         WHERE EXISTS (SELECT 1 FROM webhooks w WHERE w.id = $2)
-         ON CONFLICT (webhook_id, event_id, route) DO UPDATE SET
-           status = EXCLUDED.status, workflow_id = EXCLUDED.workflow_id, run_id = EXCLUDED.run_id,
-           reason = EXCLUDED.reason, delivery_id = EXCLUDED.delivery_id, expires_at = EXCLUDED.expires_at
-         WHERE r.status <> 'done' OR r.expires_at <= $12`,
-        [
-          deliveryId,
-          webhookId,
-          eventId,
-          expiresAt,
-          kept.map((a) => a.route),
-          kept.map((a) => a.action),
-          kept.map((a) => RECORDED_ROUTE_STATUS[a.status]!),
-          JSON.stringify(logged),
-          kept.map((a) => a.workflowId),
-          kept.map((a) => a.runId),
-          kept.map((a) => (a.reason ? a.reason.slice(0, MAX_REASON_LENGTH) : null)),
-          now,
-        ],
-      );
     },
   };
 }

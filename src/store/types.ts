@@ -136,9 +136,24 @@ export interface DeliveryRecord {
   actions: RouteActionRecord[] | null;
 }
 
+/**
+ * `earlierRoutes`: what earlier deliveries of the event recorded per route (`skipped`: done, so
+ * not redone; `failed`: refused for good, tried again), for webhooks with `spec.routes`.
+ */
 export type ReserveResult =
-  | { reserved: true; delivery: DeliveryRecord }
-  | { reserved: false; delivery: DeliveryRecord; original: DeliveryRecord };
+  | { reserved: true; delivery: DeliveryRecord; earlierRoutes?: RouteActionRecord[] }
+  | { reserved: false; delivery: DeliveryRecord; original: DeliveryRecord; earlierRoutes?: RouteActionRecord[] };
+
+/** What a delivery's routes did, to record with its outcome (DeliveriesRepository.complete). */
+export interface RouteRecording {
+  webhookId: string;
+  eventId: string;
+  /** The delivery's time: a route recorded done whose window has passed may be recorded again. */
+  now: Date;
+  /** Until when the routes done stay done (the event's dedup window). */
+  expiresAt: Date;
+  actions: readonly RouteActionRecord[];
+}
 
 /** A request that never got a dedup key, as the delivery log records it. */
 export interface UnreservedDeliveryInput {
@@ -177,12 +192,14 @@ export interface DeliveriesRepository {
   /**
    * Sets outcome, httpStatus, workflowId, runId, reason of a delivery; with `options.accepted`,
    * in the same statement, the webhook's status as `recordAccepted` does; with
-   * `options.release`, in the same statement, frees the key the delivery holds (as `release`).
+   * `options.release`, in the same statement, frees the key the delivery holds (as `release`);
+   * with `options.routes`, in the same statement, the delivery log's `actions` and what each route
+   * did per (webhook, event, route), so a retry redoes only the routes not done.
    */
   complete(
     id: string,
     result: DeliveryCompletionInput,
-    options?: { accepted?: { webhookId: string; at: Date }; release?: boolean },
+    options?: { accepted?: { webhookId: string; at: Date }; release?: boolean; routes?: RouteRecording },
   ): Promise<void>;
   /** Frees the dedup key held by this delivery (Temporal/store down, start rejected) so a retry can succeed. */
   release(id: string): Promise<void>;
@@ -198,24 +215,6 @@ export interface DeliveriesRepository {
   list(webhookId: string, page: PageRequest): Promise<Page<DeliveryRecord>>;
   /** Deletes dedup keys (and route outcomes) whose window has passed; returns how many keys. */
   purgeExpired(now: Date): Promise<number>;
-  /**
-   * What earlier deliveries of (webhook, event) did per route, by route name: the routes that are
-   * done (or failed for good) are not redone by a retry.
-   */
-  routeOutcomes(webhookId: string, eventId: string, now: Date): Promise<Map<string, RouteActionRecord>>;
-  /**
-   * Records what a delivery's routes did, in one statement: the delivery log's `actions`, and per
-   * (webhook, event, route) the routes done or failed until `expiresAt` (a route once done stays
-   * done until its window passes at `now`).
-   */
-  recordRouteOutcomes(input: {
-    deliveryId: string;
-    webhookId: string;
-    eventId: string;
-    now: Date;
-    expiresAt: Date;
-    actions: readonly RouteActionRecord[];
-  }): Promise<void>;
 }
 
 /** One `{period, quota}` window of a `rate-limit` condition. */

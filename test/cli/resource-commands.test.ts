@@ -254,17 +254,23 @@ spec:
       receivedAt,
       windowSeconds: 60,
     });
-    await store.deliveries.recordRouteOutcomes({
-      deliveryId: reserved.delivery.id,
-      webhookId: webhook!.id,
-      eventId: 'routed-1',
-      now: receivedAt,
-      expiresAt: new Date(receivedAt.getTime() + 60_000),
-      actions: [
-        { route: 'deploy', action: 'start', status: 'started', workflowId: 'w1', runId: 'r1' },
-        { route: 'activity', action: 'signalWithStart', status: 'unavailable', workflowId: 'repo/a', runId: null },
-      ],
-    });
+    await store.deliveries.complete(
+      reserved.delivery.id,
+      { outcome: 'failed', httpStatus: 503, reason: 'Temporal unavailable' },
+      {
+        release: true,
+        routes: {
+          webhookId: webhook!.id,
+          eventId: 'routed-1',
+          now: receivedAt,
+          expiresAt: new Date(receivedAt.getTime() + 60_000),
+          actions: [
+            { route: 'deploy', action: 'start', status: 'started', workflowId: 'w1', runId: 'r1' },
+            { route: 'activity', action: 'signalWithStart', status: 'unavailable', workflowId: 'repo/a', runId: null },
+          ],
+        },
+      },
+    );
     const page = await runCli(getCommand, ['deliveries', 'reports', '--limit', '1'], env);
     assert.equal(page.code, 0, page.stderr);
     assert.match(page.stdout, /routed-1 .* deploy:start=started activity:signalWithStart=unavailable/);

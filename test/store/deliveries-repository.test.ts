@@ -217,6 +217,75 @@ describeEachBackend('deliveries repository', (backend) => {
     assert.equal(third.delivery.duplicateOf, newer.delivery.id);
   });
 
+  test('complete records what routes did with the outcome; the next reserve of the event returns it', async () => {
+    const reserve = (seconds: number) =>
+      store.deliveries.reserve({
+        webhookId,
+        eventId: 'evt-routes',
+        sourceEvent: null,
+        receivedAt: at(seconds),
+        windowSeconds: 60,
+      });
+    const routes = (seconds: number, actions: Array<[string, 'started' | 'signaled' | 'failed' | 'unavailable']>) => ({
+      webhookId,
+      eventId: 'evt-routes',
+      now: at(seconds),
+      expiresAt: at(seconds + 60),
+      actions: actions.map(([route, status]) => ({
+        route,
+        action: 'start' as const,
+        status,
+        workflowId: `wf-${route}`,
+        runId: status === 'started' ? `run-${route}` : null,
+        ...(status === 'failed' ? { reason: 'rejected' } : {}),
+      })),
+    });
+    const first = await reserve(0);
+    assert.deepEqual(first.earlierRoutes, []);
+    await store.deliveries.complete(
+      first.delivery.id,
+      { outcome: 'failed', httpStatus: 503, reason: 'Temporal unavailable' },
+      {
+        release: true,
+        routes: routes(0, [
+          ['a', 'started'],
+          ['b', 'unavailable'],
+          ['c', 'failed'],
+        ]),
+      },
+    );
+    assert.deepEqual(
+      (await store.deliveries.get(first.delivery.id))!.actions!.map((a) => `${a.route}=${a.status}`),
+      ['a=started', 'b=unavailable', 'c=failed'],
+    );
+    const retry = await reserve(1);
+    assert.equal(retry.reserved, true, 'the key was released in the same statement');
+    const earlier = (retry.earlierRoutes ?? []).map((r) => `${r.route}=${r.status}:${r.runId}`).sort();
+    assert.deepEqual(earlier, ['a=skipped:run-a', 'c=failed:null'], 'b was not recorded: the retry redoes it');
+    // A route done stays done; a failed one can become done.
+    await store.deliveries.complete(
+      retry.delivery.id,
+      { outcome: 'started', httpStatus: 202 },
+      {
+        routes: routes(1, [
+          ['a', 'failed'],
+          ['b', 'started'],
+          ['c', 'started'],
+        ]),
+      },
+    );
+    await store.db.query('DELETE FROM dedup_keys WHERE webhook_id = $1', [webhookId]);
+    const third = await reserve(2);
+    assert.deepEqual((third.earlierRoutes ?? []).map((r) => `${r.route}=${r.status}`).sort(), [
+      'a=skipped',
+      'b=skipped',
+      'c=skipped',
+    ]);
+    // Once the window has passed, nothing is remembered.
+    await store.db.query('DELETE FROM dedup_keys WHERE webhook_id = $1', [webhookId]);
+    assert.deepEqual((await reserve(120)).earlierRoutes, []);
+  });
+
   test('complete leaves fields it is not given unchanged', async () => {
     const { delivery } = await store.deliveries.reserve({
       webhookId,

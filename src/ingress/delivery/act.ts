@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from '../../logger';
 import type { WebhookSignalSpec, WebhookSpec } from '../../resources/schemas';
 import type { TemplateContext } from '../../resources/template';
-import type { DeliveryRecord, ReserveResult, RouteActionRecord, Store } from '../../store/types';
+import type { DeliveryRecord, ReserveResult, RouteActionRecord, RouteRecording, Store } from '../../store/types';
 import type { InboundRequest } from '../../verify/types';
 import { visibleHeaders } from '../../waits/match';
 import { signalMatchingWaits, type SignaledWait } from '../../waits/signal-waits';
@@ -101,20 +101,8 @@ export async function act(deps: ActDeps, delivery: ReservedDelivery, actions: re
   if (repeat) return repeat;
 
   const routes = prepared.filter((action): action is PreparedRouteAction => action.kind !== 'signal');
-  const routed = delivery.webhook.spec.routes !== undefined;
-  let earlier = new Map<string, RouteActionRecord>();
-  // What earlier deliveries of this event did: read when a retry could otherwise redo part of a fan-out or re-signal an entity.
-  if (routed && (routes.length > 1 || routes.some((r) => r.kind === 'signalWithStart'))) {
-    try {
-      earlier = await deps.store.deliveries.routeOutcomes(
-        delivery.webhook.record.id,
-        context.eventId,
-        delivery.inbound.receivedAt,
-      );
-    } catch (err) {
-      return storeFailure('reading route outcomes', err);
-    }
-  }
+  // What earlier deliveries of this event did (read with the reservation): done routes are not redone.
+  const earlier = new Map((delivery.reservation.earlierRoutes ?? []).map((r) => [r.route, r]));
   const results = [
     ...unresolved,
     ...(await Promise.all(
@@ -124,51 +112,37 @@ export async function act(deps: ActDeps, delivery: ReservedDelivery, actions: re
       }),
     )),
   ];
-  if (routed && results.length > 0) {
-    const recorded = await recordRouteOutcomes(deps, delivery, results);
-    if (recorded) return recorded;
-  }
+  // Recorded by the ledger with the delivery's outcome, in the statement that frees a released key.
+  const recording =
+    delivery.webhook.spec.routes !== undefined && results.length > 0 ? routeRecording(delivery, results) : undefined;
+  const withRoutes = (verdict: Verdict): Verdict => (recording ? { ...verdict, routes: recording } : verdict);
 
   const retryable = results.find((r) => r.record.status === 'unavailable');
-  if (retryable) return retryable.verdict!;
+  if (retryable) return withRoutes(retryable.verdict!);
   const failures = results.filter((r) => r.record.status === 'failed');
-  if (failures.length > 0 && failures.length === results.length) return failures[0]!.verdict!;
+  if (failures.length > 0 && failures.length === results.length) return withRoutes(failures[0]!.verdict!);
 
   let waits: WaitsOutcome | undefined;
   if (signal) {
     const outcome = await signalWaits(deps, signal.signal, delivery, context);
-    if (outcome.kind !== 'signaled') return outcome;
+    if (outcome.kind !== 'signaled') return withRoutes(outcome);
     waits = outcome;
   }
-  return accepted(delivery, results, waits);
+  return withRoutes(accepted(delivery, results, waits));
 }
 
-/** Writes what the routes did; a write that fails matters only when a retry must know it. */
-async function recordRouteOutcomes(
-  deps: ActDeps,
-  { webhook, event, reservation, inbound }: ReservedDelivery,
+function routeRecording(
+  { webhook, event, inbound }: ReservedDelivery,
   results: readonly RouteResult[],
-): Promise<Verdict | undefined> {
+): RouteRecording {
   const windowSeconds = webhook.spec.dedupWindow ?? webhook.profile.defaultDedupWindowSeconds;
-  try {
-    await deps.store.deliveries.recordRouteOutcomes({
-      deliveryId: reservation.delivery.id,
-      webhookId: webhook.record.id,
-      eventId: event.eventId,
-      now: inbound.receivedAt,
-      expiresAt: new Date(inbound.receivedAt.getTime() + windowSeconds * 1000),
-      actions: results.map((r) => r.record),
-    });
-  } catch (err) {
-    if (results.some((r) => r.record.status === 'unavailable' || r.record.status === 'failed'))
-      return storeFailure('recording route outcomes', err);
-    // Every route went through: Temporal holds the runs, and their ids make a redo harmless.
-    deps.logger.error('could not record route outcomes', {
-      deliveryId: reservation.delivery.id,
-      error: (err as Error).message,
-    });
-  }
-  return undefined;
+  return {
+    webhookId: webhook.record.id,
+    eventId: event.eventId,
+    now: inbound.receivedAt,
+    expiresAt: new Date(inbound.receivedAt.getTime() + windowSeconds * 1000),
+    actions: results.map((r) => r.record),
+  };
 }
 
 function templateContext({ webhook, inbound, event, reservation }: ReservedDelivery): TemplateContext {

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../../logger';
 import { createCoalescingWriter } from '../../store/coalescing-writer';
-import type { DeliveryOutcome, Store, UnreservedDeliveryInput } from '../../store/types';
+import type { DeliveryOutcome, RouteRecording, Store, UnreservedDeliveryInput } from '../../store/types';
 import type { DeliveryContext, ResolvedWebhook } from './context';
 import type { DeliveryCompletion, Verdict } from './verdict';
 
@@ -72,9 +72,18 @@ export function createDeliveryLedger(deps: { store: Store; logger: Logger }): De
   }
 
   /** A held delivery that did not go through: only the key holder may free the key, so a retry can succeed. */
-  async function fail(reservation: { deliveryId: string; holdsKey: boolean }, status: number, reason: string) {
+  async function fail(
+    reservation: { deliveryId: string; holdsKey: boolean },
+    status: number,
+    reason: string,
+    routes: RouteRecording | undefined,
+  ) {
     const { deliveryId, holdsKey } = reservation;
-    await complete(deliveryId, { outcome: 'failed', httpStatus: status, reason }, { release: holdsKey });
+    await complete(
+      deliveryId,
+      { outcome: 'failed', httpStatus: status, reason },
+      { release: holdsKey, ...(routes ? { routes } : {}) },
+    );
   }
 
   /** Webhook status (verified, counters) is bookkeeping: a failure is logged, never the answer. */
@@ -99,6 +108,7 @@ export function createDeliveryLedger(deps: { store: Store; logger: Logger }): De
             reservation,
             503,
             dependency === 'store' ? `store unavailable while ${during}` : `Temporal unavailable: ${detail}`,
+            verdict.routes,
           );
         return;
       }
@@ -109,7 +119,7 @@ export function createDeliveryLedger(deps: { store: Store; logger: Logger }): De
           return;
         case 'refused':
           // A store refusal after the reservation: free the key like any failed delivery.
-          if (reservation) return fail(reservation, verdict.status, verdict.reason);
+          if (reservation) return fail(reservation, verdict.status, verdict.reason, verdict.routes);
           return recordUnreserved(webhook, receivedAt, { outcome: 'rejected', ...verdict });
         case 'handshake':
           await recordUnreserved(webhook, receivedAt, {
@@ -122,7 +132,7 @@ export function createDeliveryLedger(deps: { store: Store; logger: Logger }): De
           await recordUnreserved(webhook, receivedAt, { outcome: 'ignored', status: 202, ...verdict });
           return markAccepted(webhook, receivedAt);
         case 'start_refused':
-          if (reservation) await fail(reservation, verdict.status, verdict.detail);
+          if (reservation) await fail(reservation, verdict.status, verdict.detail, verdict.routes);
           await store.webhooks.recordError(webhook.record.id, verdict.detail, receivedAt).catch(() => undefined);
           return;
         case 'accepted': {
@@ -131,6 +141,7 @@ export function createDeliveryLedger(deps: { store: Store; logger: Logger }): De
             // The delivery's outcome and the webhook's status: the one round trip after the start.
             complete(verdict.answer.deliveryId, verdict.completion, {
               accepted: { webhookId: webhook.record.id, at: receivedAt },
+              ...(verdict.routes ? { routes: verdict.routes } : {}),
             }),
             // A route refused for good beside others that went through: the operator must fix it.
             ...(failed.length > 0

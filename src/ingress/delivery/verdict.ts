@@ -4,7 +4,7 @@
  * a delivery can get is one member of `Verdict`, so each is written in one place.
  */
 import { classifyStoreError } from '../../store/store-error';
-import type { DeliveriesRepository } from '../../store/types';
+import type { DeliveriesRepository, RouteRecording } from '../../store/types';
 import type { ChallengeResponse } from '../../verify/types';
 import type { SignaledWait } from '../../waits/signal-waits';
 
@@ -55,7 +55,7 @@ export interface AcceptedAnswer {
   claimed?: SignaledWait[];
 }
 
-export type Verdict =
+type VerdictBody =
   /**
    * Postgres or Temporal did not answer: 503 + Retry-After. `during` names the step for the log;
    * a held key is released, so the provider's retry succeeds later.
@@ -86,6 +86,9 @@ export type Verdict =
   /** Verified, but the webhook's filters drop it: 202, and no key is held. */
   | { kind: 'ignored'; reason: string; eventId: string; sourceEvent: string | null }
   | { kind: 'accepted'; answer: AcceptedAnswer; completion: DeliveryCompletion };
+
+/** A verdict given after routes acted carries what each did, for the ledger to record with the outcome. */
+export type Verdict = VerdictBody & { routes?: RouteRecording };
 
 export type VerdictKind = Verdict['kind'];
 
