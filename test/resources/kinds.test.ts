@@ -9,6 +9,24 @@ import { presentWebhook, webhookKind, webhookUrl } from '../../src/resources/kin
 
 const now = new Date('2026-01-02T03:04:05.678Z');
 
+/** A stored webhook with `spec`, as the repository returns it. */
+const webhookRecord = (spec: Record<string, unknown>) => ({
+  id: '00000000-0000-4000-8000-000000000000',
+  namespace: 'default',
+  name: 'w',
+  spec,
+  endpointId: 'abc',
+  generation: 1,
+  verified: false,
+  lastDeliveryAt: null,
+  lastError: null,
+  lastErrorAt: null,
+  deliveriesAccepted: 0,
+  deliveriesRejected: 0,
+  createdAt: now,
+  updatedAt: now,
+});
+
 test('every word of every kind names exactly that kind', () => {
   const seen = new Map<string, string>();
   for (const kind of RESOURCE_KINDS) {
@@ -53,22 +71,7 @@ test('a secret is presented with its key names only, sorted', () => {
 });
 
 test("a webhook's URL is the public one when the API knows it, else the one the CLI talks to", () => {
-  const record = {
-    id: '00000000-0000-4000-8000-000000000000',
-    namespace: 'default',
-    name: 'w',
-    spec: { profile: 'github' },
-    endpointId: 'abc',
-    generation: 1,
-    verified: false,
-    lastDeliveryAt: null,
-    lastError: null,
-    lastErrorAt: null,
-    deliveriesAccepted: 0,
-    deliveriesRejected: 0,
-    createdAt: now,
-    updatedAt: now,
-  };
+  const record = webhookRecord({ profile: 'github' });
   const cli = { baseUrl: 'http://127.0.0.1:8080' };
   assert.equal(webhookUrl(presentWebhook(record), cli), 'http://127.0.0.1:8080/v1/webhook-deliveries/abc');
   const pub = presentWebhook(record, { publicUrl: 'https://hooks.example.com/' });
@@ -88,22 +91,7 @@ test("a webhook's details list its routes in order with their mode, action and c
       },
     ],
   };
-  const record = {
-    id: '00000000-0000-4000-8000-000000000000',
-    namespace: 'default',
-    name: 'w',
-    spec,
-    endpointId: 'abc',
-    generation: 1,
-    verified: false,
-    lastDeliveryAt: null,
-    lastError: null,
-    lastErrorAt: null,
-    deliveriesAccepted: 0,
-    deliveriesRejected: 0,
-    createdAt: now,
-    updatedAt: now,
-  };
+  const record = webhookRecord(spec);
   const details = new Map(webhookKind.details!(presentWebhook(record), { baseUrl: 'http://x' }));
   assert.equal(
     details.get('Routes'),
