@@ -1,14 +1,19 @@
 /**
- * The ingress's periodic upkeep: expired dedup keys and rate-limit windows purged, and waits
- * whose claim or run went away swept. Every ingress process runs it (the work is idempotent).
+ * The ingress's periodic upkeep: expired dedup keys and rate-limit windows purged, waits whose
+ * claim or run went away swept, and pending deliveries left by a dead ingress settled from
+ * Temporal. Every ingress process runs it (the work is idempotent; claims skip locked rows).
  */
 import type { Client } from '@temporalio/client';
 import type { Logger } from '../logger';
 import type { Store } from '../store/types';
 import { sweepWaits } from '../waits/sweeper';
+import { settlePendingDeliveries } from './settle-deliveries';
 
 /** Expired dedup keys and rate-limit windows are purged this often; history rows stay. */
 export const MAINTENANCE_INTERVAL_MS = 10 * 60 * 1000;
+
+/** Pending deliveries older than a minute are settled this often, so a repeat is answered from its reservation within two minutes. */
+export const SETTLE_INTERVAL_MS = 60 * 1000;
 
 /** Starts the upkeep timer (unref'd, so it never keeps a process alive); returns its stop function. */
 export function startIngressMaintenance(input: {
@@ -32,5 +37,14 @@ export function startIngressMaintenance(input: {
     );
   }, MAINTENANCE_INTERVAL_MS);
   timer.unref();
-  return () => clearInterval(timer);
+  const settler = setInterval(() => {
+    settlePendingDeliveries({ store, client: input.client, logger, temporalTimeoutMs: input.temporalTimeoutMs }).catch(
+      (err: unknown) => logger.warn('settling pending deliveries failed', { error: (err as Error).message }),
+    );
+  }, SETTLE_INTERVAL_MS);
+  settler.unref();
+  return () => {
+    clearInterval(timer);
+    clearInterval(settler);
+  };
 }

@@ -3,6 +3,7 @@
  * production; the embedded PGlite server (`startEmbeddedPostgres`) in `tempohook dev` and tests.
  */
 import { createDeliveriesRepository } from './deliveries-repository';
+import { createDeliveryUpkeepRepository } from './delivery-upkeep-repository';
 import { isEmbeddedPostgresUrl } from './embedded-postgres';
 import { migrate } from './migrate';
 import { createPool, explainConnectionError } from './pool';
@@ -31,6 +32,7 @@ export {
 export { createSecretsRepository, type SecretsRepositoryOptions } from './secrets-repository';
 export { createWebhooksRepository, newEndpointId } from './webhooks-repository';
 export { createDeliveriesRepository } from './deliveries-repository';
+export { createDeliveryUpkeepRepository } from './delivery-upkeep-repository';
 export { createRateLimitsRepository } from './rate-limits-repository';
 export { parseSecretKey } from './secret-cipher';
 export { createWaitsRepository, CLAIM_TIMEOUT_MS } from './waits-repository';
@@ -95,6 +97,7 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
     secrets: createSecretsRepository(db, { encryptionKey: options.encryptionKey }, announce),
     webhooks: createWebhooksRepository(db, announce),
     deliveries: createDeliveriesRepository(db),
+    deliveryUpkeep: createDeliveryUpkeepRepository(db),
     rateLimits: createRateLimitsRepository(db),
     waits: createWaitsRepository(db),
     subscriptions: createSubscriptionsRepository(db, announce),

@@ -217,6 +217,37 @@ export interface DeliveriesRepository {
   purgeExpired(now: Date): Promise<number>;
 }
 
+/** A `pending` delivery claimed for settling, with the webhook it belongs to. */
+export interface PendingDeliveryClaim {
+  id: string;
+  webhookId: string;
+  eventId: string | null;
+  sourceEvent: string | null;
+  receivedAt: Date;
+  webhook: { namespace: string; name: string; spec: Record<string, unknown> };
+}
+
+/** How a pending delivery settles: the run Temporal holds, or failed with its key released for the provider's retry. */
+export type PendingSettlement =
+  { outcome: 'started'; workflowId: string; runId: string; reason: string } | { outcome: 'released'; reason: string };
+
+/** The delivery log's upkeep (delivery-upkeep-repository.ts), run by the ingress's periodic job. */
+export interface DeliveryUpkeepRepository {
+  /**
+   * Claims up to `limit` deliveries still `pending` that were received at or before
+   * `receivedBefore` and not claimed within `lookAgainAfterMs` (SKIP LOCKED: replicas take
+   * different rows), oldest first.
+   */
+  claimPending(input: {
+    receivedBefore: Date;
+    now: Date;
+    lookAgainAfterMs: number;
+    limit: number;
+  }): Promise<PendingDeliveryClaim[]>;
+  /** Settles a delivery that is still pending; false when it no longer was (an ingress recorded it). */
+  settlePending(id: string, settlement: PendingSettlement): Promise<boolean>;
+}
+
 /** One `{period, quota}` window of a `rate-limit` condition. */
 export interface RateLimitWindow {
   periodSeconds: number;
@@ -241,6 +272,7 @@ export interface Store {
   secrets: SecretsRepository;
   webhooks: WebhooksRepository;
   deliveries: DeliveriesRepository;
+  deliveryUpkeep: DeliveryUpkeepRepository;
   rateLimits: RateLimitsRepository;
   waits: WaitsRepository;
   subscriptions: SubscriptionsRepository;
