@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { TempohookError } from '../errors';
+import { durationSpec } from '../resources/duration';
 import { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH_LIMIT } from '../resources/json-limits';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -51,6 +52,10 @@ export const envSchema = z.object({
   /** `tempohook worker` serves Prometheus metrics at http://METRICS_HOST:PORT/metrics (the ingress serves them on PORT). */
   TEMPOHOOK_METRICS_PORT: port.optional(),
   TEMPOHOOK_METRICS_HOST: z.string().min(1).optional(),
+  /** How long the delivery log is kept, unless a webhook sets spec.retention.deliveries (`30d`). */
+  TEMPOHOOK_DELIVERY_RETENTION: durationSpec.default(30 * 86400),
+  /** How long notification deliveries and their attempts are kept, unless a subscription sets spec.retention.deliveries. */
+  TEMPOHOOK_NOTIFICATION_RETENTION: durationSpec.default(30 * 86400),
 });
 
 export type Env = z.infer<typeof envSchema>;

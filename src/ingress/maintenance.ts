@@ -1,15 +1,17 @@
 /**
  * The ingress's periodic upkeep: expired dedup keys and rate-limit windows purged, waits whose
- * claim or run went away swept, and pending deliveries left by a dead ingress settled from
- * Temporal. Every ingress process runs it (the work is idempotent; claims skip locked rows).
+ * claim or run went away swept, pending deliveries left by a dead ingress settled from Temporal,
+ * and history past its retention deleted. Every ingress process runs it (the work is idempotent;
+ * claims and purges skip rows another replica has locked).
  */
 import type { Client } from '@temporalio/client';
 import type { Logger } from '../logger';
 import type { Store } from '../store/types';
 import { sweepWaits } from '../waits/sweeper';
+import { purgeRetained, type RetentionDefaults } from './retention';
 import { settlePendingDeliveries } from './settle-deliveries';
 
-/** Expired dedup keys and rate-limit windows are purged this often; history rows stay. */
+/** Expired dedup keys, rate-limit windows and history past its retention are purged this often. */
 export const MAINTENANCE_INTERVAL_MS = 10 * 60 * 1000;
 
 /** Pending deliveries older than a minute are settled this often, so a repeat is answered from its reservation within two minutes. */
@@ -21,6 +23,8 @@ export function startIngressMaintenance(input: {
   client: Client;
   logger: Logger;
   temporalTimeoutMs: number;
+  /** Retention defaults (TEMPOHOOK_DELIVERY_RETENTION, TEMPOHOOK_NOTIFICATION_RETENTION); 30 days each. */
+  retention?: Partial<RetentionDefaults>;
 }): () => void {
   const { store, logger } = input;
   const timer = setInterval(() => {
@@ -31,6 +35,9 @@ export function startIngressMaintenance(input: {
     store.rateLimits
       .purgeExpired()
       .catch((err: unknown) => logger.warn('rate-limit purge failed', { error: (err as Error).message }));
+    purgeRetained({ store, logger, ...(input.retention ? { retention: input.retention } : {}) }).catch((err: unknown) =>
+      logger.warn('retention purge failed', { error: (err as Error).message }),
+    );
     sweepWaits({ store, client: input.client, logger, temporalTimeoutMs: input.temporalTimeoutMs }).then(
       (swept) => logger.debug('swept waits', { ...swept }),
       (err: unknown) => logger.warn('wait sweep failed', { error: (err as Error).message }),

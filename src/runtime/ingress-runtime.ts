@@ -40,6 +40,10 @@ export async function startIngress(input: {
     client: input.client,
     logger,
     temporalTimeoutMs: env.TEMPOHOOK_TEMPORAL_TIMEOUT_MS,
+    retention: {
+      deliveriesSeconds: env.TEMPOHOOK_DELIVERY_RETENTION,
+      notificationsSeconds: env.TEMPOHOOK_NOTIFICATION_RETENTION,
+    },
   });
   return {
     ...server,

@@ -1,9 +1,10 @@
 /**
  * The delivery log's upkeep, run by every ingress replica's periodic job: claiming the
  * `pending` rows an ingress left behind (killed between reservation and record, or its final
- * write lost during a database restart) so they can be settled from Temporal. Claims use
- * FOR UPDATE SKIP LOCKED and a look-again time, so replicas never take the same row at once
- * and no lock is held while Temporal is asked.
+ * write lost during a database restart) so they can be settled from Temporal, and purging rows
+ * past their retention. Claims use FOR UPDATE SKIP LOCKED and a look-again time, so replicas
+ * never take the same row at once and no lock is held while Temporal is asked; purges delete
+ * a bounded batch per statement, skipping rows another replica holds.
  */
 import type { Db, DeliveryUpkeepRepository, PendingDeliveryClaim } from './types';
 import { isUuid } from './sql';
@@ -20,6 +21,20 @@ interface PendingRow {
   namespace: string;
   name: string;
   spec: Record<string, unknown>;
+}
+
+/** Batches one purge call deletes at most; the next periodic run goes on. */
+const MAX_PURGE_BATCHES = 100;
+
+/** Runs a batched DELETE until a batch comes back short (or MAX_PURGE_BATCHES); returns the rows deleted. */
+async function purgeInBatches(db: Db, sql: string, params: unknown[], batchSize: number): Promise<number> {
+  let total = 0;
+  for (let batch = 0; batch < MAX_PURGE_BATCHES; batch++) {
+    const deleted = (await db.query(sql, params)).rowCount ?? 0;
+    total += deleted;
+    if (deleted < batchSize) break;
+  }
+  return total;
 }
 
 /** Creates the upkeep repository over `db`. */
@@ -68,6 +83,43 @@ export function createDeliveryUpkeepRepository(db: Db): DeliveryUpkeepRepository
         settlement.outcome === 'started' ? [id, settlement.workflowId, settlement.runId, reason] : [id, reason],
       );
       return result.rows.length > 0;
+    },
+
+    async purgeDeliveries({ webhookId, before, batchSize }) {
+      if (!isUuid(webhookId)) return 0;
+      // Each statement a short transaction over at most batchSize rows (webhook, received_at index).
+      return purgeInBatches(
+        db,
+        `DELETE FROM deliveries WHERE id IN (
+           SELECT d.id FROM deliveries d
+           WHERE d.webhook_id = $1 AND d.received_at < $2
+             AND NOT EXISTS (SELECT 1 FROM dedup_keys k WHERE k.delivery_id = d.id)
+           ORDER BY d.received_at
+           LIMIT $3
+           FOR UPDATE SKIP LOCKED
+         )`,
+        [webhookId, before, batchSize],
+        batchSize,
+      );
+    },
+
+    async purgeNotificationDeliveries(input) {
+      const [filter, key] =
+        'subscriptionKey' in input
+          ? ['subscription_key = $3', input.subscriptionKey]
+          : ['subscription_key <> ALL($3::text[])', [...input.except]];
+      return purgeInBatches(
+        db,
+        `DELETE FROM notification_deliveries WHERE id IN (
+           SELECT id FROM notification_deliveries
+           WHERE created_at < $1 AND status <> 'pending' AND ${filter}
+           ORDER BY created_at
+           LIMIT $2
+           FOR UPDATE SKIP LOCKED
+         )`,
+        [input.before, input.batchSize, key],
+        input.batchSize,
+      );
     },
   };
 }

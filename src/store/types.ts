@@ -246,6 +246,18 @@ export interface DeliveryUpkeepRepository {
   }): Promise<PendingDeliveryClaim[]>;
   /** Settles a delivery that is still pending; false when it no longer was (an ingress recorded it). */
   settlePending(id: string, settlement: PendingSettlement): Promise<boolean>;
+  /**
+   * Deletes one webhook's delivery rows received before `before` (rows still holding a dedup key
+   * stay), `batchSize` per statement, skipping rows another replica has locked; returns how many.
+   */
+  purgeDeliveries(input: { webhookId: string; before: Date; batchSize: number }): Promise<number>;
+  /**
+   * Deletes finished notification deliveries (and their attempts) created before `before`: of
+   * one subscription key, or with `except`, of every key but those. Batched like purgeDeliveries.
+   */
+  purgeNotificationDeliveries(
+    input: { before: Date; batchSize: number } & ({ subscriptionKey: string } | { except: readonly string[] }),
+  ): Promise<number>;
 }
 
 /** One `{period, quota}` window of a `rate-limit` condition. */

@@ -87,6 +87,8 @@ export const subscriptionSpec = z
     enabled: z.boolean().default(true),
     /** Disabled after this many deliveries in a row failed for good; default 50. */
     disableAfterFailures: z.number().int().min(1).max(100000).optional(),
+    /** How long its notification deliveries and attempts are kept (default TEMPOHOOK_NOTIFICATION_RETENTION, 30d). */
+    retention: z.object({ deliveries: durationSpec.optional() }).strict().optional(),
   })
   .strict();
 

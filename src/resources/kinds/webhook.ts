@@ -119,6 +119,8 @@ export const webhookSpec = z
     /** `first` (default): the first matching route acts; `all`: every matching route does (fan-out). */
     mode: webhookModeSpec.optional(),
     signal: webhookSignalSpec.optional(),
+    /** How long this webhook's delivery log is kept (default TEMPOHOOK_DELIVERY_RETENTION, 30d). */
+    retention: z.object({ deliveries: durationSpec.optional() }).strict().optional(),
   })
   .strict()
   .refine((spec) => spec.profile === 'custom' || spec.secretRef !== undefined, {
