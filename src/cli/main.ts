@@ -16,7 +16,7 @@ Processes:
 Resources (TEMPOHOOK_URL, default http://127.0.0.1:8080; TEMPOHOOK_ADMIN_TOKEN):
   tempohook apply -f FILE.yaml                 create or update Secrets, Webhooks and Subscriptions
   tempohook get KIND [NAME]                    webhooks, secrets, subscriptions; one with its status
-  tempohook get deliveries NAME                a webhook's delivery history, newest first
+  tempohook get deliveries NAME                a webhook's delivery history, newest first (--outcome, --since … search it)
   tempohook get waits NAME                     runs waiting on a webhook (waitForWebhook), oldest first
   tempohook get subscription-deliveries NAME   a subscription's notification deliveries
   tempohook delete KIND NAME                   delete a webhook, secret or subscription

@@ -280,11 +280,23 @@ interface PagedListing<T> {
   headers: string[];
   row: (item: T) => Cell[];
   maxWidths: Record<string, number>;
+  /** Search flags it takes (flag → query parameter). */
+  filters?: Readonly<Record<string, string>>;
 }
 
 /** `deploy:start=started repo:signalWithStart=signaled`: what each route did. */
 const routesCell = (d: DeliveryView) =>
   d.actions?.map((a) => `${a.route}:${a.action}=${a.status}`).join(' ') || undefined;
+
+/** `get deliveries` search flags and the API's query parameters they set. */
+const DELIVERY_FILTERS = {
+  outcome: 'outcome',
+  status: 'status',
+  'event-id': 'eventId',
+  'workflow-id': 'workflowId',
+  since: 'since',
+  until: 'until',
+} as const;
 
 const DELIVERIES: PagedListing<DeliveryView> = {
   target: 'deliveries',
@@ -296,6 +308,7 @@ const DELIVERIES: PagedListing<DeliveryView> = {
   headers: ['RECEIVED', 'EVENT-ID', 'STATUS', 'OUTCOME', 'WORKFLOW-ID', 'ROUTES', 'REASON'],
   row: (d) => [shortTime(d.receivedAt), d.eventId, d.httpStatus, d.outcome, d.workflowId, routesCell(d), d.reason],
   maxWidths: { 'EVENT-ID': 40, 'WORKFLOW-ID': 60, ROUTES: 80, REASON: 60 },
+  filters: DELIVERY_FILTERS,
 };
 
 const matchText = (w: WaitView) =>
@@ -335,12 +348,15 @@ async function printPagedListing<T>(
     limit: number | undefined;
     cursor: string | undefined;
     format: OutputFormat;
+    /** Search flags given (flag → value). */
+    filters: Record<string, string>;
   },
 ): Promise<number> {
-  const { name, namespace, limit, cursor, format } = page;
+  const { name, namespace, limit, cursor, format, filters } = page;
   const ns = namespace ?? DEFAULT_NAMESPACE;
+  const search = Object.fromEntries(Object.entries(filters).map(([flag, value]) => [listing.filters![flag]!, value]));
   const { body } = await api.request<Page<T>>('GET', listing.path(name), {
-    query: { namespace: ns, limit, cursor },
+    query: { namespace: ns, limit, cursor, ...search },
   });
   if (format !== 'table') return printStructured(ctx, body, format);
   if (body.items.length === 0) {
@@ -352,6 +368,7 @@ async function printPagedListing<T>(
     const again = [
       `tempohook get ${listing.target} ${name}`,
       ...(namespace ? [`-n ${namespace}`] : []),
+      ...Object.entries(filters).map(([flag, value]) => `--${flag} ${value}`),
       ...(limit ? [`--limit ${limit}`] : []),
       `--cursor ${body.nextCursor}`,
     ];
@@ -424,6 +441,14 @@ Options:
   -o, --output FORMAT    table (default), json or yaml: json and yaml print the API's answer
       --limit N          ${listOfWords(PAGED_LISTINGS.map((l) => l.target))} per page, 1–${MAX_PAGE_SIZE} (default 50)
       --cursor C         the page after the one that printed this cursor
+
+Searching deliveries (tempohook get deliveries NAME, or --webhook NAME):
+      --outcome O[,O…]   started, duplicate, failed, rejected, ignored, signaled, challenge, pending
+      --status CODE      the HTTP status answered (e.g. 503)
+      --event-id ID      one event's deliveries
+      --workflow-id ID   the deliveries that led to this workflow id
+      --since T          received at or after T: an instant (2026-11-26T02:00:00Z) or a duration back from now (2h, 7d)
+      --until T          received before T (same forms)
 `;
 
 const GET_OPTIONS = {
@@ -431,6 +456,8 @@ const GET_OPTIONS = {
   output: { type: 'string', short: 'o' },
   limit: { type: 'string' },
   cursor: { type: 'string' },
+  webhook: { type: 'string' },
+  ...Object.fromEntries(Object.keys(DELIVERY_FILTERS).map((flag) => [flag, { type: 'string' }])),
   ...HELP_OPTION,
 } as const;
 
@@ -495,7 +522,7 @@ export async function getCommand(argv: string[], ctx: CliContext = createCliCont
       ctx.stdout(GET_USAGE);
       return 0;
     }
-    const [what, name, ...extra] = positionals;
+    const [what, positionalName, ...extra] = positionals;
     const kind = what ? kindForWord(what) : undefined;
     const listing = what ? PAGED_LISTINGS.find((l) => l.words.includes(what)) : undefined;
     if (!kind && !listing)
@@ -519,6 +546,25 @@ export async function getCommand(argv: string[], ctx: CliContext = createCliCont
         400,
       );
     }
+    const filters = Object.fromEntries(
+      Object.keys(DELIVERY_FILTERS).flatMap((flag) => {
+        const value = (values as Record<string, unknown>)[flag];
+        return typeof value === 'string' ? [[flag, value]] : [];
+      }),
+    );
+    if ((values.webhook !== undefined || Object.keys(filters).length > 0) && listing !== DELIVERIES)
+      throw new TempohookError(
+        'usage',
+        `--webhook and the search flags (--${Object.keys(DELIVERY_FILTERS).join(', --')}) apply to \`get deliveries\` only.`,
+        400,
+      );
+    if (positionalName !== undefined && values.webhook !== undefined && positionalName !== values.webhook)
+      throw new TempohookError(
+        'usage',
+        `name the webhook once: "${positionalName}" or --webhook ${values.webhook}.`,
+        400,
+      );
+    const name = positionalName ?? values.webhook;
     const api = await createApiClient(ctx);
     if (kind) return printResources(ctx, api, kind, { name, namespace, format });
     if (!name) throw new TempohookError('usage', `get ${listing!.target} needs the ${listing!.owner} NAME.`, 400);
@@ -528,6 +574,7 @@ export async function getCommand(argv: string[], ctx: CliContext = createCliCont
       limit,
       cursor: values.cursor,
       format,
+      filters,
     });
   });
 }

@@ -1,6 +1,7 @@
 /**
  * What only webhooks have under `/v1/webhooks/{name}` (the resource itself is served by
- * resource-routes.ts): its delivery history, newest first, and the runs waiting on it.
+ * resource-routes.ts): its delivery history, newest first and searchable, and the runs waiting
+ * on it; and one delivery by id (`/v1/deliveries/{deliveryId}`).
  */
 import type express from 'express';
 import type { Request } from 'express';
@@ -8,12 +9,15 @@ import type { Logger } from '../logger';
 import { notFoundMessage } from '../resources/kinds';
 import { webhookKind } from '../resources/kinds/webhook';
 import type { DeliveryRecord, Store, WaitRecord } from '../store/types';
+import { parseDeliverySearch } from './delivery-search-query';
 import { sendError } from './http/http-errors';
 import { managementRoute, nameOf, namespaceOf, pageOf } from './http/route-kit';
 
 export interface WebhookRoutesDeps {
   store: Store;
   logger: Logger;
+  /** Anchors `since=2h`-style searches (default the clock). */
+  now?: () => Date;
 }
 
 /** One delivery of a webhook's history as the API shows it. */
@@ -52,7 +56,7 @@ export function presentWait(record: WaitRecord) {
 }
 export type WaitView = ReturnType<typeof presentWait>;
 
-/** Adds `GET /v1/webhooks/{name}/deliveries` and `…/waits`. */
+/** Adds `GET /v1/webhooks/{name}/deliveries` (filtered), `…/waits` and `GET /v1/deliveries/{deliveryId}`. */
 export function addWebhookRoutes(router: express.Router, deps: WebhookRoutesDeps): void {
   const { store } = deps;
   const route = managementRoute(deps.logger);
@@ -69,8 +73,19 @@ export function addWebhookRoutes(router: express.Router, deps: WebhookRoutesDeps
     route(async (req, res) => {
       const webhook = await webhookOf(req, res);
       if (!webhook) return;
-      const page = await store.deliveries.list(webhook.id, pageOf(req));
+      const filter = parseDeliverySearch(req.query, deps.now ?? (() => new Date()));
+      const page = await store.deliveries.list(webhook.id, pageOf(req), filter);
       res.json({ items: page.items.map(presentDelivery), nextCursor: page.nextCursor });
+    }),
+  );
+  router.get(
+    '/v1/deliveries/:deliveryId',
+    route(async (req, res) => {
+      const namespace = namespaceOf(req);
+      const id = String(req.params.deliveryId);
+      const found = await store.deliveries.getInNamespace(namespace, id);
+      if (!found) return sendError(res, 404, 'not_found', `No delivery ${id} in namespace ${namespace}.`);
+      res.json({ ...presentDelivery(found.delivery), webhook: found.webhook, namespace });
     }),
   );
   router.get(

@@ -7,6 +7,7 @@ import { TempohookError } from '../errors';
 import type {
   Db,
   DeliveriesRepository,
+  DeliveryFilter,
   DeliveryOutcome,
   DeliveryRecord,
   RouteActionRecord,
@@ -141,6 +142,23 @@ function originalOf(row: Record<string, unknown>): DeliveryRecord | null {
   const original: Record<string, unknown> = {};
   for (const column of COLUMNS.split(', ')) original[column] = row[`original_${column}`];
   return toRecord(original as unknown as DeliveryRow);
+}
+
+/** The WHERE of a delivery-log search of one webhook (indexes: 009_delivery_search.sql). */
+function filterClause(webhookId: string, filter: DeliveryFilter): { where: string; params: unknown[] } {
+  const params: unknown[] = [webhookId];
+  const clauses = ['webhook_id = $1'];
+  const add = (sql: (placeholder: string) => string, value: unknown) => {
+    params.push(value);
+    clauses.push(sql(`$${params.length}`));
+  };
+  if (filter.outcomes && filter.outcomes.length > 0) add((p) => `outcome = ANY(${p}::text[])`, [...filter.outcomes]);
+  if (filter.httpStatus !== undefined) add((p) => `http_status = ${p}::int`, filter.httpStatus);
+  if (filter.eventId !== undefined) add((p) => `event_id = ${p}::text`, filter.eventId);
+  if (filter.workflowId !== undefined) add((p) => `workflow_id = ${p}::text`, filter.workflowId);
+  if (filter.since) add((p) => `received_at >= ${p}::timestamptz`, filter.since);
+  if (filter.until) add((p) => `received_at < ${p}::timestamptz`, filter.until);
+  return { where: clauses.join(' AND '), params };
 }
 
 /** Creates the deliveries repository over `db`. */
@@ -287,21 +305,36 @@ export function createDeliveriesRepository(db: Db): DeliveriesRepository {
       );
     },
 
-    async list(webhookId, page) {
+    async list(webhookId, page, filter = {}) {
       if (!isUuid(webhookId)) {
         checkPageLimit(page.limit);
         return { items: [], nextCursor: null };
       }
+      const { where, params } = filterClause(webhookId, filter);
       const { rows, nextCursor } = await keysetPage<DeliveryRow>(db, {
         table: 'deliveries',
         columns: COLUMNS,
         timeColumn: 'received_at',
-        where: 'webhook_id = $1',
-        params: [webhookId],
+        where,
+        params,
         order: 'newest first',
         page,
       });
       return { items: rows.map(toRecord), nextCursor };
+    },
+
+    async getInNamespace(namespace, id) {
+      if (!isUuid(id)) return null;
+      const result = await db.query<DeliveryRow & { webhook_name: string }>(
+        `SELECT ${COLUMNS.split(', ')
+          .map((column) => `d.${column}`)
+          .join(', ')}, w.name AS webhook_name
+         FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+         WHERE d.id = $1 AND w.namespace = $2`,
+        [id, namespace],
+      );
+      const row = result.rows[0];
+      return row ? { delivery: toRecord(row), webhook: row.webhook_name } : null;
     },
 
     async purgeExpired(now) {

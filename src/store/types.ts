@@ -175,6 +175,19 @@ export interface DeliveryCompletionInput {
   reason?: string | null;
 }
 
+/** What a delivery-log search keeps (every field optional; all must hold). */
+export interface DeliveryFilter {
+  /** Any of these outcomes. */
+  outcomes?: readonly DeliveryOutcome[];
+  httpStatus?: number;
+  eventId?: string;
+  workflowId?: string;
+  /** Received at or after. */
+  since?: Date;
+  /** Received before. */
+  until?: Date;
+}
+
 export interface DeliveriesRepository {
   /**
    * Reserves (webhookId, eventId) for `windowSeconds` and records a `pending` delivery, as one
@@ -211,8 +224,10 @@ export interface DeliveriesRepository {
    */
   recordUnreservedMany(rows: UnreservedDeliveryInput[]): Promise<void>;
   get(id: string): Promise<DeliveryRecord | null>;
-  /** Newest first (receivedAt, then id). See {@link PageRequest}. */
-  list(webhookId: string, page: PageRequest): Promise<Page<DeliveryRecord>>;
+  /** Newest first (receivedAt, then id), the rows `filter` keeps. See {@link PageRequest}. */
+  list(webhookId: string, page: PageRequest, filter?: DeliveryFilter): Promise<Page<DeliveryRecord>>;
+  /** One delivery of a webhook in `namespace`, with the webhook's name; null when there is none. */
+  getInNamespace(namespace: string, id: string): Promise<{ delivery: DeliveryRecord; webhook: string } | null>;
   /** Deletes dedup keys (and route outcomes) whose window has passed; returns how many keys. */
   purgeExpired(now: Date): Promise<number>;
 }

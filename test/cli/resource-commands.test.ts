@@ -312,6 +312,39 @@ spec:
     assert.match(badLimit.stderr, /^error \[usage\]: --limit 0/);
   });
 
+  test('get deliveries --webhook NAME --outcome … --since 2h searches the delivery log', async () => {
+    const rejected = await runCli(
+      getCommand,
+      ['deliveries', '--webhook', 'github-push', '--outcome', 'rejected', '--since', '2h', '-o', 'json'],
+      env,
+    );
+    assert.equal(rejected.code, 0, rejected.stderr);
+    const body = JSON.parse(rejected.stdout);
+    assert.equal(body.items.length, 2);
+    assert.ok(body.items.every((d: { outcome: string }) => d.outcome === 'rejected'));
+
+    const paged = await runCli(
+      getCommand,
+      ['deliveries', '--webhook', 'github-push', '--outcome', 'rejected', '--limit', '1'],
+      env,
+    );
+    assert.match(
+      paged.stdout,
+      /^More: tempohook get deliveries github-push --outcome rejected --limit 1 --cursor \S+$/m,
+    );
+
+    const none = await runCli(getCommand, ['deliveries', '--webhook', 'github-push', '--outcome', 'started'], env);
+    assert.equal(none.code, 0, none.stderr);
+    assert.equal(none.stderr, 'No deliveries yet for webhook default/github-push.\n');
+
+    const bad = await runCli(getCommand, ['deliveries', 'github-push', '--since', 'yesterday'], env);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /\?since: /);
+    const misplaced = await runCli(getCommand, ['webhooks', '--outcome', 'failed'], env);
+    assert.equal(misplaced.code, 2);
+    assert.match(misplaced.stderr, /apply to `get deliveries` only/);
+  });
+
   test('get waits NAME lists the runs waiting on a webhook, oldest first, and pages', async () => {
     const hook = (
       await store.webhooks.apply('default', 'approvals', {
