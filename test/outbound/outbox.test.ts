@@ -117,4 +117,63 @@ describe('notifications through the outbox', () => {
       await closes.close();
     }
   });
+
+  test('a run that hit its run timeout is delivered as workflow.timed_out', async () => {
+    const closes = await startReceiver();
+    try {
+      await fx.subscribe('run-timeouts', { url: closes.url, events: ['workflow.timed_out'] });
+      await new Promise((r) => setTimeout(r, 1000));
+      const handle = await fx.temporal.client.workflow.start('waitsForCancel', {
+        taskQueue: fx.taskQueue,
+        workflowId: `run-timeout-${Date.now()}`,
+        workflowRunTimeout: '2 seconds',
+      });
+      await closes.waitFor((rs) => rs.some(forRun(handle.firstExecutionRunId)), 60_000);
+      const event = closes.requests.find(forRun(handle.firstExecutionRunId))!.body;
+      assert.equal(event.type, 'workflow.timed_out');
+      assert.equal(event.id, `evt_${handle.firstExecutionRunId}_timed_out`);
+    } finally {
+      await closes.close();
+    }
+  });
+
+  test("a reset run's events carry ids of their own, never one of the old run's", async () => {
+    const events = await startReceiver();
+    try {
+      await fx.subscribe('resets', { url: events.url, events: ['*'] });
+      await new Promise((r) => setTimeout(r, 1000));
+      const handle = await fx.temporal.client.workflow.start('threeSteps', {
+        taskQueue: fx.taskQueue,
+        workflowId: `reset-${Date.now()}`,
+        args: [{ name: 'reset' }],
+      });
+      await handle.result();
+      const oldRun = handle.firstExecutionRunId;
+      // started, three steps, completed
+      await events.waitFor((rs) => rs.filter(forRun(oldRun)).length >= 5, 20_000);
+
+      // Reset to the end of the first workflow task: the steps and the completion run again.
+      const { events: history } = await handle.fetchHistory();
+      const firstTaskCompleted = history!.find((e) => e.workflowTaskCompletedEventAttributes)!;
+      const { runId: newRun } = await fx.temporal.client.workflowService.resetWorkflowExecution({
+        namespace: fx.temporal.client.options.namespace,
+        workflowExecution: { workflowId: handle.workflowId, runId: oldRun },
+        workflowTaskFinishEventId: firstTaskCompleted.eventId,
+        reason: 'test: reset',
+        requestId: `reset-${oldRun}`,
+      });
+      await fx.temporal.client.workflow.getHandle(handle.workflowId, newRun!).result();
+      await events.waitFor((rs) => rs.some((r) => forRun(newRun!)(r) && r.body.type === 'workflow.completed'), 20_000);
+
+      const oldIds = new Set(events.requests.filter(forRun(oldRun)).map((r) => r.body.id as string));
+      const newEvents = events.requests.filter(forRun(newRun!)).map((r) => r.body);
+      assert.ok(newEvents.filter((e) => e.type === 'step.completed').length >= 3, 'the steps ran again in the new run');
+      for (const event of newEvents) {
+        assert.ok(!oldIds.has(event.id), `${event.id} was the id of an event of the old run`);
+        assert.ok(event.id.startsWith(`evt_${newRun}_`), `${event.id} is not of the new run`);
+      }
+    } finally {
+      await events.close();
+    }
+  });
 });
