@@ -162,11 +162,11 @@ describe('notifications through the outbox', () => {
         reason: 'test: reset',
         requestId: `reset-${oldRun}`,
       });
-      await fx.temporal.client.workflow.getHandle(handle.workflowId, newRun!).result();
-      await events.waitFor((rs) => rs.some((r) => forRun(newRun!)(r) && r.body.type === 'workflow.completed'), 20_000);
+      await fx.temporal.client.workflow.getHandle(handle.workflowId, newRun).result();
+      await events.waitFor((rs) => rs.some((r) => forRun(newRun)(r) && r.body.type === 'workflow.completed'), 20_000);
 
       const oldIds = new Set(events.requests.filter(forRun(oldRun)).map((r) => r.body.id as string));
-      const newEvents = events.requests.filter(forRun(newRun!)).map((r) => r.body);
+      const newEvents = events.requests.filter(forRun(newRun)).map((r) => r.body);
       assert.ok(newEvents.filter((e) => e.type === 'step.completed').length >= 3, 'the steps ran again in the new run');
       for (const event of newEvents) {
         assert.ok(!oldIds.has(event.id), `${event.id} was the id of an event of the old run`);
