@@ -62,14 +62,18 @@ async function closedPortUrl(): Promise<string> {
 /** A measured case with what it cost the worker's process: CPU (user + system) and statements sent. */
 export type MeasuredCase = ThroughputResult & { cpuMs: number; statements: number; runs: number };
 
-export interface NotifyBenchResult {
+/** The throughput rows are absent when only the latency rows ran. */
+export interface NotifyBenchResult extends Partial<ThroughputRows> {
+  down: MeasuredCase;
+  offLatency: MeasuredCase;
+}
+
+interface ThroughputRows {
   off: MeasuredCase;
   /** The plugin on, no subscription: interceptors and the sink (a cache lookup per event), no database, no delivery. */
   handOff: MeasuredCase;
   on: MeasuredCase;
   ten: MeasuredCase;
-  down: MeasuredCase;
-  offLatency: MeasuredCase;
   /** Seconds after the last run completed until the receiver had every event (or gave up at 120 s). */
   drainSeconds: number;
   delivered: number;
@@ -86,6 +90,8 @@ export async function benchNotifications(input: {
   namespace: string;
   count: number;
   concurrency: number;
+  /** `latency`: only the one-at-a-time rows (off and receiver down), for iterating on that figure. */
+  only?: 'latency';
 }): Promise<NotifyBenchResult> {
   const { store, client, connection, namespace, count, concurrency } = input;
   const logger = new DefaultLogger('WARN');
@@ -134,6 +140,17 @@ export async function benchNotifications(input: {
     return (performance.now() - finished) / 1000;
   };
 
+  // Completion latency, one run at a time: without the plugin, and with a receiver that is down.
+  const latency = async () => {
+    const latencyRuns = Math.max(10, Math.floor(count / 10));
+    const offLatency = await measure('off, one at a time', [], plain.code, latencyRuns, 1);
+    await store.subscriptions.apply('default', 'bench-down', { url: await closedPortUrl(), events: ['*'] });
+    const down = await measure('on, receiver down, one at a time', [plugin], withPlugin.code, latencyRuns, 1);
+    await store.subscriptions.delete('default', 'bench-down');
+    return { offLatency, down };
+  };
+  if (input.only === 'latency') return latency();
+
   const off = await measure('notifications off (no plugin)', [], plain.code, count, concurrency);
   const handOff = await measure('plugin, no subscription', [plugin], withPlugin.code, count, concurrency);
 
@@ -174,19 +191,12 @@ export async function benchNotifications(input: {
   for (let i = 1; i <= 10; i++) await store.subscriptions.delete('default', `bench-ten-${i}`);
   await tenReceiver.close();
 
-  // Completion latency, one run at a time: without the plugin, and with a receiver that is down.
-  const latencyRuns = Math.max(10, Math.floor(count / 10));
-  const offLatency = await measure('off, one at a time', [], plain.code, latencyRuns, 1);
-  await store.subscriptions.apply('default', 'bench-down', { url: await closedPortUrl(), events: ['*'] });
-  const down = await measure('on, receiver down, one at a time', [plugin], withPlugin.code, latencyRuns, 1);
-  await store.subscriptions.delete('default', 'bench-down');
   return {
+    ...(await latency()),
     off,
     handOff,
     on,
     ten,
-    down,
-    offLatency,
     drainSeconds,
     delivered,
     expected,

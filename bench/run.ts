@@ -41,24 +41,33 @@ async function printNotifyBench(
   console.log(
     `\n# Lifecycle notifications: ${runs} runs of a 3-activity workflow, ${CONCURRENCY} concurrent, one worker; receiver on 127.0.0.1`,
   );
-  const notify = await benchNotifications({ ...input, namespace: 'default', count: runs, concurrency: CONCURRENCY });
+  // BENCH_NOTIFY_ONLY=latency: just the one-at-a-time rows (off and receiver down).
+  const only = process.env.BENCH_NOTIFY_ONLY === 'latency' ? ('latency' as const) : undefined;
+  const notify = await benchNotifications({
+    ...input,
+    namespace: 'default',
+    count: runs,
+    concurrency: CONCURRENCY,
+    ...(only ? { only } : {}),
+  });
   const { off } = notify;
-  // Per event: the case's CPU and statements per run beyond the "off" case's, over 5 events per run.
-  const perEvent = (c: MeasuredCase, subscriptions: number) => {
-    const events = 5 * Math.max(1, subscriptions);
-    const cpu = (c.cpuMs / c.runs - off.cpuMs / off.runs) / events;
-    const sql = (c.statements / c.runs - off.statements / off.runs) / events;
-    return `+${(cpu * 1000).toFixed(0)} µs CPU/event, ${sql.toFixed(2)} statements/event`;
-  };
-  const ratio = (c: MeasuredCase) => `${(c.perSecond / off.perSecond).toFixed(2)}x off`;
-  console.log(row(off));
-  console.log(`${row(notify.handOff)}   ${ratio(notify.handOff)}   ${perEvent(notify.handOff, 0)}`);
-  console.log(`${row(notify.on)}   ${ratio(notify.on)}   ${perEvent(notify.on, 1)}`);
-  console.log(`${row(notify.ten)}   ${ratio(notify.ten)}   ${perEvent(notify.ten, 10)}`);
-  console.log(
-    `  1 subscription: ${notify.delivered}/${notify.expected} events (5 per run) delivered ${notify.drainSeconds.toFixed(1)} s after the last run completed; ` +
-      `10 subscriptions: ${notify.tenDelivered}/${notify.tenExpected} in ${notify.tenDrainSeconds.toFixed(1)} s`,
-  );
+  if (off && notify.handOff && notify.on && notify.ten) {
+    // Per event (5 per run, whatever the number of subscriptions): the case's CPU and statements per run beyond the "off" case's.
+    const perEvent = (c: MeasuredCase) => {
+      const cpu = (c.cpuMs / c.runs - off.cpuMs / off.runs) / 5;
+      const sql = (c.statements / c.runs - off.statements / off.runs) / 5;
+      return `+${(cpu * 1000).toFixed(0)} µs CPU/event, ${sql.toFixed(2)} statements/event`;
+    };
+    const ratio = (c: MeasuredCase) => `${(c.perSecond / off.perSecond).toFixed(2)}x off`;
+    console.log(row(off));
+    console.log(`${row(notify.handOff)}   ${ratio(notify.handOff)}   ${perEvent(notify.handOff)}`);
+    console.log(`${row(notify.on)}   ${ratio(notify.on)}   ${perEvent(notify.on)}`);
+    console.log(`${row(notify.ten)}   ${ratio(notify.ten)}   ${perEvent(notify.ten)}`);
+    console.log(
+      `  1 subscription: ${notify.delivered}/${notify.expected} events (5 per run) delivered ${notify.drainSeconds?.toFixed(1)} s after the last run completed; ` +
+        `10 subscriptions: ${notify.tenDelivered}/${notify.tenExpected} in ${notify.tenDrainSeconds?.toFixed(1)} s`,
+    );
+  }
   console.log(row(notify.offLatency));
   console.log(row(notify.down));
   const added = (p: 'p50Ms' | 'p99Ms') => (notify.down[p] - notify.offLatency[p]).toFixed(1);

@@ -18,11 +18,14 @@ export async function startDeliverEvent(
   taskQueue: string,
   workflowId: string,
   input: DeliverEventInput,
+  /** Milliseconds before its first workflow task (the dispatcher's hand-off: the wait before the first retry). */
+  startDelayMs?: number,
 ): Promise<void> {
   try {
     await client.workflow.start(DELIVER_EVENT_WORKFLOW, {
       workflowId,
       taskQueue,
+      ...(startDelayMs !== undefined ? { startDelay: startDelayMs } : {}),
       args: [input],
       staticSummary: `deliver ${input.envelope.type} to ${input.targets.map((t) => t.subscriptionKey).join(', ')}`,
     });

@@ -86,16 +86,16 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
       retried.map(async ({ row, outcome }) => {
         const envelope = row.envelope as unknown as NotificationEnvelope;
         try {
-          await startDeliverEvent(options.client, options.taskQueue, deliverEventWorkflowId(envelope.id, sub.key), {
-            envelope,
-            targets: [
-              {
-                ...deliveryTarget(sub, row.id),
-                attemptsMade: outcome.record.attempt,
-                ...(outcome.retryAfterMs !== undefined ? { retryAfterMs: outcome.retryAfterMs } : {}),
-              },
-            ],
-          });
+          const target = deliveryTarget(sub, row.id);
+          // The wait before the first retry is the workflow's start delay: nothing runs on the task queue meanwhile.
+          const delayMs = outcome.retryAfterMs ?? target.retry.initialIntervalMs;
+          await startDeliverEvent(
+            options.client,
+            options.taskQueue,
+            deliverEventWorkflowId(envelope.id, sub.key),
+            { envelope, targets: [{ ...target, attemptsMade: outcome.record.attempt, delayedStart: true }] },
+            delayMs,
+          );
           started.push(row.id);
         } catch (err) {
           // The row stays queued; its claim expires and a dispatcher tries again.

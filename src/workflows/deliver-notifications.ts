@@ -61,8 +61,8 @@ function retryAfterMs(failure: ApplicationFailure | undefined): number | undefin
 
 async function deliver(target: DeliveryTarget, input: DeliverNotificationInput): Promise<void> {
   if (target.attemptsMade !== undefined) {
-    // The dispatcher made the first attempts: only the retries run here.
-    await sleep(target.retryAfterMs ?? target.retry.initialIntervalMs);
+    // The dispatcher made the first attempts: only the retries run here, after the start delay (or a sleep).
+    if (!target.delayedStart) await sleep(target.retryAfterMs ?? target.retry.initialIntervalMs);
     await retries({
       ...target,
       retry: { ...target.retry, maximumAttempts: target.retry.maximumAttempts - target.attemptsMade + 1 },

@@ -81,6 +81,11 @@ export interface DeliveryTarget {
   /** Attempts the dispatcher already made: the workflow only retries (after Retry-After, else the first interval). */
   attemptsMade?: number;
   retryAfterMs?: number;
+  /**
+   * The workflow was started with a start delay covering the wait before the first retry (the
+   * dispatcher's hand-off): it retries at once. Absent in runs started before, which sleep first.
+   */
+  delayedStart?: boolean;
   timeoutMs: number;
   retry: { maximumAttempts: number; initialIntervalMs: number; backoffCoefficient: number; maximumIntervalMs: number };
 }

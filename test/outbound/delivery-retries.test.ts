@@ -62,10 +62,16 @@ describe('delivery retries', () => {
       JSON.stringify(tried[0]),
     );
     const triedIds = new Set(tried.map((d) => d.eventId));
-    const { status } = await fx.temporal.client.workflow
-      .getHandle(deliverEventWorkflowId(tried[0].eventId, 'default/outage'))
-      .describe();
+    const retryHandle = fx.temporal.client.workflow.getHandle(
+      deliverEventWorkflowId(tried[0].eventId, 'default/outage'),
+    );
+    const { status } = await retryHandle.describe();
     assert.equal(status.name, 'RUNNING', 'the delivery outlives the completed run: its retries run in a workflow');
+    // The wait before the first retry is the workflow's start delay, not a timer: no task ran meanwhile.
+    const history = await retryHandle.fetchHistory();
+    const backoff = history.events?.[0]?.workflowExecutionStartedEventAttributes?.firstWorkflowTaskBackoff;
+    assert.equal(Number(backoff?.seconds ?? 0), 1, "started with the policy's first interval (1 s) as its start delay");
+    assert.ok(!history.events?.some((e) => e.timerStartedEventAttributes), 'no timer in the retry workflow');
 
     await new Promise((r) => setTimeout(r, Math.max(0, 30_000 - (Date.now() - startedAt))));
     await down.up();
