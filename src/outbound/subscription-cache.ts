@@ -17,6 +17,8 @@ export interface SubscriptionSnapshot {
 
 export interface SubscriptionCache {
   get(): Promise<SubscriptionSnapshot>;
+  /** The cached snapshot when it is current (no load, no wait); undefined once closed. */
+  peek(): SubscriptionSnapshot | undefined;
   close(): void;
 }
 
@@ -46,9 +48,14 @@ export function createSubscriptionCache(options: {
     return snapshot;
   };
 
+  let closed = false;
+  const fresh = () => (current && Date.now() - current.loadedAt < maxAgeMs ? current.snapshot : undefined);
+
   return {
+    peek: () => (closed ? undefined : fresh()),
     get() {
-      if (current && Date.now() - current.loadedAt < maxAgeMs) return Promise.resolve(current.snapshot);
+      const snapshot = fresh();
+      if (snapshot) return Promise.resolve(snapshot);
       // A load begun before the latest change would return what the change replaced.
       if (loading?.generation !== generation) {
         const started = { generation, snapshot: load() };
@@ -59,6 +66,9 @@ export function createSubscriptionCache(options: {
       }
       return loading.snapshot;
     },
-    close: () => unsubscribe(),
+    close: () => {
+      closed = true;
+      unsubscribe();
+    },
   };
 }

@@ -21,11 +21,14 @@ export interface PluginStore {
   get(): Promise<Store>;
   /** The store, or undefined when the plugin was given no database (features that are optional). */
   getIfConfigured(): Promise<Store | undefined>;
+  /** The store if it is open now (no wait): the sink's synchronous no-subscription check. */
+  peek(): Store | undefined;
   close(): Promise<void>;
 }
 
 export function createPluginStore(options: PluginStoreOptions): PluginStore {
   let opened: Promise<Store> | undefined;
+  let open: Store | undefined;
   const getIfConfigured = (): Promise<Store | undefined> => {
     if (options.store) return Promise.resolve(options.store);
     if (!options.databaseUrl) return Promise.resolve(undefined);
@@ -33,10 +36,13 @@ export function createPluginStore(options: PluginStoreOptions): PluginStore {
       databaseUrl: options.databaseUrl,
       ...(options.encryptionKey ? { encryptionKey: options.encryptionKey } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
-    }).catch((err: unknown) => {
-      opened = undefined;
-      throw err;
-    });
+    }).then(
+      (store) => (open = store),
+      (err: unknown) => {
+        opened = undefined;
+        throw err;
+      },
+    );
     return opened;
   };
   return {
@@ -49,9 +55,11 @@ export function createPluginStore(options: PluginStoreOptions): PluginStore {
         'TempohookNotConfigured',
       );
     },
+    peek: () => options.store ?? open,
     async close() {
       const store = await opened?.catch(() => undefined);
       opened = undefined;
+      open = undefined;
       await store?.close();
     },
   };

@@ -143,7 +143,9 @@ export class TempohookPlugin extends SimplePlugin {
     return {
       [NOTIFICATION_SINK]: {
         // Awaited by the worker before the workflow task completes; not called on replay.
-        record: { fn: async (_info, input) => void (await this.recordEvent(input)) },
+        record: {
+          fn: (_info, input) => (this.nothingSubscribed() ? undefined : this.recordEvent(input).then(() => undefined)),
+        },
       },
     };
   }
@@ -168,6 +170,15 @@ export class TempohookPlugin extends SimplePlugin {
       this.path = { store, cache, writer: createOutboxWriter({ store, cache, logger: this.logger }) };
     }
     return this.path;
+  }
+
+  /**
+   * No subscription at all, known without waiting (open store, current cached list): the sink
+   * returns at once, with no promise, statement or allocation per event.
+   */
+  private nothingSubscribed(): boolean {
+    const store = this.store.peek();
+    return store !== undefined && this.path?.store === store && this.path.cache.peek()?.candidates.length === 0;
   }
 
   /** Stores an event's deliveries (the sink and the first design's local activity); returns how many. */
