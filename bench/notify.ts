@@ -151,6 +151,8 @@ export async function benchNotifications(input: {
   };
   if (input.only === 'latency') return latency();
 
+  // Unmeasured warm-up (server, JIT, connections): the first measured case is "off", which would otherwise pay for it.
+  await measure('warm-up', [], plain.code, Math.ceil(count / 3), concurrency);
   const off = await measure('notifications off (no plugin)', [], plain.code, count, concurrency);
   const handOff = await measure('plugin, no subscription', [plugin], withPlugin.code, count, concurrency);
 
