@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Worker } from '@temporalio/worker';
 import { deliverEventWorkflowId } from '../../src/outbound/deliver-event';
+import { TempohookPlugin } from '../../src/worker/plugin';
 import { eventually, startNotificationFixture, type NotificationFixture } from '../support/notifications';
 import { startReceiver, type ReceivedRequest, type TestReceiver } from '../support/receiver';
 
@@ -94,6 +96,15 @@ describe('delivery retries', () => {
       return items.every((d) => d.status === 'succeeded') ? items : undefined;
     }, 'all deliveries succeeded');
     assert.ok(done.every((d) => d.attemptLog.at(-1).httpStatus === 200 && d.attemptLog.length === d.attempts));
+    // The start-delayed hand-off replays (its history has no timer; see the recorded ones for runs that have one).
+    await eventually(
+      async () => ((await retryHandle.describe()).status.name === 'COMPLETED' ? true : undefined),
+      'the retry workflow completed',
+    );
+    await Worker.runReplayHistory(
+      { workflowBundle: fx.temporal.workflowBundle, plugins: [new TempohookPlugin()] },
+      await retryHandle.fetchHistory(),
+    );
   });
 
   test('a 410 is final: one attempt, the delivery failed, counted in the status', async () => {

@@ -6,7 +6,9 @@
  *   keep replaying on today's workers, in-flight runs included;
  * - `plugin-v2-*` were recorded with today's plugin (events through a worker sink: nothing in
  *   the history) and must replay on a worker without the plugin, from a bundle without its
- *   interceptors: removing the plugin never breaks a run that ran with it.
+ *   interceptors: removing the plugin never breaks a run that ran with it;
+ * - `handoff-v1-*`: a `tempohookDeliverEvent` the dispatcher started before retry workflows got a
+ *   start delay (it waits on a timer first) and must keep replaying.
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
@@ -43,6 +45,19 @@ describe('histories recorded with earlier and current plugins', () => {
         history,
       );
       await Worker.runReplayHistory({ workflowBundle: withoutPlugin }, history);
+    });
+  }
+
+  for (const { name, history } of recordedHistories('handoff-v1-')) {
+    test(`${name} (hand-off waiting on a timer) replays with today's plugin`, async () => {
+      assert.ok(
+        history.events!.some((e) => e.timerStartedEventAttributes),
+        'recorded with the timer',
+      );
+      await Worker.runReplayHistory(
+        { workflowBundle: temporal.workflowBundle, plugins: [new TempohookPlugin()] },
+        history,
+      );
     });
   }
 
