@@ -8,13 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createLogger } from '../../src/logger';
 import { createTestStore } from '../support/db';
-import {
-  genericDeliveryHeaders,
-  secretBody,
-  startTestIngress,
-  webhookBody,
-  type TestIngress,
-} from '../support/ingress';
+import { applyGenericWebhook, genericDeliveryHeaders, startTestIngress, type TestIngress } from '../support/ingress';
 import { getTestTemporal, uniqueTaskQueue } from '../support/temporal';
 
 const SECRET = 'access-log-secret-never-logged-7f3e';
@@ -32,17 +26,11 @@ describe('the delivery access log', () => {
     const temporal = await getTestTemporal();
     const logger = createLogger({ level: 'info', write: (line) => lines.push(line) });
     ingress = await startTestIngress(store, temporal.client, { logger });
-    await ingress.api('PUT', '/v1/secrets/log-secret', secretBody({ value: SECRET }));
-    const hook = await ingress.api(
-      'PUT',
-      '/v1/webhooks/logged',
-      webhookBody({
-        profile: 'generic',
-        secretRef: { name: 'log-secret', key: 'value' },
-        start: { workflowType: 'weeklyReport', taskQueue: uniqueTaskQueue('access-log') },
-      }),
-    );
-    endpointPath = hook.body.status.endpointPath;
+    endpointPath = await applyGenericWebhook(ingress, 'logged', {
+      secretName: 'log-secret',
+      secret: SECRET,
+      taskQueue: uniqueTaskQueue('access-log'),
+    });
   });
   after(async () => {
     await ingress?.close();

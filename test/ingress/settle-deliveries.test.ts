@@ -11,13 +11,7 @@ import { Client } from '@temporalio/client';
 import { silentLogger } from '../../src/logger';
 import { settlePendingDeliveries } from '../../src/ingress/settle-deliveries';
 import { createTestStore, type TestStore } from '../support/db';
-import {
-  genericDeliveryHeaders,
-  secretBody,
-  startTestIngress,
-  webhookBody,
-  type TestIngress,
-} from '../support/ingress';
+import { applyGenericWebhook, genericDeliveryHeaders, startTestIngress, type TestIngress } from '../support/ingress';
 import { getTestTemporal, uniqueTaskQueue } from '../support/temporal';
 
 const SECRET = 'settle-secret';
@@ -48,18 +42,7 @@ describe('settling pending deliveries', () => {
       },
     });
     ingress = await startTestIngress(store, client);
-    assert.equal((await ingress.api('PUT', '/v1/secrets/settle', secretBody({ value: SECRET }))).status, 201);
-    const applied = await ingress.api(
-      'PUT',
-      '/v1/webhooks/settle',
-      webhookBody({
-        profile: 'generic',
-        secretRef: { name: 'settle', key: 'value' },
-        start: { workflowType: 'weeklyReport', taskQueue },
-      }),
-    );
-    assert.equal(applied.status, 201);
-    path = applied.body.status.endpointPath;
+    path = await applyGenericWebhook(ingress, 'settle', { secretName: 'settle', secret: SECRET, taskQueue });
     webhookId = (await store.webhooks.get('default', 'settle'))!.id;
   });
 

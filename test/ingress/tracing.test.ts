@@ -24,13 +24,7 @@ import { loadDeliveryTracing } from '../../src/ingress/delivery';
 import { silentLogger } from '../../src/logger';
 import { TempohookPlugin } from '../../src/worker';
 import { createTestStore } from '../support/db';
-import {
-  genericDeliveryHeaders,
-  secretBody,
-  startTestIngress,
-  webhookBody,
-  type TestIngress,
-} from '../support/ingress';
+import { applyGenericWebhook, genericDeliveryHeaders, startTestIngress, type TestIngress } from '../support/ingress';
 import { getTestTemporal, uniqueTaskQueue } from '../support/temporal';
 
 const SECRET = 'tracing-secret-0123456789';
@@ -60,18 +54,11 @@ describe('tracing', () => {
       interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
     });
     ingress = await startTestIngress(store, client, { tracing: await loadDeliveryTracing() });
-    await ingress.api('PUT', '/v1/secrets/trace-secret', secretBody({ value: SECRET }));
-    endpointPath = (
-      await ingress.api(
-        'PUT',
-        '/v1/webhooks/traced',
-        webhookBody({
-          profile: 'generic',
-          secretRef: { name: 'trace-secret', key: 'value' },
-          start: { workflowType: 'weeklyReport', taskQueue },
-        }),
-      )
-    ).body.status.endpointPath;
+    endpointPath = await applyGenericWebhook(ingress, 'traced', {
+      secretName: 'trace-secret',
+      secret: SECRET,
+      taskQueue,
+    });
     // The worker continues the trace: OpenTelemetry's plugin beside tempohook's, bundled together.
     worker = await Worker.create({
       connection: temporal.nativeConnection,

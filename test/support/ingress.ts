@@ -73,6 +73,26 @@ export function secretBody(stringData: Record<string, string>) {
   return { apiVersion: 'tempohook.dev/v1', kind: 'Secret', spec: { stringData } };
 }
 
+/**
+ * Applies a Secret `secretName` holding `secret` and a `generic`-profile Webhook `name` signed
+ * with it that starts `workflowType` (default weeklyReport) on `taskQueue`; fails the test on
+ * any other answer than 201. Returns the webhook's endpoint path.
+ */
+export async function applyGenericWebhook(
+  ingress: Pick<TestIngress, 'api'>,
+  name: string,
+  options: { secretName: string; secret: string; taskQueue: string; workflowType?: string },
+): Promise<string> {
+  const secret = await ingress.api('PUT', `/v1/secrets/${options.secretName}`, secretBody({ value: options.secret }));
+  if (secret.status !== 201)
+    throw new Error(`PUT secret ${options.secretName}: ${secret.status} ${JSON.stringify(secret.body)}`);
+  const start = { workflowType: options.workflowType ?? 'weeklyReport', taskQueue: options.taskQueue };
+  const secretRef = { name: options.secretName, key: 'value' };
+  const hook = await ingress.api('PUT', `/v1/webhooks/${name}`, webhookBody({ profile: 'generic', secretRef, start }));
+  if (hook.status !== 201) throw new Error(`PUT webhook ${name}: ${hook.status} ${JSON.stringify(hook.body)}`);
+  return hook.body.status.endpointPath as string;
+}
+
 /** Headers of a `generic`-profile delivery: X-Signature = sha256=hex(HMAC(secret, timestamp + "." + body)). */
 export function genericDeliveryHeaders(
   body: string,
