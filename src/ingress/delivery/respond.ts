@@ -36,10 +36,20 @@ export function respond(res: Response, verdict: Verdict, options: { retryAfterSe
       res.status(verdict.challenge.status).type(verdict.challenge.contentType).send(verdict.challenge.body);
       return;
     case 'ignored':
-      res.status(202).json({ accepted: true, ignored: true, reason: verdict.reason });
+      return sendAccepted(res, { accepted: true, ignored: true, reason: verdict.reason });
       return;
     case 'accepted':
-      res.status(202).json(verdict.answer);
+      return sendAccepted(res, verdict.answer);
       return;
   }
+}
+
+/**
+ * A 202 written directly: `res.json` would also hash the body for an ETag, which no webhook
+ * sender uses, on every delivery.
+ */
+function sendAccepted(res: Response, body: unknown): void {
+  res.statusCode = 202;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(body));
 }
