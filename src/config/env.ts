@@ -47,6 +47,8 @@ export const envSchema = z.object({
   TEMPOHOOK_TEMPORAL_CIRCUIT_THRESHOLD: z.coerce.number().int().min(1).default(5),
   /** CIDRs and hosts outbound notifications may reach although private or loopback. */
   TEMPOHOOK_OUTBOUND_ALLOW: z.string().optional(),
+  /** How long an idle HTTP keep-alive connection stays open; above a load balancer's idle timeout. */
+  TEMPOHOOK_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(5000),
   /** A YAML/JSON file of global subscriptions, read by workers. */
   TEMPOHOOK_SUBSCRIPTIONS_FILE: z.string().optional(),
   /** `tempohook worker` serves Prometheus metrics at http://METRICS_HOST:PORT/metrics (the ingress serves them on PORT). */

@@ -9,13 +9,23 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function listen(app: Express, port: number, host = '127.0.0.1'): Promise<RunningServer> {
+/**
+ * `keepAliveTimeoutMs`: how long an idle keep-alive connection stays open (default 5 s); behind a
+ * load balancer that reuses connections, set it above the balancer's idle timeout, so the
+ * ingress never closes a connection the balancer is about to send on (docs/deployment.md).
+ */
+export function listen(
+  app: Express,
+  port: number,
+  host = '127.0.0.1',
+  options: { keepAliveTimeoutMs?: number } = {},
+): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host);
     // Providers give up after 3–30 s; a slow client must not hold a socket for ever.
     server.requestTimeout = 30_000;
     server.headersTimeout = 15_000;
-    server.keepAliveTimeout = 5_000;
+    server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 5_000;
     server.once('error', reject);
     server.once('listening', () => {
       const address = server.address();

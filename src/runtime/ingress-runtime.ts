@@ -34,7 +34,7 @@ export async function startIngress(input: {
     metrics: processRegistry(),
     ...(input.tracing ? { tracing: input.tracing } : {}),
   });
-  const server = await listen(app, env.PORT, env.HOST);
+  const server = await listen(app, env.PORT, env.HOST, { keepAliveTimeoutMs: env.TEMPOHOOK_KEEP_ALIVE_TIMEOUT_MS });
   const stopMaintenance = startIngressMaintenance({
     store,
     client: input.client,
