@@ -141,9 +141,15 @@ export async function benchIngressThroughput(input: {
 
   const common = { temporalAddress: input.temporalAddress, taskQueue, secret: SECRET };
   const rows: HttpRow[] = [];
-  const measure = async (server: ChildServer, label: string, mode: LoadOptions['mode'], tag: string) => {
-    const load = await runLoad({ url: server.url, secret: SECRET, count, concurrency, tag: `${runTag}-${tag}`, mode });
-    rows.push({ label, load });
+  const measure = async (
+    server: ChildServer,
+    label: string,
+    mode: LoadOptions['mode'],
+    tag: string,
+    load: Pick<LoadOptions, 'count' | 'concurrency'> = { count, concurrency },
+  ) => {
+    const result = await runLoad({ url: server.url, secret: SECRET, ...load, tag: `${runTag}-${tag}`, mode });
+    rows.push({ label, load: result });
   };
   const servers: Array<[string, BenchServerOptions]> = [
     ['glue', { ...common, kind: 'glue' }],
@@ -163,13 +169,15 @@ export async function benchIngressThroughput(input: {
     try {
       await measure(server, name, 'unique', `${options.kind}-${options.database ?? ''}`.slice(0, 20));
       await measure(server, `${name}, 30% repeats`, 'mixed', `mixed-${name}`);
-      if (options.database !== 'embedded')
-        await measure(
-          server,
-          `${name}, repeats only`,
-          'repeat',
-          `${options.kind}-${options.database ?? ''}`.slice(0, 20),
-        );
+      if (options.database !== 'embedded') {
+        const tag = `${options.kind}-${options.database ?? ''}`.slice(0, 20);
+        await measure(server, `${name}, repeats only`, 'repeat', tag);
+        // A repeat's own latency, with no queue in front of it.
+        await measure(server, `${name}, repeats one at a time`, 'repeat', tag, {
+          count: Math.min(count, 300),
+          concurrency: 1,
+        });
+      }
     } finally {
       await server.stop();
     }

@@ -164,6 +164,12 @@ async function main() {
       const pg = find('ingress (PostgreSQL)');
       const pglite = find('ingress (PGlite)');
       if (pg && pglite) console.log(ratios('ingress PGlite / PostgreSQL', pglite, pg.all));
+      const alone = find('ingress (PostgreSQL), repeats one at a time');
+      const glueAlone = find('glue, repeats one at a time');
+      if (alone && glueAlone)
+        console.log(
+          `  a repeat one at a time: ingress p50 ${alone.all.p50Ms.toFixed(2)} ms (answered from the reservation), glue p50 ${glueAlone.all.p50Ms.toFixed(2)} ms (asks Temporal)`,
+        );
       const repeats = find('ingress (PostgreSQL), repeats only');
       if (pg && repeats)
         console.log(
