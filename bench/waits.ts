@@ -19,6 +19,8 @@ import { runConcurrent, type ThroughputResult } from './ingress-throughput';
 const SECRET = 'bench-wait-secret';
 const LATENCY_DELIVERIES = Number(process.env.BENCH_WAIT_DELIVERIES ?? 200);
 const RESUME_WORKFLOWS = Number(process.env.BENCH_RESUME_WORKFLOWS ?? 1000);
+/** How many unrelated open waits each latency row has (comma-separated). */
+const OPEN_WAITS = (process.env.BENCH_WAIT_OPEN ?? '0,10000,100000').split(',').map(Number);
 const UNRELATED_PATH_SETS = 9;
 
 export interface WaitsBenchResult {
@@ -127,7 +129,7 @@ export async function benchWaits(input: {
 
     const latency: WaitsBenchResult['latency'] = [];
     let open = 0;
-    for (const openWaits of [0, 10_000, 100_000]) {
+    for (const openWaits of OPEN_WAITS) {
       if (openWaits > open) await insertUnrelatedWaits(store, webhook.id, realPathSet.key, openWaits - open);
       open = openWaits;
       await insertMatchingWait(`warm-${openWaits}`);
