@@ -11,13 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { Client } from '@temporalio/client';
 import type { Store } from '../../src/store';
 import { createTestStore, type TestStore } from '../support/db';
-import {
-  genericDeliveryHeaders,
-  secretBody,
-  startTestIngress,
-  webhookBody,
-  type TestIngress,
-} from '../support/ingress';
+import { applyGenericWebhook, genericDeliveryHeaders, startTestIngress, type TestIngress } from '../support/ingress';
 import { getTestTemporal, uniqueTaskQueue } from '../support/temporal';
 
 const SECRET = 'hot-path-secret';
@@ -67,18 +61,7 @@ describe('the delivery hot path', () => {
       },
     });
     ingress = await startTestIngress(store, client);
-    assert.equal((await ingress.api('PUT', '/v1/secrets/hot', secretBody({ value: SECRET }))).status, 201);
-    const applied = await ingress.api(
-      'PUT',
-      '/v1/webhooks/hot',
-      webhookBody({
-        profile: 'generic',
-        secretRef: { name: 'hot', key: 'value' },
-        start: { workflowType: 'weeklyReport', taskQueue },
-      }),
-    );
-    assert.equal(applied.status, 201);
-    path = applied.body.status.endpointPath;
+    path = await applyGenericWebhook(ingress, 'hot', { secretName: 'hot', secret: SECRET, taskQueue });
     statements = countStatements(store);
   });
 

@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
@@ -17,38 +16,17 @@ import { resolveTemporalCli } from '../../src/temporal/cli-binary';
 import { connectTemporal } from '../../src/temporal/connection';
 import { startDevServer } from '../../src/temporal/dev-server';
 import { createTestStore } from '../support/db';
-import { genericDeliveryHeaders, secretBody, startTestIngress, webhookBody } from '../support/ingress';
+import { applyGenericWebhook, genericDeliveryHeaders, startTestIngress, type TestIngress } from '../support/ingress';
+import { freePort } from '../support/ports';
 import { getTestTemporal } from '../support/temporal';
 
 const SECRET = 'outage-secret';
 
 const signed = (body: string, eventId: string) => genericDeliveryHeaders(body, eventId, { secret: SECRET });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.once('error', reject);
-  });
-}
-
-async function applyGenericWebhook(ingress: Awaited<ReturnType<typeof startTestIngress>>): Promise<string> {
-  assert.equal((await ingress.api('PUT', '/v1/secrets/s', secretBody({ value: SECRET }))).status, 201);
-  const res = await ingress.api(
-    'PUT',
-    '/v1/webhooks/outage',
-    webhookBody({
-      profile: 'generic',
-      secretRef: { name: 's', key: 'value' },
-      start: { workflowType: 'weeklyReport', taskQueue: 'outage-no-worker' },
-    }),
-  );
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  return res.body.status.endpointPath;
-}
+/** The outage webhook: a generic-profile start whose runs no worker takes (a 202 is Temporal's acceptance). */
+const applyOutageWebhook = (ingress: TestIngress) =>
+  applyGenericWebhook(ingress, 'outage', { secretName: 's', secret: SECRET, taskQueue: 'outage-no-worker' });
 
 describe('outages', () => {
   const cleanups: Array<() => Promise<unknown>> = [];
@@ -56,8 +34,9 @@ describe('outages', () => {
     for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
   });
 
-  test('Temporal stopped → 503 with Retry-After; after a restart the same delivery is accepted once', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'tempohook-outage-'));
+  /** A dev server of the test's own (the shared one is never stopped), its database in a temp dir. */
+  async function ownDevServer(prefix: string) {
+    const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const cli = await resolveTemporalCli();
     const port = await freePort();
@@ -66,6 +45,17 @@ describe('outages', () => {
     cleanups.push(() => server.stop());
     const temporal = await connectTemporal({ address: server.address, namespace: 'default' });
     cleanups.push(() => temporal.connection.close());
+    return {
+      temporal,
+      stop: () => server.stop(),
+      restart: async () => {
+        server = await startDevServer(serverOptions);
+      },
+    };
+  }
+
+  test('Temporal stopped → 503 with Retry-After; after a restart the same delivery is accepted once', async () => {
+    const { temporal, stop, restart } = await ownDevServer('tempohook-outage-');
     const store = await createTestStore();
     cleanups.push(async () => {
       await store.dropSchema();
@@ -73,9 +63,9 @@ describe('outages', () => {
     });
     const ingress = await startTestIngress(store, temporal.client, { temporalTimeoutMs: 2000, retryAfterSeconds: 7 });
     cleanups.push(() => ingress.close());
-    const endpoint = await applyGenericWebhook(ingress);
+    const endpoint = await applyOutageWebhook(ingress);
 
-    await server.stop();
+    await stop();
     const eventId = `evt-${randomUUID()}`;
     const body = JSON.stringify({ hello: 'outage' });
     const down = await ingress.deliver(endpoint, body, signed(body, eventId));
@@ -85,7 +75,7 @@ describe('outages', () => {
     const ready = await fetch(ingress.url + '/readyz');
     assert.equal(ready.status, 503);
 
-    server = await startDevServer(serverOptions);
+    await restart();
     const retried = await ingress.deliver(endpoint, body, signed(body, eventId));
     assert.equal(retried.status, 202, JSON.stringify(retried.body));
     assert.equal(retried.body.duplicate, false);
@@ -105,15 +95,7 @@ describe('outages', () => {
   });
 
   test('Temporal stopped: after consecutive unavailable answers the circuit opens, 503 at once with one probe at a time, and closes when Temporal answers', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'tempohook-circuit-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const cli = await resolveTemporalCli();
-    const port = await freePort();
-    const serverOptions = { cliPath: cli.path, port, headless: true, dbFilename: path.join(dir, 'temporal.db') };
-    let server = await startDevServer(serverOptions);
-    cleanups.push(() => server.stop());
-    const temporal = await connectTemporal({ address: server.address, namespace: 'default' });
-    cleanups.push(() => temporal.connection.close());
+    const { temporal, stop, restart } = await ownDevServer('tempohook-circuit-');
     const store = await createTestStore();
     cleanups.push(() => store.dropSchema());
     const lines: Array<{ msg: string; error?: string }> = [];
@@ -128,7 +110,7 @@ describe('outages', () => {
       logger,
     });
     cleanups.push(() => ingress.close());
-    const endpoint = await applyGenericWebhook(ingress);
+    const endpoint = await applyOutageWebhook(ingress);
     const send = async (eventId: string) => {
       const body = JSON.stringify({ eventId });
       const started = Date.now();
@@ -136,7 +118,7 @@ describe('outages', () => {
       return { ...answer, ms: Date.now() - started };
     };
 
-    await server.stop();
+    await stop();
     // Two unavailable answers, each after a real wait, which the log line states.
     for (const i of [1, 2]) {
       const down = await send(`down-${i}`);
@@ -174,7 +156,7 @@ describe('outages', () => {
     assert.ok(lines.some((line) => /not sent: Temporal gave 2 unavailable answers in a row/.test(String(line.error))));
 
     // Keys were freed: each refused event is accepted once Temporal is back; the first answer closes the circuit.
-    server = await startDevServer(serverOptions);
+    await restart();
     let retried = await send('fast-0');
     // The probe that finds Temporal back may be preceded by one still failing while it reconnects.
     for (let i = 0; retried.status === 503 && i < 20; i++) {
@@ -200,7 +182,7 @@ describe('outages', () => {
     const temporal = await getTestTemporal();
     const ingress = await startTestIngress(store, temporal.client);
     cleanups.push(() => ingress.close());
-    const endpoint = await applyGenericWebhook(ingress);
+    const endpoint = await applyOutageWebhook(ingress);
 
     await embedded.stop();
     const eventId = `evt-${randomUUID()}`;
