@@ -49,6 +49,7 @@ async function printNotifyBench(
     count: runs,
     concurrency: CONCURRENCY,
     ...(only ? { only } : {}),
+    rounds: Number(process.env.BENCH_NOTIFY_ROUNDS ?? 3),
   });
   const { off } = notify;
   if (off && notify.handOff && notify.on && notify.ten) {
@@ -63,8 +64,15 @@ async function printNotifyBench(
     console.log(`${row(notify.handOff)}   ${ratio(notify.handOff)}   ${perEvent(notify.handOff)}`);
     console.log(`${row(notify.on)}   ${ratio(notify.on)}   ${perEvent(notify.on)}`);
     console.log(`${row(notify.ten)}   ${ratio(notify.ten)}   ${perEvent(notify.ten)}`);
+    const rounds = notify.roundRatios;
+    if (rounds && rounds.handOff.length > 1) {
+      const list = (ratios: number[]) => ratios.map((r) => `${r.toFixed(2)}x`).join(', ');
+      console.log(
+        `  the four cases alternated ${rounds.handOff.length} times (median rounds shown); each / off by round: no subscription ${list(rounds.handOff)}; 1 subscription ${list(rounds.on)}; 10 subscriptions ${list(rounds.ten)}`,
+      );
+    }
     console.log(
-      `  1 subscription: ${notify.delivered}/${notify.expected} events (5 per run) delivered ${notify.drainSeconds?.toFixed(1)} s after the last run completed; ` +
+      `  1 subscription: ${notify.delivered}/${notify.expected} events (5 per run) delivered at most ${notify.drainSeconds?.toFixed(1)} s after the last run completed; ` +
         `10 subscriptions: ${notify.tenDelivered}/${notify.tenExpected} in ${notify.tenDrainSeconds?.toFixed(1)} s`,
     );
   }
