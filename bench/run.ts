@@ -16,6 +16,7 @@ import { runVerifyBench } from './verify';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { benchWaits } from './waits';
 import { benchRoutes } from './routes';
+import { benchDeliverySearch } from './delivery-search';
 
 const DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -131,7 +132,7 @@ async function main() {
       await store.close();
     });
 
-    const only = process.env.BENCH_ONLY; // ingress, routes, verify, conditions, waits or notify: run just that one
+    const only = process.env.BENCH_ONLY; // ingress, routes, verify, conditions, waits, notify or search: run just that one
     const runs = (part: string) => !only || only === part;
     let nativeConnection: NativeConnection | undefined;
     const workerConnection = async () => {
@@ -210,6 +211,21 @@ async function main() {
         '\n# Custom conditions per delivery (ours vs the library call each wraps; the rate limit vs a bare round trip)',
       );
       await runConditionsBench(store);
+    }
+    if (runs('search')) {
+      const rows = Number(process.env.BENCH_SEARCH_ROWS ?? 1_000_000);
+      console.log(
+        `\n# Delivery log search over HTTP: one webhook with ${rows.toLocaleString('en')} deliveries over 30 days, pages of 50, PostgreSQL`,
+      );
+      const search = await benchDeliverySearch({ store, client: temporal.client, rows });
+      console.log(`  filled in ${search.fillSeconds.toFixed(1)} s (one INSERT … SELECT, then ANALYZE)`);
+      const searchRow = (r: { label: string; p50Ms: number; p99Ms: number; items: number }) =>
+        `  ${r.label.padEnd(40)} p50 ${r.p50Ms.toFixed(1).padStart(6)} ms   p99 ${r.p99Ms.toFixed(1).padStart(6)} ms   ${String(r.items).padStart(2)} items`;
+      console.log(searchRow(search.baseline));
+      for (const r of search.filtered)
+        console.log(`${searchRow(r)}   ${(r.p50Ms / search.baseline.p50Ms).toFixed(2)}x unfiltered p50`);
+      const worst = Math.max(...search.filtered.map((r) => r.p99Ms));
+      console.log(`  slowest filter p99 ${worst.toFixed(1)} ms (target: every filter ≤ 50 ms)`);
     }
     if (runs('waits'))
       await printWaitsBench({ store, client: temporal.client, nativeConnection: await workerConnection() });
