@@ -24,17 +24,48 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-export async function postJson(input: {
+/**
+ * Kept-alive connections per receiver: a worker notifying ten subscriptions makes thousands of
+ * POSTs a minute, and a TCP (and TLS) handshake for each cost more CPU than the POST itself.
+ * Every new connection still goes through the guard's lookup; an idle one is closed after 4 s,
+ * before the usual 5 s server keep-alive, so a reused socket is rarely one the receiver dropped.
+ */
+const KEEP_ALIVE = { keepAlive: true, maxSockets: 32, maxFreeSockets: 8, timeout: 4_000, scheduling: 'lifo' } as const;
+/** Agents per guard: a socket one guard let through is never reused under another's rules. */
+const agentsByGuard = new WeakMap<OutboundGuard, { http: http.Agent; https: https.Agent }>();
+function agentsOf(guard: OutboundGuard) {
+  let agents = agentsByGuard.get(guard);
+  if (!agents)
+    agentsByGuard.set(guard, (agents = { http: new http.Agent(KEEP_ALIVE), https: new https.Agent(KEEP_ALIVE) }));
+  return agents;
+}
+
+interface PostInput {
   url: string;
   body: string;
   headers: Record<string, string>;
   timeoutMs: number;
   guard: OutboundGuard;
-}): Promise<SendResult> {
+}
+
+export async function postJson(input: PostInput): Promise<SendResult> {
   const url = new URL(input.url);
   refuseLiteralHost(input.guard, url);
+  try {
+    return await postOnce(input, url);
+  } catch (err) {
+    // The receiver closed a kept-alive socket as we reused it: nothing reached it, so send again once.
+    if (err instanceof ReusedSocketReset) return postOnce(input, url);
+    throw err;
+  }
+}
+
+class ReusedSocketReset extends Error {}
+
+function postOnce(input: PostInput, url: URL): Promise<SendResult> {
   const started = performance.now();
-  const transport = url.protocol === 'https:' ? https : http;
+  const secure = url.protocol === 'https:';
+  const transport = secure ? https : http;
   return new Promise<SendResult>((resolve, reject) => {
     const req = transport.request(
       url,
@@ -48,7 +79,7 @@ export async function postJson(input: {
         },
         lookup: input.guard.lookup,
         timeout: input.timeoutMs,
-        agent: false,
+        agent: secure ? agentsOf(input.guard).https : agentsOf(input.guard).http,
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -78,9 +109,9 @@ export async function postJson(input: {
       input.timeoutMs,
     );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${input.timeoutMs} ms`)));
-    req.on('error', (err) => {
+    req.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(deadline);
-      reject(err);
+      reject(req.reusedSocket && err.code === 'ECONNRESET' ? new ReusedSocketReset(err.message) : err);
     });
     req.end(input.body);
   });

@@ -1,9 +1,11 @@
 /** Pure parts of outbound notifications: matching, signing, the address guard, status classes. */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import { parseRetryAfter } from '../../src/outbound/http-sender';
+import { parseRetryAfter, postJson } from '../../src/outbound/http-sender';
 import {
   createOutboundGuard,
   OutboundRefusedError,
@@ -200,5 +202,59 @@ describe('answers', () => {
     assert.equal(parseRetryAfter('120'), 120_000);
     assert.ok((parseRetryAfter(new Date(Date.now() + 60_000).toUTCString(), Date.now()) ?? 0) > 58_000);
     assert.equal(parseRetryAfter('soon'), undefined);
+  });
+});
+
+describe('postJson connections', () => {
+  /** A receiver on 127.0.0.1 that counts connections; `drop(n)` says which request numbers it kills unanswered. */
+  async function receiver(drop: (n: number) => boolean = () => false) {
+    let connections = 0;
+    let requests = 0;
+    const server = http.createServer((req, res) => {
+      const n = ++requests;
+      req.resume();
+      req.on('end', () => (drop(n) ? req.socket.destroy() : res.end('ok')));
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    return {
+      url,
+      counts: () => ({ connections, requests }),
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  }
+  const guard = createOutboundGuard('127.0.0.1');
+  const post = (url: string) => postJson({ url, body: '{}', headers: {}, timeoutMs: 2_000, guard });
+
+  test('sequential POSTs to one receiver reuse one kept-alive connection', async () => {
+    const r = await receiver();
+    try {
+      for (let i = 0; i < 5; i++) assert.equal((await post(r.url)).httpStatus, 200);
+      assert.deepEqual(r.counts(), { connections: 1, requests: 5 });
+    } finally {
+      await r.close();
+    }
+  });
+
+  test('a kept-alive socket the receiver drops is retried once on a new connection', async () => {
+    const r = await receiver((n) => n === 2);
+    try {
+      assert.equal((await post(r.url)).httpStatus, 200);
+      assert.equal((await post(r.url)).httpStatus, 200, 'the reset reused socket is sent again');
+      assert.deepEqual(r.counts(), { connections: 2, requests: 3 });
+    } finally {
+      await r.close();
+    }
+  });
+
+  test('a reset on a fresh connection is an error, not a silent resend', async () => {
+    const r = await receiver(() => true);
+    try {
+      await assert.rejects(post(r.url));
+      assert.deepEqual(r.counts(), { connections: 1, requests: 1 });
+    } finally {
+      await r.close();
+    }
   });
 });
