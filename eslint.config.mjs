@@ -88,6 +88,33 @@ export default tseslint.config(
     },
   },
   {
+    // The web console: plain ES modules for the browser, served as they are (no build, no types).
+    files: ['src/console/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'navigator',
+          'sessionStorage',
+          'fetch',
+          'URL',
+          'URLSearchParams',
+          'FormData',
+          'HashChangeEvent',
+          'Node',
+          'Intl',
+          'console',
+          'setTimeout',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     // The CLI loads commands lazily with require() so quick commands skip the worker's native bridge.
     files: ['src/cli/main.ts'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },

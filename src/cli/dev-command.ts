@@ -124,6 +124,7 @@ async function runDev(): Promise<number> {
       logger,
       adminToken: admin.token,
       ...(tracing ? { tracing: tracing.delivery } : {}),
+      ...(uiUrl ? { temporalUiUrl: uiUrl } : {}),
     });
     cleanup.push('ingress', () => ingress.close());
 

@@ -45,6 +45,8 @@ export const envSchema = z.object({
   TEMPOHOOK_TEMPORAL_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   /** Consecutive unavailable answers after which starts get 503 at once, one probe at a time (the circuit). */
   TEMPOHOOK_TEMPORAL_CIRCUIT_THRESHOLD: z.coerce.number().int().min(1).default(5),
+  /** The Temporal Web UI the console links runs to (default the dev server's, http://localhost:8233). */
+  TEMPOHOOK_TEMPORAL_UI_URL: z.url().optional(),
   /** CIDRs and hosts outbound notifications may reach although private or loopback. */
   TEMPOHOOK_OUTBOUND_ALLOW: z.string().optional(),
   /** How long an idle HTTP keep-alive connection stays open; above a load balancer's idle timeout. */

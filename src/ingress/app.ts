@@ -1,6 +1,6 @@
 /**
- * The ingress Express app: public delivery endpoints, health probes, and the admin-token
- * management API. Built by `createApp(deps)`; it never listens (see server.ts).
+ * The ingress Express app: public delivery endpoints, health probes, the admin-token
+ * management API and, beside it, the web console (`/console/`). Built by `createApp(deps)`; it never listens (see server.ts).
  */
 import express from 'express';
 import type { Client } from '@temporalio/client';
@@ -12,6 +12,7 @@ import { createDeliveryRouter, metricsObserver, type DeliveryTracing } from './d
 import { createTemporalCircuit } from './temporal-circuit';
 import { sendError } from './http/http-errors';
 import { requestIds } from './http/request-id';
+import { createConsoleRouter, DEFAULT_TEMPORAL_UI_URL } from './console-routes';
 import { createManagementRouter } from './management-routes';
 import { createSubscriptionRouter } from './subscription-routes';
 import { createOutboundGuard } from '../outbound/outbound-guard';
@@ -40,6 +41,8 @@ export interface AppDeps {
   metrics?: Registry;
   /** A span per delivery (`loadDeliveryTracing()`); off when absent. */
   tracing?: DeliveryTracing;
+  /** The Temporal Web UI the console links runs to (TEMPOHOOK_TEMPORAL_UI_URL; default the dev server's, http://localhost:8233). */
+  temporalUiUrl?: string;
 }
 
 /** True when Temporal answers a cheap call before the deadline. */
@@ -94,7 +97,17 @@ export function createApp(deps: AppDeps): express.Express {
   app.locals.drainDeliveries = (timeoutMs: number) => deliveries.drain(timeoutMs);
   app.use(deliveries);
   if (deps.adminToken) {
-    app.use('/v1', requireAdminToken(deps.adminToken));
+    const auth = requireAdminToken(deps.adminToken);
+    // The console comes with the API it reads: its files are public, its data is behind the token.
+    app.use(
+      createConsoleRouter({
+        logger: deps.logger.child({ component: 'console' }),
+        auth,
+        temporalUiUrl: deps.temporalUiUrl ?? DEFAULT_TEMPORAL_UI_URL,
+        temporalNamespace: deps.client.options.namespace,
+      }),
+    );
+    app.use('/v1', auth);
     app.use(
       createSubscriptionRouter({
         store: deps.store,

@@ -2,7 +2,7 @@
  * The ingress as a handler for the user's own HTTP server: `app.use('/hooks', createTempohookRouter(…))`
  * in Express, or `(req, res)` for `node:http`, Fastify's `reply.raw` and the like. The same app
  * `tempohook ingress` serves, minus the listening and, unless an admin token is given, the
- * management API.
+ * management API and the web console.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Client } from '@temporalio/client';
@@ -37,6 +37,8 @@ export interface TempohookRouterOptions {
   publicUrl?: string;
   /** CIDRs and hosts `POST /v1/subscriptions/{name}/test` may reach although private. */
   outboundAllow?: string;
+  /** The Temporal Web UI the console (`<mount>/console/`, with `adminToken`) links runs to; default TEMPOHOOK_TEMPORAL_UI_URL, else http://localhost:8233. */
+  temporalUiUrl?: string;
   /** Purge expired dedup keys and sweep abandoned waits every 10 minutes (default true). */
   maintenance?: boolean;
   /** A prom-client registry to record tempohook's metrics on (serve it at your own `/metrics`). */
@@ -83,6 +85,7 @@ export function createTempohookRouter(options: TempohookRouterOptions): Tempohoo
       : await createStore({ databaseUrl: options.databaseUrl!, logger, ...(encryptionKey ? { encryptionKey } : {}) });
     const store = options.store ?? ownStore!;
     const tracing = options.tracing ? await loadDeliveryTracing() : undefined;
+    const temporalUiUrl = options.temporalUiUrl ?? process.env.TEMPOHOOK_TEMPORAL_UI_URL;
     const app = createApp({
       store,
       client: options.client,
@@ -94,6 +97,7 @@ export function createTempohookRouter(options: TempohookRouterOptions): Tempohoo
       ...(options.retryAfterSeconds ? { retryAfterSeconds: options.retryAfterSeconds } : {}),
       ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
       ...(options.outboundAllow ? { outboundAllow: options.outboundAllow } : {}),
+      ...(temporalUiUrl ? { temporalUiUrl } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(tracing ? { tracing } : {}),
     });

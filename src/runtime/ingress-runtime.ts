@@ -17,6 +17,8 @@ export async function startIngress(input: {
   adminToken: string;
   /** A span per delivery (startProcessTracing). */
   tracing?: DeliveryTracing;
+  /** The Web UI of the dev server `dev` started, when TEMPOHOOK_TEMPORAL_UI_URL names none. */
+  temporalUiUrl?: string;
 }): Promise<RunningServer> {
   const { env, store, logger } = input;
   const app = createApp({
@@ -31,6 +33,9 @@ export async function startIngress(input: {
     temporalCircuitThreshold: env.TEMPOHOOK_TEMPORAL_CIRCUIT_THRESHOLD,
     ...(env.TEMPOHOOK_PUBLIC_URL ? { publicUrl: env.TEMPOHOOK_PUBLIC_URL } : {}),
     ...(env.TEMPOHOOK_OUTBOUND_ALLOW ? { outboundAllow: env.TEMPOHOOK_OUTBOUND_ALLOW } : {}),
+    ...((env.TEMPOHOOK_TEMPORAL_UI_URL ?? input.temporalUiUrl)
+      ? { temporalUiUrl: env.TEMPOHOOK_TEMPORAL_UI_URL ?? input.temporalUiUrl }
+      : {}),
     metrics: processRegistry(),
     ...(input.tracing ? { tracing: input.tracing } : {}),
   });

@@ -30,6 +30,7 @@ export function devBanner(input: {
     `  ingress      ${input.ingressUrl}   (health: ${input.ingressUrl}/readyz)`,
     `  temporal     ${input.temporalAddress}${input.uiUrl ? `   (Web UI: ${input.uiUrl})` : ''}`,
     `  store        ${input.storeDescription}`,
+    `  console      ${input.ingressUrl}/console/   (sign in with the admin token)`,
     `  admin token  ${input.adminToken}${input.adminTokenGenerated ? '   (generated; kept in the data dir)' : ''}`,
     '',
     `  export TEMPOHOOK_ADMIN_TOKEN=${input.adminToken}`,

@@ -194,6 +194,9 @@ describe('the packed tarball in a fresh project', () => {
       'dist/workflows/index.js',
       'dist/workflows/index.d.ts',
       'dist/cli/main.js',
+      'src/console/index.html',
+      'src/console/app.js',
+      'src/console/console.css',
     ])
       assert.ok(files.includes(expected), `${expected} is in the tarball`);
     assert.ok(
@@ -364,6 +367,13 @@ describe('the packed tarball in a fresh project', () => {
     );
     assert.deepEqual(await handle.result(), { orderId, approvedBy: 'ops' });
     say('workflow resumed and completed');
+
+    // The web console comes with the management API, under the mount point, from the package's files.
+    const shell = await fetch(`${base}/hooks/console/`);
+    assert.equal(shell.status, 200);
+    assert.match(shell.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+    assert.match(await shell.text(), /<script type="module" src="app.js"><\/script>/);
+    assert.equal((await fetch(`${base}/hooks/console/app.js`)).status, 200);
 
     // The app's own routes still answer, and its JSON parser never saw the webhook bodies.
     const ownRoute = await fetch(`${base}/orders`);
