@@ -13,11 +13,13 @@ export const token = {
 
 /** An answer other than 2xx: the API's `{error: {code, message}}`, or what stood in for it. */
 export class ApiError extends Error {
-  constructor(status, code, message, details) {
+  constructor(status, code, message, details, body) {
     super(message);
     this.status = status;
     this.code = code;
     this.details = details;
+    /** The whole answer (a failed replay names its new delivery beside the error). */
+    this.body = body;
   }
   /** The route itself is not there: an ingress of a version without it. */
   get unavailable() {
@@ -95,6 +97,7 @@ async function request(url, method, { query, body }) {
     error?.code ?? `http_${res.status}`,
     error?.message ?? `The ingress answered HTTP ${res.status}.`,
     error?.details,
+    json,
   );
 }
 

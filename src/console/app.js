@@ -43,12 +43,15 @@ async function show() {
   const mine = ++rendering;
   say('');
   fill(main, h('p', { class: 'muted' }, 'Loading…'));
+  main.setAttribute('aria-busy', 'true');
   try {
     await page(parts, query);
   } catch (err) {
     if (mine !== rendering) return;
     fill(main, h('h1', {}, 'Could not load this page'), h('p', { class: 'error' }, err?.message ?? String(err)));
     if (!(err instanceof ApiError)) console.error(err);
+  } finally {
+    if (mine === rendering) main.removeAttribute('aria-busy');
   }
 }
 
@@ -119,7 +122,8 @@ async function signIn() {
     return err?.message ?? String(err);
   }
   const who = state.identity;
-  const role = who.role ? ` · ${who.role}` : '';
+  const scope = Array.isArray(who.namespaces) ? ` · ${who.namespaces.join(', ')}` : '';
+  const role = who.role ? ` · ${who.role}${scope}` : '';
   document.getElementById('who').textContent = `${who.name ?? who.token ?? 'signed in'}${role}`;
   document.getElementById('nav').hidden = false;
   document.getElementById('sign-out').hidden = false;

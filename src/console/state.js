@@ -20,9 +20,19 @@ export function sayError(err, doing) {
   say(`${doing ? `${doing}: ` : ''}${err?.message ?? String(err)}`, 'error');
 }
 
-/** The run in the Temporal Web UI: `<ui>/namespaces/<ns>/workflows/<workflowId>/<runId>/history`. */
+/** The run in the Temporal Web UI: `<ui>/namespaces/<ns>/workflows/<workflowId>/<runId>` (as the API links it). */
 export function runUrl(workflowId, runId, namespace = state.config.temporalNamespace) {
   if (!workflowId || !state.config.temporalUiUrl) return null;
-  const parts = ['namespaces', namespace, 'workflows', workflowId, ...(runId ? [runId, 'history'] : [])];
+  const parts = ['namespaces', namespace, 'workflows', workflowId, ...(runId ? [runId] : [])];
   return `${state.config.temporalUiUrl}/${parts.map((p) => encodeURIComponent(p)).join('/')}`;
+}
+
+/** False for a `read` token: buttons that change something are shown disabled (the API would answer 403). */
+export function canOperate() {
+  return state.identity?.role !== 'read';
+}
+
+/** Attributes that disable an operating button for a read-only token, saying why. */
+export function operateAttrs() {
+  return canOperate() ? {} : { disabled: true, title: 'Needs a token with the operate role' };
 }

@@ -2,7 +2,7 @@
 // deliveries with every attempt, and redelivery.
 import { api, inNamespace, seg } from './api.js';
 import { actionButton, badge, fill, h, route, table, when } from './dom.js';
-import { runUrl, say, sayError } from './state.js';
+import { operateAttrs, runUrl, say, sayError } from './state.js';
 
 const SETTINGS_NAMESPACE = 'settings';
 
@@ -30,7 +30,7 @@ export async function renderSubscriptions(main) {
               }
               await refresh();
             },
-            { 'aria-label': `Send a test event to ${name}` },
+            { 'aria-label': `Send a test event to ${name}`, ...operateAttrs() },
           ),
       s.status.state === 'disabled'
         ? actionButton(
@@ -44,7 +44,7 @@ export async function renderSubscriptions(main) {
               }
               await refresh();
             },
-            { 'aria-label': `Enable ${name} again` },
+            { 'aria-label': `Enable ${name} again`, ...operateAttrs() },
           )
         : null,
     ];
@@ -136,7 +136,7 @@ export async function renderSubscriptionDeliveries(main, namespace, name) {
                 sayError(err, `Redelivering ${d.eventId}`);
               }
             },
-            { 'aria-label': `Redeliver ${d.eventId}` },
+            { 'aria-label': `Redeliver ${d.eventId}`, ...operateAttrs() },
           )
         : null;
     const attempts = h(

@@ -3,7 +3,7 @@
 import { api, ApiError, inNamespace, seg } from './api.js';
 import { actionButton, badge, fill, h, pretty, route, table, when } from './dom.js';
 import { isOpen, openDrawer } from './drawer.js';
-import { runUrl, say, sayError } from './state.js';
+import { operateAttrs, runUrl, say, sayError } from './state.js';
 
 export const OUTCOMES = ['pending', 'started', 'duplicate', 'rejected', 'failed', 'ignored', 'challenge', 'signaled'];
 const FILTERS = [
@@ -244,6 +244,7 @@ export async function renderDeliveries(main, namespace, name, query) {
       filtered
         ? actionButton('Replay every matching delivery', () => startBulkReplay(namespace, name, filters, replayPanel), {
             id: 'replay-filtered',
+            ...operateAttrs(),
           })
         : h('button', { type: 'button', disabled: true, id: 'replay-filtered' }, 'Replay every matching delivery'),
       h(
@@ -386,20 +387,13 @@ export async function openDelivery(namespace, id, { onChange } = {}) {
         actionButton('Replay this delivery', () => replayOne(namespace, d, fresh.checked, replayResult, onChange), {
           class: 'primary',
           id: 'replay-one',
+          ...operateAttrs(),
         }),
       ),
       replayResult,
     ),
     h('h3', {}, 'Body'),
-    d.body === undefined || d.body === null
-      ? h(
-          'p',
-          { class: 'muted' },
-          d.bodyKept === false || 'body' in d
-            ? 'The body is not kept (unverified, or past spec.retention.payloads).'
-            : 'This ingress does not return bodies yet.',
-        )
-      : h('pre', { class: 'payload', tabindex: '0', 'aria-label': 'Body' }, pretty(d.body)),
+    bodyView(d),
     h('h3', {}, 'Headers'),
     d.headers && Object.keys(d.headers).length > 0
       ? table(
@@ -419,6 +413,32 @@ export async function openDelivery(namespace, id, { onChange } = {}) {
         )
       : h('p', { class: 'muted' }, 'No headers kept.'),
   );
+}
+
+/** The kept body: pretty JSON, text, or base64 said as such; why there is none otherwise. */
+function bodyView(d) {
+  if (d.body === undefined || d.body === null) {
+    const why =
+      d.payloadKept === false
+        ? 'Not kept: the request was not verified, spec.retention.payloads is 0, or its time has passed.'
+        : 'This ingress does not return bodies yet.';
+    return h('p', { class: 'muted' }, why);
+  }
+  const about = [
+    d.contentType,
+    d.bodyBytes !== undefined ? `${d.bodyBytes} bytes` : null,
+    d.bodyEncoding === 'base64' ? 'binary, shown as base64' : null,
+  ]
+    .filter(Boolean)
+    .join(' · ');
+  return [
+    about ? h('p', { class: 'muted small' }, about) : null,
+    h(
+      'pre',
+      { class: 'payload', tabindex: '0', 'aria-label': 'Body' },
+      d.bodyEncoding === 'text' ? String(d.body) : pretty(d.body),
+    ),
+  ];
 }
 
 function actionsTable(actions) {
@@ -450,11 +470,23 @@ async function replayOne(namespace, d, newEventId, result, onChange) {
       query: inNamespace(namespace, newEventId ? { newEventId: 'true' } : {}),
     });
   } catch (err) {
-    fill(result, h('p', { class: 'error', role: 'alert' }, err.message));
+    // A replay that ran and failed again is a delivery too: say why, then show it.
+    const failedId = err instanceof ApiError ? err.body?.deliveryId : null;
+    if (failedId) {
+      say(`The replay failed again: ${err.message}`, 'error');
+      onChange?.();
+      await openDelivery(namespace, failedId, { onChange });
+    } else fill(result, h('p', { class: 'error', role: 'alert' }, err.message));
     return;
   }
-  const newId = answer?.deliveryId ?? answer?.id ?? answer?.delivery?.id;
-  say(`Replayed as a new delivery${answer?.outcome ? `: ${answer.outcome}` : ''}.`);
+  const newId = answer?.deliveryId ?? answer?.id;
+  say(
+    answer?.duplicate
+      ? 'Replayed: the event had already started its run (duplicate).'
+      : answer?.ignored
+        ? 'Replayed: the webhook filters it out now (ignored).'
+        : 'Replayed as a new delivery.',
+  );
   onChange?.();
   if (newId) await openDelivery(namespace, newId, { onChange });
   else fill(result, h('pre', { class: 'payload' }, pretty(answer)));
