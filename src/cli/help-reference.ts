@@ -15,6 +15,7 @@ export const HELP_PAGES: readonly string[][] = [
   ['get'],
   ['delete'],
   ['send'],
+  ['replay'],
   ['subscription'],
   ['subscription', 'test'],
   ['subscription', 'enable'],

@@ -19,6 +19,8 @@ Resources (TEMPOHOOK_URL, default http://127.0.0.1:8080; TEMPOHOOK_ADMIN_TOKEN):
   tempohook get deliveries NAME                a webhook's delivery history, newest first (--outcome, --since … search it)
   tempohook get waits NAME                     runs waiting on a webhook (waitForWebhook), oldest first
   tempohook get subscription-deliveries NAME   a subscription's notification deliveries
+  tempohook get delivery ID                    one delivery: its run (Temporal UI link), kept body and headers
+  tempohook replay ID                          run a stored delivery through the pipeline again
   tempohook delete KIND NAME                   delete a webhook, secret or subscription
   tempohook send NAME --secret S --data JSON   sign a test delivery as the webhook's profile expects, and post it
   tempohook subscription test NAME             send a signed test event to a subscription now
@@ -41,6 +43,7 @@ export const commands: Record<string, () => Command> = {
   get: () => (require('./resource-commands') as typeof import('./resource-commands')).getCommand,
   delete: () => (require('./resource-commands') as typeof import('./resource-commands')).deleteCommand,
   send: () => (require('./send-command') as typeof import('./send-command')).sendCommand,
+  replay: () => (require('./replay-command') as typeof import('./replay-command')).replayCommand,
   subscription: () =>
     (require('./subscription-command') as typeof import('./subscription-command')).subscriptionCommand,
 };

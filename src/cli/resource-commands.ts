@@ -19,7 +19,8 @@ import { fieldPath } from '../resources/field-path';
 import { interpolateEnv } from '../resources/interpolate-env';
 import { DEFAULT_NAMESPACE } from '../resources/schemas';
 import type { SubscriptionDeliveryView } from '../ingress/subscription-routes';
-import type { DeliveryView, WaitView } from '../ingress/webhook-routes';
+import type { DeliveryDetailView, DeliveryView, WaitView } from '../ingress/webhook-routes';
+import { isUuid } from '../store/sql';
 import { MAX_PAGE_SIZE, type Page } from '../store/types';
 import { createApiClient, createCliContext, runReported, type ApiClient, type CliContext } from './api-client';
 import { HELP_OPTION, namespaceFlag, outputFormat, parseCommandArgs, printStructured, type OutputFormat } from './args';
@@ -300,6 +301,7 @@ const DELIVERY_FILTERS = {
 
 const DELIVERIES: PagedListing<DeliveryView> = {
   target: 'deliveries',
+  // `get delivery ID` (a delivery id) is one delivery (printDelivery); `get delivery NAME` still lists.
   words: ['deliveries', 'delivery'],
   help: "a webhook's deliveries, newest first",
   owner: 'webhook',
@@ -435,7 +437,12 @@ ${RESOURCE_KINDS.map(
   ({ words }) =>
     usageLine(`tempohook get ${words.plural} [-n NS] [-o …]`, words.listHelp) +
     usageLine(`tempohook get ${words.singular} NAME [-n NS] [-o …]`, words.getHelp),
-).join('')}${PAGED_LISTINGS.map((l) => usageLine(`tempohook get ${l.target} NAME ${LISTING_USAGE}`, l.help)).join('')}
+).join(
+  '',
+)}${PAGED_LISTINGS.map((l) => usageLine(`tempohook get ${l.target} NAME ${LISTING_USAGE}`, l.help)).join('')}${usageLine(
+  'tempohook get delivery ID [-n NS] [-o …]',
+  'one delivery: outcome, run (Temporal UI link), kept body and headers',
+)}
 Options:
   -n, --namespace NS     namespace (default "default" for one resource; all namespaces for a list)
   -o, --output FORMAT    table (default), json or yaml: json and yaml print the API's answer
@@ -567,6 +574,8 @@ export async function getCommand(argv: string[], ctx: CliContext = createCliCont
     const name = positionalName ?? values.webhook;
     const api = await createApiClient(ctx);
     if (kind) return printResources(ctx, api, kind, { name, namespace, format });
+    if (what === 'delivery' && positionalName !== undefined && isUuid(positionalName))
+      return printDelivery(ctx, api, { id: positionalName, namespace, format });
     if (!name) throw new TempohookError('usage', `get ${listing!.target} needs the ${listing!.owner} NAME.`, 400);
     return printPagedListing(ctx, api, listing as PagedListing<unknown>, {
       name,
@@ -577,6 +586,67 @@ export async function getCommand(argv: string[], ctx: CliContext = createCliCont
       filters,
     });
   });
+}
+
+/** `get delivery ID`: one delivery with its run and, while kept, its body and headers. */
+async function printDelivery(
+  ctx: CliContext,
+  api: ApiClient,
+  request: { id: string; namespace: string | undefined; format: OutputFormat },
+): Promise<number> {
+  const { body } = await api.request<DeliveryDetailView>('GET', `/v1/deliveries/${encodeURIComponent(request.id)}`, {
+    query: { namespace: request.namespace ?? DEFAULT_NAMESPACE },
+  });
+  if (request.format !== 'table') return printStructured(ctx, body, request.format);
+  const d = body;
+  const lines: Array<[string, unknown]> = [
+    ['Delivery', d.id],
+    ['Webhook', `${d.namespace}/${d.webhook}`],
+    ['Received', d.receivedAt],
+    ['Event id', d.eventId],
+    ['Source event', d.sourceEvent],
+    ['Outcome', `${d.outcome}${d.httpStatus === null ? '' : ` (HTTP ${d.httpStatus})`}`],
+    ['Reason', d.reason],
+    ['Duplicate of', d.duplicateOf],
+    ['Replay of', d.replayOf],
+    ['Routes', routesCell(d)],
+    ['Workflow id', d.run?.workflowId],
+    ['Run id', d.run?.runId],
+    ['Temporal UI', d.run?.url],
+    [
+      'Payload',
+      d.payloadKept
+        ? `kept (${d.contentType ?? 'no content type'}, ${d.bodyBytes} bytes, shown as ${d.bodyEncoding})`
+        : 'not kept (unverified, past spec.retention.payloads, or the webhook keeps none)',
+    ],
+  ];
+  const shown = lines.filter(([, v]) => v !== undefined && v !== null && v !== '');
+  const width = Math.max(...shown.map(([label]) => label.length)) + 2;
+  ctx.stdout(
+    shown
+      .map(
+        ([label, value]) => `${`${label}:`.padEnd(width)}${String(value)}
+`,
+      )
+      .join(''),
+  );
+  if (d.payloadKept) {
+    const headers = Object.entries(d.headers ?? {}).sort(([a], [b]) => a.localeCompare(b));
+    ctx.stdout(`
+Headers (credentials removed):
+${headers
+  .map(
+    ([n, v]) => `  ${n}: ${v}
+`,
+  )
+  .join('')}`);
+    const text = d.bodyEncoding === 'json' ? JSON.stringify(d.body, null, 2) : String(d.body);
+    ctx.stdout(`
+Body${d.bodyEncoding === 'base64' ? ' (base64)' : ''}:
+${text}
+`);
+  }
+  return 0;
 }
 
 // ---------------------------------------------------------------------------------------------

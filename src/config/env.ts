@@ -58,6 +58,8 @@ export const envSchema = z.object({
   TEMPOHOOK_METRICS_HOST: z.string().min(1).optional(),
   /** How long the delivery log is kept, unless a webhook sets spec.retention.deliveries (`30d`). */
   TEMPOHOOK_DELIVERY_RETENTION: durationSpec.default(30 * 86400),
+  /** How long verified deliveries' raw bodies and headers are kept, unless a webhook sets spec.retention.payloads (`7d`; `0`: none). */
+  TEMPOHOOK_PAYLOAD_RETENTION: durationSpec.default(7 * 86400),
   /** How long notification deliveries and their attempts are kept, unless a subscription sets spec.retention.deliveries. */
   TEMPOHOOK_NOTIFICATION_RETENTION: durationSpec.default(30 * 86400),
 });

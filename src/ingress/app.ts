@@ -15,6 +15,7 @@ import { requestIds } from './http/request-id';
 import { createConsoleRouter, DEFAULT_TEMPORAL_UI_URL } from './console-routes';
 import { createManagementRouter } from './management-routes';
 import { createSubscriptionRouter } from './subscription-routes';
+import { createReplayRouter } from './replay-routes';
 import { createOutboundGuard } from '../outbound/outbound-guard';
 import { DEFAULT_MAX_JSON_DEPTH } from '../resources/json-limits';
 
@@ -41,7 +42,9 @@ export interface AppDeps {
   metrics?: Registry;
   /** A span per delivery (`loadDeliveryTracing()`); off when absent. */
   tracing?: DeliveryTracing;
-  /** The Temporal Web UI the console links runs to (TEMPOHOOK_TEMPORAL_UI_URL; default the dev server's, http://localhost:8233). */
+  /** Default of spec.retention.payloads in seconds (TEMPOHOOK_PAYLOAD_RETENTION, 7 days); 0 keeps none. */
+  payloadRetentionSeconds?: number;
+  /** The Temporal Web UI the console and a delivery's detail link runs to (TEMPOHOOK_TEMPORAL_UI_URL; default the dev server's http://localhost:8233). */
   temporalUiUrl?: string;
 }
 
@@ -93,6 +96,7 @@ export function createApp(deps: AppDeps): express.Express {
     ...(deps.now ? { now: deps.now } : {}),
     ...(metrics ? { observers: [metricsObserver(metrics)] } : {}),
     ...(deps.tracing ? { tracing: deps.tracing } : {}),
+    ...(deps.payloadRetentionSeconds === undefined ? {} : { payloadRetentionSeconds: deps.payloadRetentionSeconds }),
   });
   app.locals.drainDeliveries = (timeoutMs: number) => deliveries.drain(timeoutMs);
   app.use(deliveries);
@@ -118,11 +122,22 @@ export function createApp(deps: AppDeps): express.Express {
       }),
     );
     app.use(
+      createReplayRouter({
+        logger: deps.logger.child({ component: 'api' }),
+        replayer: deliveries.replayer,
+        retryAfterSeconds: deps.retryAfterSeconds ?? 5,
+      }),
+    );
+    app.use(
       createManagementRouter({
         store: deps.store,
         logger: deps.logger.child({ component: 'api' }),
         maxJsonDepth,
         ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
+        temporal: {
+          namespace: deps.client.options.namespace,
+          uiUrl: deps.temporalUiUrl ?? DEFAULT_TEMPORAL_UI_URL,
+        },
       }),
     );
   }

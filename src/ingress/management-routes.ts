@@ -18,6 +18,8 @@ export interface ManagementDeps {
   publicUrl?: string;
   /** Deepest JSON body accepted (TEMPOHOOK_MAX_JSON_DEPTH). */
   maxJsonDepth: number;
+  /** For links to runs in a delivery's detail. */
+  temporal?: { namespace: string; uiUrl: string };
 }
 
 export function createManagementRouter(deps: ManagementDeps): express.Router {

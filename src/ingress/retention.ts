@@ -8,6 +8,7 @@
 import type { Logger } from '../logger';
 import { subscriptionSpec } from '../resources/kinds/subscription';
 import { webhookSpec } from '../resources/schemas';
+import { payloadRetentionSeconds } from './delivery/keep-payload';
 import { subscriptionKey } from '../store/subscriptions-repository';
 import type { Store } from '../store/types';
 
@@ -22,10 +23,13 @@ export interface RetentionDefaults {
   deliveriesSeconds: number;
   /** Notification deliveries and attempts (TEMPOHOOK_NOTIFICATION_RETENTION). */
   notificationsSeconds: number;
+  /** Kept payloads of verified deliveries (TEMPOHOOK_PAYLOAD_RETENTION, 7 days). */
+  payloadsSeconds: number;
 }
 
 export interface PurgeRetainedResult {
   deliveries: number;
+  payloads: number;
   notificationDeliveries: number;
 }
 
@@ -45,7 +49,7 @@ export async function purgeRetained(input: {
   const now = input.now ?? new Date();
   const batchSize = input.batchSize ?? PURGE_BATCH_SIZE;
   const defaults = input.retention ?? {};
-  const result: PurgeRetainedResult = { deliveries: 0, notificationDeliveries: 0 };
+  const result: PurgeRetainedResult = { deliveries: 0, payloads: 0, notificationDeliveries: 0 };
 
   // Deliveries go with their webhook (ON DELETE CASCADE): each webhook's rows are all there are.
   for (const webhook of await store.webhooks.list()) {
@@ -57,6 +61,12 @@ export async function purgeRetained(input: {
     result.deliveries += await store.deliveryUpkeep.purgeDeliveries({
       webhookId: webhook.id,
       before: before(now, seconds),
+      batchSize,
+    });
+    // Payloads by their own, shorter retention (0: whatever is kept goes at once).
+    result.payloads += await store.deliveryUpkeep.purgePayloads({
+      webhookId: webhook.id,
+      before: before(now, payloadRetentionSeconds(parsed.success ? parsed.data : {}, defaults.payloadsSeconds)),
       batchSize,
     });
   }
@@ -80,6 +90,7 @@ export async function purgeRetained(input: {
     before: before(now, defaults.notificationsSeconds ?? DEFAULT_RETENTION_SECONDS),
     batchSize,
   });
-  if (result.deliveries + result.notificationDeliveries > 0) input.logger.info('purged past retention', { ...result });
+  if (result.deliveries + result.payloads + result.notificationDeliveries > 0)
+    input.logger.info('purged past retention', { ...result });
   return result;
 }

@@ -37,6 +37,7 @@ export async function startIngress(input: {
       ? { temporalUiUrl: env.TEMPOHOOK_TEMPORAL_UI_URL ?? input.temporalUiUrl }
       : {}),
     metrics: processRegistry(),
+    payloadRetentionSeconds: env.TEMPOHOOK_PAYLOAD_RETENTION,
     ...(input.tracing ? { tracing: input.tracing } : {}),
   });
   const server = await listen(app, env.PORT, env.HOST, { keepAliveTimeoutMs: env.TEMPOHOOK_KEEP_ALIVE_TIMEOUT_MS });
@@ -47,6 +48,7 @@ export async function startIngress(input: {
     temporalTimeoutMs: env.TEMPOHOOK_TEMPORAL_TIMEOUT_MS,
     retention: {
       deliveriesSeconds: env.TEMPOHOOK_DELIVERY_RETENTION,
+      payloadsSeconds: env.TEMPOHOOK_PAYLOAD_RETENTION,
       notificationsSeconds: env.TEMPOHOOK_NOTIFICATION_RETENTION,
     },
   });

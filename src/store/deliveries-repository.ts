@@ -10,10 +10,12 @@ import type {
   DeliveryFilter,
   DeliveryOutcome,
   DeliveryRecord,
+  KeptPayloadInput,
   RouteActionRecord,
   RouteRecording,
 } from './types';
 import { checkPageLimit, keysetPage } from './keyset-page';
+import { createSecretCipher, type SecretCipher } from './secret-cipher';
 import { isUuid } from './sql';
 
 interface DeliveryRow {
@@ -29,10 +31,11 @@ interface DeliveryRow {
   run_id: string | null;
   duplicate_of: string | null;
   actions: RouteActionRecord[] | null;
+  replay_of: string | null;
 }
 
 const COLUMNS =
-  'id, webhook_id, event_id, source_event, received_at, http_status, outcome, reason, workflow_id, run_id, duplicate_of, actions';
+  'id, webhook_id, event_id, source_event, received_at, http_status, outcome, reason, workflow_id, run_id, duplicate_of, actions, replay_of';
 
 /** Route results that stand for the event: a retry redoes every other route. */
 const RECORDED_ROUTE_STATUS: Partial<Record<RouteActionRecord['status'], 'done' | 'failed'>> = {
@@ -59,6 +62,7 @@ function toRecord(row: DeliveryRow): DeliveryRecord {
     runId: row.run_id,
     duplicateOf: row.duplicate_of,
     actions: row.actions,
+    replayOf: row.replay_of ?? null,
   };
 }
 
@@ -70,7 +74,7 @@ function toRecord(row: DeliveryRow): DeliveryRecord {
  * (the holder committed before this statement began: every repeat that is not concurrent with
  * its original); otherwise a fresh statement reads it.
  */
-const RESERVE = `
+const reserveStatement = (keep: boolean) => `
   WITH claim AS (
     INSERT INTO dedup_keys AS k (webhook_id, event_id, delivery_id, expires_at)
     VALUES ($1::uuid, $2::text, $3::uuid, $4::timestamptz)
@@ -79,14 +83,21 @@ const RESERVE = `
       expires_at  = CASE WHEN k.expires_at <= $5::timestamptz THEN EXCLUDED.expires_at  ELSE k.expires_at END
     RETURNING k.delivery_id
   ), inserted AS (
-    INSERT INTO deliveries (id, webhook_id, event_id, source_event, received_at, http_status, outcome, duplicate_of)
+    INSERT INTO deliveries (id, webhook_id, event_id, source_event, received_at, http_status, outcome, duplicate_of, replay_of)
     SELECT $3::uuid, $1::uuid, $2::text, $6::text, $5::timestamptz,
            CASE WHEN claim.delivery_id = $3 THEN NULL ELSE 202 END,
            CASE WHEN claim.delivery_id = $3 THEN 'pending' ELSE 'duplicate' END,
-           NULLIF(claim.delivery_id, $3::uuid)
+           NULLIF(claim.delivery_id, $3::uuid), $7::uuid
     FROM claim
     RETURNING ${COLUMNS}
-  )
+  )${
+    keep
+      ? `, kept AS (
+    INSERT INTO delivery_bodies (delivery_id, webhook_id, received_at, content_type, body, headers, key_id)
+    SELECT id, webhook_id, received_at, $8::text, $9::bytea, $10::bytea, $11::text FROM inserted
+  )`
+      : ''
+  }
   SELECT inserted.*, ${COLUMNS.split(', ')
     .map((column) => `o.${column} AS original_${column}`)
     .join(', ')},
@@ -95,6 +106,9 @@ const RESERVE = `
      FROM route_actions r
      WHERE r.webhook_id = $1::uuid AND r.event_id = $2::text AND r.expires_at > $5::timestamptz) AS earlier_routes
   FROM inserted LEFT JOIN deliveries o ON o.id = inserted.duplicate_of`;
+const RESERVE = reserveStatement(false);
+/** RESERVE that also keeps the request ($8 content type, $9 body, $10 headers, $11 key id) in the same statement. */
+const RESERVE_KEEPING = reserveStatement(true);
 
 /** What earlier deliveries of the event recorded per route (RESERVE's `earlier_routes`). */
 function earlierRoutesOf(row: Record<string, unknown>): RouteActionRecord[] {
@@ -161,8 +175,48 @@ function filterClause(webhookId: string, filter: DeliveryFilter): { where: strin
   return { where: clauses.join(' AND '), params };
 }
 
+export interface DeliveriesRepositoryOptions {
+  /** TEMPOHOOK_SECRET_KEY: kept payloads are sealed with it (AES-256-GCM); omit to keep them in clear. */
+  encryptionKey?: string | Buffer | undefined;
+}
+
+/** A kept payload's columns as stored: sealed per delivery when a key is configured. */
+interface StoredPayload {
+  contentType: string | null;
+  body: Buffer;
+  headers: Buffer;
+  keyId: string | null;
+}
+
 /** Creates the deliveries repository over `db`. */
-export function createDeliveriesRepository(db: Db): DeliveriesRepository {
+export function createDeliveriesRepository(db: Db, options: DeliveriesRepositoryOptions = {}): DeliveriesRepository {
+  const cipher: SecretCipher | null =
+    options.encryptionKey === undefined ? null : createSecretCipher(options.encryptionKey);
+  // Bound to the delivery: sealed bytes copied under another delivery do not open.
+  const sealContext = (deliveryId: string, part: 'body' | 'headers') => `payload of delivery ${deliveryId} (${part})`;
+
+  function stored(deliveryId: string, payload: KeptPayloadInput): StoredPayload {
+    const headers = Buffer.from(JSON.stringify(payload.headers), 'utf8');
+    if (!cipher) return { contentType: payload.contentType, body: payload.body, headers, keyId: null };
+    return {
+      contentType: payload.contentType,
+      body: cipher.seal(payload.body, sealContext(deliveryId, 'body')),
+      headers: cipher.seal(headers, sealContext(deliveryId, 'headers')),
+      keyId: cipher.keyId,
+    };
+  }
+
+  function opened(deliveryId: string, keyId: string | null, part: 'body' | 'headers', bytes: Buffer): Buffer {
+    if (keyId === null) return bytes;
+    if (!cipher)
+      throw new TempohookError(
+        'secret_key_missing',
+        `The payload of delivery ${deliveryId} is encrypted but no TEMPOHOOK_SECRET_KEY is configured; set the key it was written with.`,
+        500,
+      );
+    return cipher.open(bytes, sealContext(deliveryId, part), keyId);
+  }
+
   async function get(id: string): Promise<DeliveryRecord | null> {
     if (!isUuid(id)) return null;
     const result = await db.query<DeliveryRow>(`SELECT ${COLUMNS} FROM deliveries WHERE id = $1`, [id]);
@@ -172,7 +226,7 @@ export function createDeliveriesRepository(db: Db): DeliveriesRepository {
   return {
     get,
 
-    async reserve({ webhookId, eventId, sourceEvent, receivedAt, windowSeconds }) {
+    async reserve({ webhookId, eventId, sourceEvent, receivedAt, windowSeconds, payload, replayOf }) {
       if (!Number.isFinite(windowSeconds) || windowSeconds < 0) {
         throw new TempohookError(
           'invalid_argument',
@@ -182,7 +236,12 @@ export function createDeliveriesRepository(db: Db): DeliveriesRepository {
       }
       const id = randomUUID();
       const expiresAt = new Date(receivedAt.getTime() + windowSeconds * 1000);
-      const result = await db.query<DeliveryRow>(RESERVE, [webhookId, eventId, id, expiresAt, receivedAt, sourceEvent]);
+      const params: unknown[] = [webhookId, eventId, id, expiresAt, receivedAt, sourceEvent, replayOf ?? null];
+      if (payload) {
+        const kept = stored(id, payload);
+        params.push(kept.contentType, kept.body, kept.headers, kept.keyId);
+      }
+      const result = await db.query<DeliveryRow>(payload ? RESERVE_KEEPING : RESERVE, params);
       const row = result.rows[0]!;
       const delivery = toRecord(row);
       const earlierRoutes = earlierRoutesOf(row as unknown as Record<string, unknown>);
@@ -258,38 +317,93 @@ export function createDeliveriesRepository(db: Db): DeliveriesRepository {
       await db.query('DELETE FROM dedup_keys WHERE delivery_id = $1', [id]);
     },
 
-    async recordUnreserved({ webhookId, eventId, sourceEvent, receivedAt, outcome, httpStatus, reason }) {
-      const result = await db.query<DeliveryRow>(
-        `INSERT INTO deliveries (id, webhook_id, event_id, source_event, received_at, http_status, outcome, reason)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         RETURNING ${COLUMNS}`,
-        [
-          randomUUID(),
-          webhookId,
-          eventId,
-          sourceEvent,
-          receivedAt,
-          httpStatus,
-          outcome,
-          reason === null ? null : reason.slice(0, MAX_REASON_LENGTH),
-        ],
-      );
+    async recordUnreserved({
+      webhookId,
+      eventId,
+      sourceEvent,
+      receivedAt,
+      outcome,
+      httpStatus,
+      reason,
+      payload,
+      replayOf,
+    }) {
+      const id = randomUUID();
+      const params: unknown[] = [
+        id,
+        webhookId,
+        eventId,
+        sourceEvent,
+        receivedAt,
+        httpStatus,
+        outcome,
+        reason === null ? null : reason.slice(0, MAX_REASON_LENGTH),
+        replayOf ?? null,
+      ];
+      const insert = `INSERT INTO deliveries (id, webhook_id, event_id, source_event, received_at, http_status, outcome, reason, replay_of)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         RETURNING ${COLUMNS}`;
+      let sql = insert;
+      if (payload) {
+        const kept = stored(id, payload);
+        params.push(kept.contentType, kept.body, kept.headers, kept.keyId);
+        sql = `WITH inserted AS (${insert}), kept AS (
+           INSERT INTO delivery_bodies (delivery_id, webhook_id, received_at, content_type, body, headers, key_id)
+           SELECT id, webhook_id, received_at, $10::text, $11::bytea, $12::bytea, $13::text FROM inserted
+         ) SELECT * FROM inserted`;
+      }
+      const result = await db.query<DeliveryRow>(sql, params);
       return toRecord(result.rows[0]!);
+    },
+
+    async getPayload(deliveryId) {
+      if (!isUuid(deliveryId)) return null;
+      const result = await db.query<{
+        delivery_id: string;
+        received_at: Date;
+        content_type: string | null;
+        body: Buffer;
+        headers: Buffer;
+        key_id: string | null;
+      }>(
+        'SELECT delivery_id, received_at, content_type, body, headers, key_id FROM delivery_bodies WHERE delivery_id = $1',
+        [deliveryId],
+      );
+      const row = result.rows[0];
+      if (!row) return null;
+      return {
+        deliveryId: row.delivery_id,
+        receivedAt: row.received_at,
+        contentType: row.content_type,
+        body: opened(deliveryId, row.key_id, 'body', row.body),
+        headers: JSON.parse(opened(deliveryId, row.key_id, 'headers', row.headers).toString('utf8')) as Record<
+          string,
+          string
+        >,
+        encrypted: row.key_id !== null,
+      };
     },
 
     async recordUnreservedMany(rows) {
       const valid = rows.filter((row) => isUuid(row.webhookId));
       if (valid.length === 0) return;
+      const ids = valid.map(() => randomUUID());
+      const kept = valid.map((row, i) => (row.payload ? stored(ids[i]!, row.payload) : null));
       // One statement: the rows (skipping webhooks deleted meanwhile), then each webhook's last
       // error (its newest refusal) and rejected count.
       await db.query(
         `WITH input AS (
-           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::int[], $7::text[], $8::text[])
-             AS r(id, webhook_id, event_id, source_event, received_at, http_status, outcome, reason)
+           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::int[], $7::text[], $8::text[],
+                                $9::text[], $10::bytea[], $11::bytea[], $12::text[])
+             AS r(id, webhook_id, event_id, source_event, received_at, http_status, outcome, reason,
+                  content_type, body, headers, key_id)
            WHERE EXISTS (SELECT 1 FROM webhooks w WHERE w.id = r.webhook_id)
          ), inserted AS (
            INSERT INTO deliveries (id, webhook_id, event_id, source_event, received_at, http_status, outcome, reason)
            SELECT id, webhook_id, event_id, source_event, received_at, http_status, outcome, reason FROM input
+         ), kept AS (
+           INSERT INTO delivery_bodies (delivery_id, webhook_id, received_at, content_type, body, headers, key_id)
+           SELECT id, webhook_id, received_at, content_type, body, headers, key_id FROM input WHERE body IS NOT NULL
          )
          UPDATE webhooks w SET last_error = e.last_error, last_error_at = e.at, deliveries_rejected = w.deliveries_rejected + e.n
          FROM (
@@ -299,7 +413,7 @@ export function createDeliveriesRepository(db: Db): DeliveriesRepository {
          ) e
          WHERE w.id = e.webhook_id`,
         [
-          valid.map(() => randomUUID()),
+          ids,
           valid.map((row) => row.webhookId),
           valid.map((row) => row.eventId),
           valid.map((row) => row.sourceEvent),
@@ -307,6 +421,10 @@ export function createDeliveriesRepository(db: Db): DeliveriesRepository {
           valid.map((row) => row.httpStatus),
           valid.map((row) => row.outcome),
           valid.map((row) => (row.reason === null ? null : row.reason.slice(0, MAX_REASON_LENGTH))),
+          kept.map((k) => k?.contentType ?? null),
+          kept.map((k) => k?.body ?? null),
+          kept.map((k) => k?.headers ?? null),
+          kept.map((k) => k?.keyId ?? null),
         ],
       );
     },

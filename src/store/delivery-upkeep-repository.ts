@@ -103,6 +103,22 @@ export function createDeliveryUpkeepRepository(db: Db): DeliveryUpkeepRepository
       );
     },
 
+    async purgePayloads({ webhookId, before, batchSize }) {
+      if (!isUuid(webhookId)) return 0;
+      return purgeInBatches(
+        db,
+        `DELETE FROM delivery_bodies WHERE delivery_id IN (
+           SELECT delivery_id FROM delivery_bodies
+           WHERE webhook_id = $1 AND received_at < $2
+           ORDER BY received_at
+           LIMIT $3
+           FOR UPDATE SKIP LOCKED
+         )`,
+        [webhookId, before, batchSize],
+        batchSize,
+      );
+    },
+
     async purgeNotificationDeliveries(input) {
       const [filter, key] =
         'subscriptionKey' in input

@@ -96,7 +96,7 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
     db,
     secrets: createSecretsRepository(db, { encryptionKey: options.encryptionKey }, announce),
     webhooks: createWebhooksRepository(db, announce),
-    deliveries: createDeliveriesRepository(db),
+    deliveries: createDeliveriesRepository(db, { encryptionKey: options.encryptionKey }),
     deliveryUpkeep: createDeliveryUpkeepRepository(db),
     rateLimits: createRateLimitsRepository(db),
     waits: createWaitsRepository(db),

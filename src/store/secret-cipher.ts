@@ -29,6 +29,13 @@ export interface SecretCipher {
   encrypt(plaintext: string, secret: SecretIdentity): EncryptedEnvelope;
   /** Throws `secret_key_mismatch` when the envelope was written with another key or was altered. */
   decrypt(envelope: EncryptedEnvelope, secret: SecretIdentity): string;
+  /**
+   * Seals bytes bound to `context` (e.g. `payload/<deliveryId>`): a 12-byte nonce, the 16-byte
+   * tag, then the ciphertext. The key id goes beside it (`keyId`), as the caller stores it.
+   */
+  seal(plaintext: Buffer, context: string): Buffer;
+  /** Opens what `seal` wrote for the same context; throws `secret_key_mismatch` for another key or altered bytes. */
+  open(sealed: Buffer, context: string, keyId: string): Buffer;
 }
 
 // NUL cannot occur in a PostgreSQL text value, so the associated data is unambiguous.
@@ -110,6 +117,33 @@ export function createSecretCipher(key: string | Buffer): SecretCipher {
         throw new TempohookError(
           'secret_key_mismatch',
           `Secret ${label} does not decrypt with the configured TEMPOHOOK_SECRET_KEY: it was altered or copied from another secret. Put the secret again.`,
+          500,
+        );
+      }
+    },
+    seal(plaintext, context) {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', keyBytes, iv);
+      cipher.setAAD(Buffer.from(`tempohook/sealed/v1\0${context}`, 'utf8'));
+      const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+      return Buffer.concat([iv, cipher.getAuthTag(), ct]);
+    },
+    open(sealed, context, sealedWith) {
+      if (sealedWith !== keyId)
+        throw new TempohookError(
+          'secret_key_mismatch',
+          `${context} was encrypted with another TEMPOHOOK_SECRET_KEY (key id ${sealedWith}; the configured key is ${keyId}).`,
+          500,
+        );
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', keyBytes, sealed.subarray(0, 12));
+        decipher.setAAD(Buffer.from(`tempohook/sealed/v1\0${context}`, 'utf8'));
+        decipher.setAuthTag(sealed.subarray(12, 28));
+        return Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]);
+      } catch {
+        throw new TempohookError(
+          'secret_key_mismatch',
+          `${context} does not decrypt with the configured TEMPOHOOK_SECRET_KEY: it was altered or copied.`,
           500,
         );
       }

@@ -134,6 +134,26 @@ export interface DeliveryRecord {
   duplicateOf: string | null;
   /** What each route did (webhooks with `spec.routes`); null when the delivery took no route action. */
   actions: RouteActionRecord[] | null;
+  /** For a replay (`POST /v1/deliveries/{id}/replay`): the delivery it replays. */
+  replayOf: string | null;
+}
+
+/**
+ * A verified delivery's request as kept for `spec.retention.payloads`: the raw body and the
+ * headers (lower-cased) with every credential removed.
+ */
+export interface KeptPayloadInput {
+  body: Buffer;
+  headers: Record<string, string>;
+  contentType: string | null;
+}
+
+/** A kept payload as read back (decrypted when it was stored encrypted). */
+export interface KeptPayload extends KeptPayloadInput {
+  deliveryId: string;
+  receivedAt: Date;
+  /** Stored encrypted with TEMPOHOOK_SECRET_KEY. */
+  encrypted: boolean;
 }
 
 /**
@@ -164,6 +184,10 @@ export interface UnreservedDeliveryInput {
   outcome: DeliveryOutcome;
   httpStatus: number;
   reason: string | null;
+  /** The request as kept (verified deliveries only). */
+  payload?: KeptPayloadInput | undefined;
+  /** A replay's original delivery. */
+  replayOf?: string | null | undefined;
 }
 
 /** What `complete` writes to a delivery row. */
@@ -201,6 +225,10 @@ export interface DeliveriesRepository {
     sourceEvent: string | null;
     receivedAt: Date;
     windowSeconds: number;
+    /** Kept with the row, in the same statement (verified deliveries of a webhook that keeps payloads). */
+    payload?: KeptPayloadInput | undefined;
+    /** A replay's original delivery. */
+    replayOf?: string | undefined;
   }): Promise<ReserveResult>;
   /**
    * Sets outcome, httpStatus, workflowId, runId, reason of a delivery; with `options.accepted`,
@@ -218,6 +246,8 @@ export interface DeliveriesRepository {
   release(id: string): Promise<void>;
   /** Records a request that never got a dedup key (bad signature, missing event id, filtered…). */
   recordUnreserved(input: UnreservedDeliveryInput): Promise<DeliveryRecord>;
+  /** The kept request of a delivery (decrypted); null when none was kept or it was purged. */
+  getPayload(deliveryId: string): Promise<KeptPayload | null>;
   /**
    * Records many such requests in one statement, and for the rejected and failed ones sets each
    * webhook's last error and counts them; rows of a webhook deleted meanwhile are skipped.
@@ -266,6 +296,8 @@ export interface DeliveryUpkeepRepository {
    * stay), `batchSize` per statement, skipping rows another replica has locked; returns how many.
    */
   purgeDeliveries(input: { webhookId: string; before: Date; batchSize: number }): Promise<number>;
+  /** Deletes one webhook's kept payloads received before `before`, batched like purgeDeliveries. */
+  purgePayloads(input: { webhookId: string; before: Date; batchSize: number }): Promise<number>;
   /**
    * Deletes finished notification deliveries (and their attempts) created before `before`: of
    * one subscription key, or with `except`, of every key but those. Batched like purgeDeliveries.

@@ -237,6 +237,7 @@ export function defineProfile(spec: ProfileSpec): Profile {
     description: spec.description,
     defaultDedupWindowSeconds: spec.defaultDedupWindowSeconds,
     defaultTimestampToleranceSeconds: spec.defaultTimestampToleranceSeconds,
+    credentialHeaders: signature.headers,
     verify,
     eventId: (req, payload) => readField(req, payload, spec.eventId),
     sourceEvent: (req, payload) => (spec.sourceEvent ? readField(req, payload, spec.sourceEvent) : undefined),

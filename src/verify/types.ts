@@ -72,6 +72,11 @@ export interface Profile {
    */
   readonly defaultTimestampToleranceSeconds?: number;
   /**
+   * The headers (lower-case) that carry the proof — a signature, or a shared token sent as is.
+   * Never kept with a delivery's payload nor shown (the conditions name their own).
+   */
+  readonly credentialHeaders: readonly string[];
+  /**
    * Verifies the request against each secret; any one passing is a pass (rotation).
    * Must never throw: malformed input is a failure with a reason, not an exception.
    * For asymmetric providers (SendGrid, Discord) each "secret" is the provider's public key.

@@ -202,6 +202,7 @@ describe('answeredRepeat (dedup layer 1)', () => {
     runId: null,
     duplicateOf: null,
     actions: null,
+    replayOf: null,
     ...(run as object),
   });
   const repeatOf = (original: DeliveryRecord): ReserveResult => ({

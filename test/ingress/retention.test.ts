@@ -114,7 +114,7 @@ describe('retention', () => {
       retention: { deliveriesSeconds: 10 * 86_400, notificationsSeconds: 5 * 86_400 },
       batchSize: 2,
     });
-    assert.deepEqual(shorter, { deliveries: recentDefault.length, notificationDeliveries: 1 });
+    assert.deepEqual(shorter, { deliveries: recentDefault.length, payloads: 0, notificationDeliveries: 1 });
     assert.equal(await count('SELECT 1 FROM deliveries WHERE webhook_id = $1', [defaultHook]), 1);
   });
 });

@@ -68,6 +68,11 @@ export interface ReservedDelivery {
   inbound: InboundRequest;
   event: AdmittedEvent;
   reservation: ReserveResult;
+  /**
+   * A replay: waits are offered the delivery even when its event was answered before (a wait
+   * opened since then is resumed; the claims keep each run from taking it twice).
+   */
+  replay?: boolean;
 }
 
 export type PreparedAction = PreparedRouteAction | Extract<Action, { kind: 'signal' }>;
@@ -97,7 +102,7 @@ export async function act(deps: ActDeps, delivery: ReservedDelivery, actions: re
   // A lone catch-all start whose id renders empty is refused before anything else, as it always was.
   if (unresolved.length > 0 && selected.length === 1 && !selected[0]!.routed) return unresolved[0]!.verdict!;
 
-  const repeat = answeredRepeat(delivery.reservation, prepared);
+  const repeat = delivery.replay && signal ? undefined : answeredRepeat(delivery.reservation, prepared);
   if (repeat) return repeat;
 
   const routes = prepared.filter((action): action is PreparedRouteAction => action.kind !== 'signal');

@@ -36,26 +36,36 @@ export async function admit(
   webhook: ResolvedWebhook,
   inbound: InboundRequest,
   { parsed, handshake }: Authenticated,
+  /** A replay was verified on arrival: its conditions and rate limit are not checked again. */
+  options: { replay?: boolean } = {},
 ): Promise<StageResult<{ event: AdmittedEvent }>> {
   const { spec } = webhook;
   const request: SignedRequest = { webhook, inbound, payload: parsed.ok ? parsed.payload : undefined };
-  if (spec.conditions) {
+  if (spec.conditions && !options.replay) {
     const refused = await checkConditions(deps, request);
     if (refused) return refused;
   }
   if (handshake) return { kind: 'handshake', challenge: handshake };
-  if (spec.conditions) {
+  if (spec.conditions && !options.replay) {
     const limited = await countRateLimit(deps, request);
     if (limited) return limited;
   }
 
+  // Verified from here on: a refusal keeps the delivery's payload (`verified`).
   if (!parsed.ok)
-    return { kind: 'refused', status: 400, code: parsed.code, message: parsed.reason, reason: parsed.reason };
+    return {
+      kind: 'refused',
+      status: 400,
+      code: parsed.code,
+      message: parsed.reason,
+      reason: parsed.reason,
+      verified: true,
+    };
   const payload = parsed.payload;
   const identity = identifyEvent(webhook, inbound, payload);
   if (!identity.ok) {
     const { code, message, reason, sourceEvent } = identity;
-    return { kind: 'refused', status: 400, code, message, reason, eventId: null, sourceEvent };
+    return { kind: 'refused', status: 400, code, message, reason, eventId: null, sourceEvent, verified: true };
   }
   const { eventId, sourceEvent } = identity;
 
@@ -124,5 +134,6 @@ async function countRateLimit(deps: { store: Store }, request: SignedRequest): P
     reason,
     eventId: claimedEventId(webhook, inbound, payload),
     retryAfterSeconds: quota.retryAfterSeconds,
+    verified: true,
   };
 }

@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from '../../logger';
 import type { WebhookSpec } from '../../resources/schemas';
 import type { Store, WebhookRecord } from '../../store/types';
-import type { Profile } from '../../verify/types';
+import type { InboundRequest, Profile } from '../../verify/types';
 import type { TemporalCircuit } from '../temporal-circuit';
 import type { IngressLookups } from './lookups';
 
@@ -31,6 +31,8 @@ export interface DeliveryDeps {
   runInBackground?: (task: Promise<void>) => void;
   /** Public base URL (scheme://host[:port]); otherwise taken from the request. */
   publicUrl?: string;
+  /** Default of spec.retention.payloads in seconds (TEMPOHOOK_PAYLOAD_RETENTION, 7 days); 0 keeps none. */
+  payloadRetentionSeconds?: number;
   now: () => Date;
 }
 
@@ -55,6 +57,12 @@ export interface DeliveryContext {
   readonly receivedAt: Date;
   /** Known once `resolve` passes. */
   webhook?: ResolvedWebhook;
+  /** Known once `read` passes: the request (a replay's is rebuilt from the kept payload). */
+  inbound?: InboundRequest;
+  /** A replay: the delivery it replays (recorded as `replay_of`). */
+  replayOf?: string;
+  /** The id of a row written for a delivery that held no key (replays write theirs at once, to answer it). */
+  recordedId?: string;
   /** Known once `admit` passes (the verified event id). */
   eventId?: string;
   /** Known once `reserve` passes: the delivery row, and whether this delivery holds the dedup key. */

@@ -40,6 +40,8 @@ import { admit } from './admit';
 import { act, planActions } from './act';
 import { createDeliveryContext, timed, type DeliveryContext, type DeliveryDeps } from './context';
 import { createDeliveryLedger } from './ledger';
+import { createDeliveryReplayer, type DeliveryReplayer } from './replay';
+export { createDeliveryReplayer, type DeliveryReplayer, type ReplayResult } from './replay';
 import { accessLogFields, outcomeOf, type DeliveryObservation, type DeliveryObserver } from './observe';
 export { metricsObserver } from './observe';
 import { createIngressLookups, type IngressLookups } from './lookups';
@@ -67,13 +69,14 @@ export function createDeliveryPipeline(deps: DeliveryDeps) {
     const read = await timed(ctx, 'read', () => readBody(req, res, webhook, ctx.receivedAt));
     if (read.kind !== 'next') return read;
     const { inbound } = read;
+    ctx.inbound = inbound;
     const verified = await timed(ctx, 'verify', () => verifyDelivery(deps, webhook, inbound));
     if (verified.kind !== 'next') return verified;
     const admitted = await timed(ctx, 'admit', () => admit(deps, webhook, inbound, verified));
     if (admitted.kind !== 'next') return admitted;
     const { event } = admitted;
     ctx.eventId = event.eventId;
-    const reserved = await timed(ctx, 'reserve', () => reserve(deps, webhook, event, ctx.receivedAt));
+    const reserved = await timed(ctx, 'reserve', () => reserve(deps, webhook, event, inbound));
     if (reserved.kind !== 'next') return reserved;
     const { reservation } = reserved;
     ctx.reservation = { deliveryId: reservation.delivery.id, holdsKey: reservation.reserved };
@@ -84,6 +87,8 @@ export function createDeliveryPipeline(deps: DeliveryDeps) {
 export type DeliveryRouter = express.Router & {
   /** Resolves once no delivery is in flight, or after `timeoutMs`. */
   drain(timeoutMs: number): Promise<void>;
+  /** Replays stored deliveries through this router's pipeline (the management API's replay routes). */
+  replayer: DeliveryReplayer;
 };
 
 export function createDeliveryRouter(
@@ -142,6 +147,16 @@ export function createDeliveryRouter(
   }
 
   const router = express.Router() as DeliveryRouter;
+  const replay = createDeliveryReplayer(deps);
+  // Counted in flight like a delivery: shutdown lets a replay finish and release what it holds.
+  router.replayer = async (...args) => {
+    inFlight++;
+    try {
+      return await replay(...args);
+    } finally {
+      settled();
+    }
+  };
   router.drain = (timeoutMs) =>
     inFlight === 0
       ? Promise.resolve()

@@ -8,6 +8,7 @@ import type { Logger } from '../../logger';
 import { createCoalescingWriter } from '../../store/coalescing-writer';
 import type { DeliveryOutcome, RouteRecording, Store, UnreservedDeliveryInput } from '../../store/types';
 import type { DeliveryContext, ResolvedWebhook } from './context';
+import { keptPayload } from './keep-payload';
 import type { DeliveryCompletion, Verdict } from './verdict';
 
 export interface DeliveryLedger {
@@ -23,7 +24,11 @@ interface UnreservedRow {
   sourceEvent?: string | null | undefined;
 }
 
-export function createDeliveryLedger(deps: { store: Store; logger: Logger }): DeliveryLedger {
+export function createDeliveryLedger(deps: {
+  store: Store;
+  logger: Logger;
+  payloadRetentionSeconds?: number | undefined;
+}): DeliveryLedger {
   const { store, logger: log } = deps;
 
   // Rows of requests that held no key (mostly refusals: junk costs no store session of its own)
@@ -41,17 +46,31 @@ export function createDeliveryLedger(deps: { store: Store; logger: Logger }): De
     },
   );
 
-  /** A row for a request that never held a dedup key; a refusal also sets the webhook's last error. */
-  async function recordUnreserved(webhook: ResolvedWebhook, receivedAt: Date, row: UnreservedRow) {
-    await unreserved.write({
+  /**
+   * A row for a request that never held a dedup key; a refusal also sets the webhook's last error.
+   * A verified one (filtered, rate-limited, without an event id…) keeps its payload.
+   */
+  async function recordUnreserved(ctx: DeliveryContext, row: UnreservedRow, verified: boolean) {
+    const webhook = ctx.webhook!;
+    const payload =
+      verified && ctx.inbound ? keptPayload(webhook, ctx.inbound, deps.payloadRetentionSeconds) : undefined;
+    const input: UnreservedDeliveryInput = {
       webhookId: webhook.record.id,
       eventId: row.eventId ?? null,
       sourceEvent: row.sourceEvent ?? null,
-      receivedAt,
+      receivedAt: ctx.receivedAt,
       outcome: row.outcome,
       httpStatus: row.status,
       reason: row.reason,
-    });
+      ...(payload ? { payload } : {}),
+    };
+    if (!ctx.replayOf) return unreserved.write(input);
+    // A replay is answered with its own row: written at once, not in a batch.
+    try {
+      ctx.recordedId = (await store.deliveries.recordUnreserved({ ...input, replayOf: ctx.replayOf })).id;
+    } catch (err) {
+      log.error('could not record a replayed delivery', { replayOf: ctx.replayOf, error: (err as Error).message });
+    }
   }
 
   /** The outcome of a delivery that held or found a key, with what `also` asks for, in one statement. */
@@ -96,6 +115,7 @@ export function createDeliveryLedger(deps: { store: Store; logger: Logger }): De
   return {
     async record(ctx, verdict) {
       const { webhook, reservation, receivedAt } = ctx;
+      const verified = (v: Verdict) => v.kind === 'ignored' || (v.kind === 'refused' && v.verified === true);
       if (verdict.kind === 'unavailable') {
         const { dependency, during, detail } = verdict;
         log.error(`${dependency === 'store' ? 'store' : 'Temporal'} unavailable while ${during}`, {
@@ -120,16 +140,16 @@ export function createDeliveryLedger(deps: { store: Store; logger: Logger }): De
         case 'refused':
           // A store refusal after the reservation: free the key like any failed delivery.
           if (reservation) return fail(reservation, verdict.status, verdict.reason, verdict.routes);
-          return recordUnreserved(webhook, receivedAt, { outcome: 'rejected', ...verdict });
+          return recordUnreserved(ctx, { outcome: 'rejected', ...verdict }, verified(verdict));
         case 'handshake':
-          await recordUnreserved(webhook, receivedAt, {
-            outcome: 'challenge',
-            status: verdict.challenge.status,
-            reason: 'handshake answered',
-          });
+          await recordUnreserved(
+            ctx,
+            { outcome: 'challenge', status: verdict.challenge.status, reason: 'handshake answered' },
+            false,
+          );
           return markAccepted(webhook, receivedAt);
         case 'ignored':
-          await recordUnreserved(webhook, receivedAt, { outcome: 'ignored', status: 202, ...verdict });
+          await recordUnreserved(ctx, { outcome: 'ignored', status: 202, ...verdict }, true);
           return markAccepted(webhook, receivedAt);
         case 'start_refused':
           if (reservation) await fail(reservation, verdict.status, verdict.detail, verdict.routes);

@@ -4,24 +4,31 @@
  * the original; `act` decides whether that original already acted.
  */
 import type { ReserveResult, Store } from '../../store/types';
+import type { InboundRequest } from '../../verify/types';
+import { keptPayload } from './keep-payload';
 import type { AdmittedEvent } from './admit';
 import type { ResolvedWebhook } from './context';
 import { next, storeFailure, type StageResult } from './verdict';
 
 export async function reserve(
-  deps: { store: Store },
+  deps: { store: Store; payloadRetentionSeconds?: number | undefined },
   webhook: ResolvedWebhook,
   event: AdmittedEvent,
-  receivedAt: Date,
+  inbound: InboundRequest,
+  /** A replay: the delivery it replays. */
+  replayOf?: string,
 ): Promise<StageResult<{ reservation: ReserveResult }>> {
   const { record, spec, profile } = webhook;
   try {
+    // The kept payload rides in the reservation's statement: no round trip of its own.
     const reservation = await deps.store.deliveries.reserve({
       webhookId: record.id,
       eventId: event.eventId,
       sourceEvent: event.sourceEvent,
-      receivedAt,
+      receivedAt: inbound.receivedAt,
       windowSeconds: spec.dedupWindow ?? profile.defaultDedupWindowSeconds,
+      payload: keptPayload(webhook, inbound, deps.payloadRetentionSeconds),
+      ...(replayOf ? { replayOf } : {}),
     });
     return next({ reservation });
   } catch (err) {

@@ -78,6 +78,8 @@ type VerdictBody =
       eventId?: string | null;
       sourceEvent?: string | null;
       retryAfterSeconds?: number;
+      /** Refused after verification and the conditions passed (rate limit, body, event id): its payload is kept. */
+      verified?: boolean;
     }
   /** A start that can never succeed as configured: the key is released, `detail` goes to status.lastError. */
   | { kind: 'start_refused'; status: number; code: string; message: string; detail: string }

@@ -119,8 +119,12 @@ export const webhookSpec = z
     /** `first` (default): the first matching route acts; `all`: every matching route does (fan-out). */
     mode: webhookModeSpec.optional(),
     signal: webhookSignalSpec.optional(),
-    /** How long this webhook's delivery log is kept (default TEMPOHOOK_DELIVERY_RETENTION, 30d). */
-    retention: z.object({ deliveries: durationSpec.optional() }).strict().optional(),
+    /**
+     * How long this webhook's delivery log is kept (default TEMPOHOOK_DELIVERY_RETENTION, 30d), and
+     * the raw bodies and headers of its verified deliveries (default TEMPOHOOK_PAYLOAD_RETENTION,
+     * 7d; `0` keeps none).
+     */
+    retention: z.object({ deliveries: durationSpec.optional(), payloads: durationSpec.optional() }).strict().optional(),
   })
   .strict()
   .refine((spec) => spec.profile === 'custom' || spec.secretRef !== undefined, {

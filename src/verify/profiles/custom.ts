@@ -18,6 +18,8 @@ export const customProfile: Profile = {
   description:
     'No signature of its own: spec.conditions (required) authenticate; event id from X-Event-Id, Idempotency-Key or webhook-id',
   defaultDedupWindowSeconds: ONE_DAY_SECONDS,
+  // Its proof is whatever spec.conditions read; those name their own headers.
+  credentialHeaders: [],
   verify: () => verified,
   eventId: (req) => headerValue(req, EVENT_ID_HEADERS),
   sourceEvent: (req) => headerValue(req, ['x-event-type']),
