@@ -62,6 +62,8 @@ export const envSchema = z.object({
   TEMPOHOOK_PAYLOAD_RETENTION: durationSpec.default(7 * 86400),
   /** How long notification deliveries and their attempts are kept, unless a subscription sets spec.retention.deliveries. */
   TEMPOHOOK_NOTIFICATION_RETENTION: durationSpec.default(30 * 86400),
+  /** How long the management API's audit log is kept. */
+  TEMPOHOOK_AUDIT_RETENTION: durationSpec.default(90 * 86400),
 });
 
 export type Env = z.infer<typeof envSchema>;

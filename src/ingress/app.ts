@@ -1,12 +1,14 @@
 /**
- * The ingress Express app: public delivery endpoints, health probes, the admin-token
- * management API and, beside it, the web console (`/console/`). Built by `createApp(deps)`; it never listens (see server.ts).
+ * The ingress Express app: public delivery endpoints, health probes, the management API (the
+ * admin token or API tokens, see access-policy.ts) and, beside it, the web console (`/console/`).
+ * Built by `createApp(deps)`; it never listens (see server.ts).
  */
 import express from 'express';
 import type { Client } from '@temporalio/client';
 import type { Logger } from '../logger';
 import type { Store } from '../store/types';
-import { requireAdminToken } from './http/admin-auth';
+import { authenticateApi, authorizeApi } from './http/api-access';
+import { jsonBody, jsonBodyErrors } from './http/json-body';
 import { createIngressMetrics, type Registry } from '../metrics';
 import { createDeliveryRouter, metricsObserver, type DeliveryTracing } from './delivery';
 import { createTemporalCircuit } from './temporal-circuit';
@@ -16,6 +18,7 @@ import { createConsoleRouter, DEFAULT_TEMPORAL_UI_URL } from './console-routes';
 import { createManagementRouter } from './management-routes';
 import { createSubscriptionRouter } from './subscription-routes';
 import { createReplayRouter } from './replay-routes';
+import { createTokenRouter } from './token-routes';
 import { createOutboundGuard } from '../outbound/outbound-guard';
 import { DEFAULT_MAX_JSON_DEPTH } from '../resources/json-limits';
 
@@ -23,7 +26,10 @@ export interface AppDeps {
   store: Store;
   client: Client;
   logger: Logger;
-  /** Bearer token of the `/v1/` management API; without one the API is not mounted (embedded use). */
+  /**
+   * The root bearer token of the `/v1/` management API (admin of every namespace; API tokens are
+   * made with it); without one the API is not mounted (embedded use).
+   */
   adminToken?: string;
   /** Embedded in the user's app: requests no route matches go on to the app's next handler instead of a 404. */
   embedded?: boolean;
@@ -101,17 +107,22 @@ export function createApp(deps: AppDeps): express.Express {
   app.locals.drainDeliveries = (timeoutMs: number) => deliveries.drain(timeoutMs);
   app.use(deliveries);
   if (deps.adminToken) {
-    const auth = requireAdminToken(deps.adminToken);
-    // The console comes with the API it reads: its files are public, its data is behind the token.
+    const logger = deps.logger.child({ component: 'api' });
+    const authenticate = authenticateApi({ adminToken: deps.adminToken, store: deps.store, logger });
+    // The console comes with the API it reads: its files are public, its data is behind a token.
     app.use(
       createConsoleRouter({
         logger: deps.logger.child({ component: 'console' }),
-        auth,
+        auth: authenticate,
         temporalUiUrl: deps.temporalUiUrl ?? DEFAULT_TEMPORAL_UI_URL,
         temporalNamespace: deps.client.options.namespace,
       }),
     );
-    app.use('/v1', auth);
+    // Who is calling (401), its body (a PUT names its namespace there), then whether it may (403/404).
+    app.use('/v1', authenticate);
+    app.use('/v1', jsonBody(maxJsonDepth), jsonBodyErrors(maxJsonDepth));
+    app.use('/v1', authorizeApi({ store: deps.store, logger }));
+    app.use(createTokenRouter({ store: deps.store, logger, maxJsonDepth, ...(deps.now ? { now: deps.now } : {}) }));
     app.use(
       createSubscriptionRouter({
         store: deps.store,

@@ -13,8 +13,8 @@ const OUTCOMES = Object.values(DeliveryOutcome);
 /** One value, or the last of a repeated parameter's values. */
 const single = z.union([z.string(), z.array(z.string()).transform((values) => values[values.length - 1]!)]);
 
-/** An instant, or a duration back from `now`. */
-function instant(now: () => Date) {
+/** An instant, or a duration back from `now` (a query parameter's schema; also the audit log's since/until). */
+export function instant(now: () => Date) {
   return single.transform((value, ctx) => {
     const seconds = /^\d/.test(value) && !value.includes('-') ? parseDurationSeconds(value) : undefined;
     if (seconds !== undefined) return new Date(now().getTime() - seconds * 1000);

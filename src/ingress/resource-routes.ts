@@ -9,7 +9,8 @@ import { notFoundMessage, RESOURCE_KINDS, type AnyResourceKind } from '../resour
 import type { PresentContext } from '../resources/kinds/define-kind';
 import type { Store } from '../store/types';
 import { sendError } from './http/http-errors';
-import { managementRoute, nameOf, namespaceOf, parseResource } from './http/route-kit';
+import { callerReaches } from './http/api-access';
+import { managementRoute, nameOf, namespaceOf, parseResource, resolveNamespace } from './http/route-kit';
 
 export interface ResourceRoutesDeps {
   store: Store;
@@ -39,8 +40,13 @@ function addKindRoutes(router: express.Router, kind: AnyResourceKind, deps: Reso
   router.get(
     collection,
     route(async (req, res) => {
-      const namespace = typeof req.query.namespace === 'string' ? namespaceOf(req) : undefined;
-      res.json({ items: (await repository.list(namespace)).map((record) => kind.present(record, context)) });
+      // A listing shows only what the caller's token reaches.
+      const namespace = typeof req.query.namespace === 'string' ? resolveNamespace(req) : undefined;
+      const records = namespace !== undefined && !callerReaches(res, namespace) ? [] : await repository.list(namespace);
+      const items = records
+        .map((record) => kind.present(record, context) as { metadata: { namespace: string } })
+        .filter((view) => callerReaches(res, view.metadata.namespace));
+      res.json({ items });
     }),
   );
   router.get(

@@ -1,7 +1,8 @@
 /**
  * Retention: the delivery log, and notification deliveries with their attempts, are deleted once
  * older than their retention — a resource's `spec.retention.deliveries`, else the process default
- * (TEMPOHOOK_DELIVERY_RETENTION, TEMPOHOOK_NOTIFICATION_RETENTION; 30 days each). Every ingress
+ * (TEMPOHOOK_DELIVERY_RETENTION, TEMPOHOOK_NOTIFICATION_RETENTION; 30 days each); the audit log
+ * after TEMPOHOOK_AUDIT_RETENTION (90 days). Every ingress
  * replica's periodic job runs it: batches of `batchSize` rows per statement, rows another replica
  * has locked skipped, so no statement holds many locks or runs long.
  */
@@ -15,6 +16,9 @@ import type { Store } from '../store/types';
 /** Default retention of the delivery log and of notification deliveries, in seconds. */
 export const DEFAULT_RETENTION_SECONDS = 30 * 86400;
 
+/** Default retention of the management API's audit log, in seconds. */
+export const DEFAULT_AUDIT_RETENTION_SECONDS = 90 * 86400;
+
 /** Rows deleted per statement. */
 export const PURGE_BATCH_SIZE = 1000;
 
@@ -25,12 +29,15 @@ export interface RetentionDefaults {
   notificationsSeconds: number;
   /** Kept payloads of verified deliveries (TEMPOHOOK_PAYLOAD_RETENTION, 7 days). */
   payloadsSeconds: number;
+  /** The audit log (TEMPOHOOK_AUDIT_RETENTION). */
+  auditSeconds: number;
 }
 
 export interface PurgeRetainedResult {
   deliveries: number;
   payloads: number;
   notificationDeliveries: number;
+  auditEntries: number;
 }
 
 function before(now: Date, seconds: number): Date {
@@ -49,7 +56,7 @@ export async function purgeRetained(input: {
   const now = input.now ?? new Date();
   const batchSize = input.batchSize ?? PURGE_BATCH_SIZE;
   const defaults = input.retention ?? {};
-  const result: PurgeRetainedResult = { deliveries: 0, payloads: 0, notificationDeliveries: 0 };
+  const result: PurgeRetainedResult = { deliveries: 0, payloads: 0, notificationDeliveries: 0, auditEntries: 0 };
 
   // Deliveries go with their webhook (ON DELETE CASCADE): each webhook's rows are all there are.
   for (const webhook of await store.webhooks.list()) {
@@ -90,7 +97,11 @@ export async function purgeRetained(input: {
     before: before(now, defaults.notificationsSeconds ?? DEFAULT_RETENTION_SECONDS),
     batchSize,
   });
-  if (result.deliveries + result.payloads + result.notificationDeliveries > 0)
+  result.auditEntries = await store.auditLog.purge(
+    before(now, defaults.auditSeconds ?? DEFAULT_AUDIT_RETENTION_SECONDS),
+    batchSize,
+  );
+  if (result.deliveries + result.payloads + result.notificationDeliveries + result.auditEntries > 0)
     input.logger.info('purged past retention', { ...result });
   return result;
 }

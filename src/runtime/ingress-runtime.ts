@@ -50,6 +50,7 @@ export async function startIngress(input: {
       deliveriesSeconds: env.TEMPOHOOK_DELIVERY_RETENTION,
       payloadsSeconds: env.TEMPOHOOK_PAYLOAD_RETENTION,
       notificationsSeconds: env.TEMPOHOOK_NOTIFICATION_RETENTION,
+      auditSeconds: env.TEMPOHOOK_AUDIT_RETENTION,
     },
   });
   return {

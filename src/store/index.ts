@@ -17,6 +17,8 @@ import { createSubscriptionsRepository } from './subscriptions-repository';
 import { createNotificationDeliveriesRepository } from './notification-deliveries-repository';
 import { createNotificationOutboxRepository } from './notification-outbox-repository';
 import { createChangeFeed, notifyChange, type ResourceChange } from './change-feed';
+import { createApiTokensRepository } from './api-tokens-repository';
+import { createAuditLogRepository } from './audit-log-repository';
 import type { Logger } from '../logger';
 
 export * from './types';
@@ -39,6 +41,24 @@ export { createWaitsRepository, CLAIM_TIMEOUT_MS } from './waits-repository';
 export { createSubscriptionsRepository, subscriptionKey } from './subscriptions-repository';
 export { createNotificationDeliveriesRepository } from './notification-deliveries-repository';
 export { createLookupCache, type LookupCache, type LookupCacheOptions } from './lookup-cache';
+export {
+  API_TOKEN_PREFIX,
+  API_TOKEN_ROLES,
+  createApiTokensRepository,
+  hashApiToken,
+  looksLikeApiToken,
+  type ApiTokenRecord,
+  type ApiTokenRole,
+  type ApiTokensRepository,
+  type CreateApiTokenInput,
+} from './api-tokens-repository';
+export {
+  createAuditLogRepository,
+  type AuditEntryInput,
+  type AuditEntryRecord,
+  type AuditFilter,
+  type AuditLogRepository,
+} from './audit-log-repository';
 export { notifyChange, createChangeFeed, type ChangeFeed, type ResourceChange, type ResourceKind } from './change-feed';
 
 export interface CreateStoreOptions {
@@ -103,6 +123,8 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
     subscriptions: createSubscriptionsRepository(db, announce),
     notificationDeliveries: createNotificationDeliveriesRepository(db),
     notificationOutbox: createNotificationOutboxRepository(db),
+    apiTokens: createApiTokensRepository(db),
+    auditLog: createAuditLogRepository(db),
     async ping(timeoutMs = 2_000) {
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<boolean>((resolve) => {

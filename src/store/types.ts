@@ -6,6 +6,8 @@
 import type { ChangeFeed } from './change-feed';
 import type { Pool } from 'pg';
 import type { WebhookDelivery } from '../workflows/definitions';
+import type { ApiTokensRepository } from './api-tokens-repository';
+import type { AuditLogRepository } from './audit-log-repository';
 
 export type Db = Pool;
 
@@ -337,6 +339,10 @@ export interface Store {
   subscriptions: SubscriptionsRepository;
   notificationDeliveries: NotificationDeliveriesRepository;
   notificationOutbox: NotificationOutboxRepository;
+  /** API tokens of the management API (issue 13). */
+  apiTokens: ApiTokensRepository;
+  /** The management API's audit log. */
+  auditLog: AuditLogRepository;
   /** Resource changes from every process on this database (caches subscribe). */
   changes: ChangeFeed;
   /** True when a trivial query answers within the timeout. */

@@ -114,7 +114,30 @@ describe('retention', () => {
       retention: { deliveriesSeconds: 10 * 86_400, notificationsSeconds: 5 * 86_400 },
       batchSize: 2,
     });
-    assert.deepEqual(shorter, { deliveries: recentDefault.length, payloads: 0, notificationDeliveries: 1 });
+    assert.deepEqual(shorter, {
+      deliveries: recentDefault.length,
+      payloads: 0,
+      notificationDeliveries: 1,
+      auditEntries: 0,
+    });
     assert.equal(await count('SELECT 1 FROM deliveries WHERE webhook_id = $1', [defaultHook]), 1);
+  });
+
+  test('the audit log is purged past its retention (90 days by default) in batches', async () => {
+    const entries = (count: number, ageDays: number) =>
+      store.db.query(
+        `INSERT INTO audit_log (id, at, actor, method, route, status)
+         SELECT gen_random_uuid(), now() - make_interval(days => $2) - g * interval '1 ms', 'ci', 'PUT', '/v1/webhooks/:name', 200
+         FROM generate_series(1, $1) g`,
+        [count, ageDays],
+      );
+    await entries(5, 91);
+    await entries(3, 30);
+    const byDefault = await purgeRetained({ store, logger: silentLogger, batchSize: 2 });
+    assert.equal(byDefault.auditEntries, 5);
+    assert.equal(await count('SELECT 1 FROM audit_log'), 3);
+    const shorter = await purgeRetained({ store, logger: silentLogger, retention: { auditSeconds: 7 * 86_400 } });
+    assert.equal(shorter.auditEntries, 3);
+    assert.equal(await count('SELECT 1 FROM audit_log'), 0);
   });
 });

@@ -13,6 +13,7 @@ import { classifyStoreError } from '../../store/store-error';
 import { MAX_PAGE_SIZE, type PageRequest } from '../../store/types';
 import { grpcCode } from '../../temporal/errors';
 import { sendError } from './http-errors';
+import { namespaceDenied, reaches, type Principal } from '../access-policy';
 
 /** A client mistake in a management request: `managementRoute` answers it with 400 and its code. */
 export class BadRequest extends Error {
@@ -25,7 +26,8 @@ export class BadRequest extends Error {
   }
 }
 
-export function namespaceOf(req: Request, bodyNamespace?: string): string {
+/** The namespace a request names (`?namespace=`, or a body's `metadata.namespace`; default `default`), unchecked. */
+export function resolveNamespace(req: Request, bodyNamespace?: string): string {
   const query = typeof req.query.namespace === 'string' ? req.query.namespace : undefined;
   if (query && bodyNamespace && query !== bodyNamespace) {
     throw new BadRequest(
@@ -39,6 +41,21 @@ export function namespaceOf(req: Request, bodyNamespace?: string): string {
       'invalid_namespace',
       `namespace "${namespace}" is not a valid name (lower-case letters, digits, "-").`,
     );
+  return namespace;
+}
+
+/**
+ * The namespace a handler acts in. Checked against the caller's token once more (the route
+ * table decided already; this keeps a handler from acting where the table did not look):
+ * a namespace it does not reach is a 404 for a read, a 403 otherwise.
+ */
+export function namespaceOf(req: Request, bodyNamespace?: string): string {
+  const namespace = resolveNamespace(req, bodyNamespace);
+  const principal = (req.res?.locals as { principal?: Principal } | undefined)?.principal;
+  if (principal && !reaches(principal, namespace)) {
+    const denied = namespaceDenied(principal, req.method, namespace);
+    throw new TempohookError(denied.code, denied.message, denied.status);
+  }
   return namespace;
 }
 
