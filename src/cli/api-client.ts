@@ -141,11 +141,12 @@ export interface ApiClient {
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /**
- * `TEMPOHOOK_ADMIN_TOKEN`, or — for an ingress on this machine — the token `tempohook dev`
- * keeps in its data dir, so a second terminal next to `npm start` needs no export.
+ * `TEMPOHOOK_TOKEN` (an API token, or the admin token), else `TEMPOHOOK_ADMIN_TOKEN`, or — for an
+ * ingress on this machine — the token `tempohook dev` keeps in its data dir, so a second terminal
+ * next to `npm start` needs no export.
  */
 async function adminTokenOf(ctx: CliContext, baseUrl: string): Promise<string> {
-  const fromEnv = ctx.env.TEMPOHOOK_ADMIN_TOKEN?.trim();
+  const fromEnv = ctx.env.TEMPOHOOK_TOKEN?.trim() || ctx.env.TEMPOHOOK_ADMIN_TOKEN?.trim();
   if (fromEnv) return fromEnv;
   if (LOOPBACK_HOSTS.has(new URL(baseUrl).hostname)) {
     try {
@@ -159,7 +160,7 @@ async function adminTokenOf(ctx: CliContext, baseUrl: string): Promise<string> {
   }
   throw new TempohookError(
     'admin_token_missing',
-    'TEMPOHOOK_ADMIN_TOKEN is not set. `npm start` prints one when it starts (export TEMPOHOOK_ADMIN_TOKEN=…); for another ingress, use the token it was started with.',
+    'Neither TEMPOHOOK_TOKEN nor TEMPOHOOK_ADMIN_TOKEN is set. `npm start` prints the admin token when it starts (export TEMPOHOOK_ADMIN_TOKEN=…); for another ingress, use the token it was started with or an API token (TEMPOHOOK_TOKEN=thk_…).',
     400,
   );
 }
@@ -199,7 +200,9 @@ export async function createApiClient(ctx: CliContext): Promise<ApiClient> {
       if (res.status === 401 && error?.code === 'unauthorized') {
         throw new TempohookError(
           'unauthorized',
-          `${baseUrl} refused the admin token. TEMPOHOOK_ADMIN_TOKEN must be the token the ingress was started with (\`npm start\` prints it).`,
+          ctx.env.TEMPOHOOK_TOKEN?.trim()
+            ? `${baseUrl} refused TEMPOHOOK_TOKEN: it is not a token of this ingress, or it was revoked or has expired (\`tempohook get tokens\` with an admin token shows which).`
+            : `${baseUrl} refused the admin token. TEMPOHOOK_ADMIN_TOKEN must be the token the ingress was started with (\`npm start\` prints it).`,
           401,
         );
       }

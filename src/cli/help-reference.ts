@@ -20,6 +20,8 @@ export const HELP_PAGES: readonly string[][] = [
   ['subscription', 'test'],
   ['subscription', 'enable'],
   ['subscription', 'redeliver'],
+  ['create'],
+  ['whoami'],
 ];
 
 export const REFERENCE_START = '<!-- cli-reference: made by `npx tsx scripts/cli-reference.ts` from each --help -->';

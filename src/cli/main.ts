@@ -13,7 +13,7 @@ Processes:
   tempohook ingress                  the webhook ingress (production; stateless)
   tempohook worker [--task-queue Q]  the example worker (weeklyReport on tempohook-examples)
 
-Resources (TEMPOHOOK_URL, default http://127.0.0.1:8080; TEMPOHOOK_ADMIN_TOKEN):
+Resources (TEMPOHOOK_URL, default http://127.0.0.1:8080; TEMPOHOOK_TOKEN, else TEMPOHOOK_ADMIN_TOKEN):
   tempohook apply -f FILE.yaml                 create or update Secrets, Webhooks and Subscriptions
   tempohook get KIND [NAME]                    webhooks, secrets, subscriptions; one with its status
   tempohook get deliveries NAME                a webhook's delivery history, newest first (--outcome, --since … search it)
@@ -26,6 +26,12 @@ Resources (TEMPOHOOK_URL, default http://127.0.0.1:8080; TEMPOHOOK_ADMIN_TOKEN):
   tempohook subscription test NAME             send a signed test event to a subscription now
   tempohook subscription enable NAME           resume a subscription disabled after failures
   tempohook subscription redeliver NAME ID     deliver a logged event again
+
+Access:
+  tempohook create token NAME --role R -n NS   an API token (read, operate, admin) for some namespaces; shown once
+  tempohook get tokens                         API tokens (never their value); delete token NAME revokes one
+  tempohook get audit [--token NAME]           who changed what, newest first
+  tempohook whoami                             who the CLI's token is: name, role, namespaces, expiry
 
 Common flags: -n/--namespace NS (default "default"), -o/--output table|json|yaml
   tempohook COMMAND --help   what a command takes
@@ -44,6 +50,8 @@ export const commands: Record<string, () => Command> = {
   delete: () => (require('./resource-commands') as typeof import('./resource-commands')).deleteCommand,
   send: () => (require('./send-command') as typeof import('./send-command')).sendCommand,
   replay: () => (require('./replay-command') as typeof import('./replay-command')).replayCommand,
+  create: () => (require('./token-commands') as typeof import('./token-commands')).createCommand,
+  whoami: () => (require('./token-commands') as typeof import('./token-commands')).whoamiCommand,
   subscription: () =>
     (require('./subscription-command') as typeof import('./subscription-command')).subscriptionCommand,
 };

@@ -25,6 +25,7 @@ import { MAX_PAGE_SIZE, type Page } from '../store/types';
 import { createApiClient, createCliContext, runReported, type ApiClient, type CliContext } from './api-client';
 import { HELP_OPTION, namespaceFlag, outputFormat, parseCommandArgs, printStructured, type OutputFormat } from './args';
 import { formatTable, type Cell } from './table';
+import { AUDIT_WORDS, deleteTokens, getAccessListing, TOKEN_GET_USAGE, TOKEN_WORDS } from './token-commands';
 
 // ---------------------------------------------------------------------------------------------
 // apply
@@ -442,7 +443,7 @@ ${RESOURCE_KINDS.map(
 )}${PAGED_LISTINGS.map((l) => usageLine(`tempohook get ${l.target} NAME ${LISTING_USAGE}`, l.help)).join('')}${usageLine(
   'tempohook get delivery ID [-n NS] [-o …]',
   'one delivery: outcome, run (Temporal UI link), kept body and headers',
-)}
+)}${TOKEN_GET_USAGE.map(([command, help]) => usageLine(command, help)).join('')}
 Options:
   -n, --namespace NS     namespace (default "default" for one resource; all namespaces for a list)
   -o, --output FORMAT    table (default), json or yaml: json and yaml print the API's answer
@@ -456,6 +457,10 @@ Searching deliveries (tempohook get deliveries NAME, or --webhook NAME):
       --workflow-id ID   the deliveries that led to this workflow id
       --since T          received at or after T: an instant (2026-11-26T02:00:00Z) or a duration back from now (2h, 7d)
       --until T          received before T (same forms)
+
+Searching the audit log (tempohook get audit; an admin token of every namespace):
+      --token NAME       the calls of one token ("admin": TEMPOHOOK_ADMIN_TOKEN)
+      --since T, --until T, -n NS, --limit N, --cursor C   as above
 `;
 
 const GET_OPTIONS = {
@@ -464,6 +469,7 @@ const GET_OPTIONS = {
   limit: { type: 'string' },
   cursor: { type: 'string' },
   webhook: { type: 'string' },
+  token: { type: 'string' },
   ...Object.fromEntries(Object.keys(DELIVERY_FILTERS).map((flag) => [flag, { type: 'string' }])),
   ...HELP_OPTION,
 } as const;
@@ -519,6 +525,8 @@ const targetNames = () =>
   listOfWords([
     ...RESOURCE_KINDS.flatMap(({ words }) => [words.plural, `${words.singular} NAME`]),
     ...PAGED_LISTINGS.map((l) => `${l.target} NAME`),
+    'tokens',
+    'audit',
   ]);
 
 /** `tempohook get …` */
@@ -530,6 +538,10 @@ export async function getCommand(argv: string[], ctx: CliContext = createCliCont
       return 0;
     }
     const [what, positionalName, ...extra] = positionals;
+    if (what && ([...TOKEN_WORDS, ...AUDIT_WORDS] as string[]).includes(what))
+      return getAccessListing(ctx, what, positionals.slice(1), values);
+    if (values.token !== undefined)
+      throw new TempohookError('usage', '--token applies to `get audit` only (see `tempohook get --help`).', 400);
     const kind = what ? kindForWord(what) : undefined;
     const listing = what ? PAGED_LISTINGS.find((l) => l.words.includes(what)) : undefined;
     if (!kind && !listing)
@@ -652,10 +664,11 @@ ${text}
 // ---------------------------------------------------------------------------------------------
 // delete
 
-const DELETE_USAGE = `Usage: tempohook delete ${RESOURCE_KINDS.map((k) => k.words.singular).join('|')} NAME [NAME…] [-n NAMESPACE]
+const DELETE_USAGE = `Usage: tempohook delete ${RESOURCE_KINDS.map((k) => k.words.singular).join('|')}|token NAME [NAME…] [-n NAMESPACE]
 
 Deletes resources:
-${RESOURCE_KINDS.map(({ words }) => `  ${words.singular.padEnd(21)}${words.deleteHelp}\n`).join('')}
+${RESOURCE_KINDS.map(({ words }) => `  ${words.singular.padEnd(21)}${words.deleteHelp}\n`).join('')}  ${'token'.padEnd(21)}revoke an API token: every ingress refuses it from the next request on
+
 Options:
   -n, --namespace NS     namespace (default "default")
 `;
@@ -674,11 +687,16 @@ export async function deleteCommand(argv: string[], ctx: CliContext = createCliC
       return 0;
     }
     const [what, ...names] = positionals;
+    if (what && (TOKEN_WORDS as readonly string[]).includes(what)) {
+      if (values.namespace !== undefined)
+        throw new TempohookError('usage', '-n does not apply to tokens: they belong to no namespace.', 400);
+      return deleteTokens(ctx, names);
+    }
     const kind = what ? kindForWord(what) : undefined;
     if (!kind) {
       throw new TempohookError(
         'usage',
-        `${what ? `cannot delete "${what}"` : 'delete what?'}: use ${listOfWords(RESOURCE_KINDS.map((k) => `delete ${k.words.singular} NAME`))} (see \`tempohook delete --help\`)`,
+        `${what ? `cannot delete "${what}"` : 'delete what?'}: use ${listOfWords([...RESOURCE_KINDS.map((k) => `delete ${k.words.singular} NAME`), 'delete token NAME'])} (see \`tempohook delete --help\`)`,
         400,
       );
     }

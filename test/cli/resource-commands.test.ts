@@ -472,7 +472,7 @@ spec:
     assert.equal(missing.requests, 0);
     assert.match(
       missing.stderr,
-      /^error \[admin_token_missing\]: TEMPOHOOK_ADMIN_TOKEN is not set\. `npm start` prints one/,
+      /^error \[admin_token_missing\]: Neither TEMPOHOOK_TOKEN nor TEMPOHOOK_ADMIN_TOKEN is set\. `npm start` prints the admin token/,
     );
 
     const wrong = await runCli(getCommand, ['webhooks'], {

@@ -9,7 +9,6 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { createApp } from '../../src/ingress/app';
-import { listen } from '../../src/ingress/server';
 import { ROUTE_RULES, roleAllows, type Role, type RouteRule } from '../../src/ingress/access-policy';
 import { createLogger, type Logger } from '../../src/logger';
 import { createStore, type Store } from '../../src/store';

@@ -88,7 +88,7 @@ function requestNamespace(req: Request, source: string): string | undefined {
   if (source === 'namespace-or-body') {
     const body = req.body as { metadata?: { namespace?: unknown } } | undefined;
     const metadata = body && typeof body === 'object' && !Array.isArray(body) ? (body.metadata ?? {}) : {};
-    return resolveNamespace(req, (metadata as { namespace?: unknown }).namespace as string | undefined);
+    return resolveNamespace(req, metadata.namespace as string | undefined);
   }
   return undefined;
 }
