@@ -6,48 +6,19 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { TempohookError } from '../errors';
-import type { Db } from './types';
+import {
+  API_TOKEN_ROLES,
+  type ApiTokenRecord,
+  type ApiTokenRole,
+  type ApiTokensRepository,
+  type CreateApiTokenInput,
+  type Db,
+} from './types';
+
+export { API_TOKEN_ROLES, type ApiTokenRecord, type ApiTokenRole, type ApiTokensRepository, type CreateApiTokenInput };
 
 /** The prefix of every API token's value: secret scanners and people can spot one. */
 export const API_TOKEN_PREFIX = 'thk_';
-
-/** Roles from least to most: each allows what the ones before it do. */
-export const API_TOKEN_ROLES = ['read', 'operate', 'admin'] as const;
-export type ApiTokenRole = (typeof API_TOKEN_ROLES)[number];
-
-export interface ApiTokenRecord {
-  id: string;
-  name: string;
-  /** `thk_` and the value's first six characters: enough to tell tokens apart, not to use one. */
-  prefix: string;
-  role: ApiTokenRole;
-  /** The namespaces it may reach; null: every namespace. */
-  namespaces: string[] | null;
-  expiresAt: Date | null;
-  /** Who created it: a token's name, or `admin`. */
-  createdBy: string;
-  createdAt: Date;
-}
-
-export interface CreateApiTokenInput {
-  name: string;
-  role: ApiTokenRole;
-  namespaces: string[] | null;
-  expiresAt: Date | null;
-  createdBy: string;
-}
-
-export interface ApiTokensRepository {
-  /** Creates a token; its value is in the answer and nowhere else. A taken name is a 409 `already_exists`. */
-  create(input: CreateApiTokenInput): Promise<{ record: ApiTokenRecord; token: string }>;
-  /** The unexpired token whose value this is (expiry on the database's clock), or null. */
-  authenticate(token: string): Promise<ApiTokenRecord | null>;
-  get(name: string): Promise<ApiTokenRecord | null>;
-  /** Every token, expired ones included, by name. */
-  list(): Promise<ApiTokenRecord[]>;
-  /** Revokes a token (deletes it); false when there is none of that name. */
-  delete(name: string): Promise<boolean>;
-}
 
 /** The stored form of a token's value. */
 export function hashApiToken(token: string): string {

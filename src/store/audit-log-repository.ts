@@ -6,42 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { keysetPage } from './keyset-page';
-import type { Db, Page, PageRequest } from './types';
+import type { AuditEntryInput, AuditEntryRecord, AuditFilter, AuditLogRepository, Db } from './types';
 
-export interface AuditEntryInput {
-  /** A token's name, or `admin` for TEMPOHOOK_ADMIN_TOKEN. */
-  actor: string;
-  method: string;
-  /** The route's pattern, e.g. `/v1/webhooks/:name`. */
-  route: string;
-  /** What it acted on, e.g. `webhooks/github`, `deliveries/<id>`, `tokens/ci`; null for none. */
-  resource: string | null;
-  namespace: string | null;
-  status: number;
-  requestId: string | null;
-}
-
-export interface AuditEntryRecord extends AuditEntryInput {
-  id: string;
-  at: Date;
-}
-
-export interface AuditFilter {
-  actor?: string;
-  namespace?: string;
-  /** At or after. */
-  since?: Date;
-  /** Before. */
-  until?: Date;
-}
-
-export interface AuditLogRepository {
-  record(entry: AuditEntryInput): Promise<void>;
-  /** Newest first, the rows `filter` keeps. */
-  list(page: PageRequest, filter?: AuditFilter): Promise<Page<AuditEntryRecord>>;
-  /** Deletes rows older than `before`, `batchSize` per statement, skipping locked rows; returns how many. */
-  purge(before: Date, batchSize: number): Promise<number>;
-}
+export type { AuditEntryInput, AuditEntryRecord, AuditFilter, AuditLogRepository };
 
 interface AuditRow {
   id: string;

@@ -41,24 +41,8 @@ export { createWaitsRepository, CLAIM_TIMEOUT_MS } from './waits-repository';
 export { createSubscriptionsRepository, subscriptionKey } from './subscriptions-repository';
 export { createNotificationDeliveriesRepository } from './notification-deliveries-repository';
 export { createLookupCache, type LookupCache, type LookupCacheOptions } from './lookup-cache';
-export {
-  API_TOKEN_PREFIX,
-  API_TOKEN_ROLES,
-  createApiTokensRepository,
-  hashApiToken,
-  looksLikeApiToken,
-  type ApiTokenRecord,
-  type ApiTokenRole,
-  type ApiTokensRepository,
-  type CreateApiTokenInput,
-} from './api-tokens-repository';
-export {
-  createAuditLogRepository,
-  type AuditEntryInput,
-  type AuditEntryRecord,
-  type AuditFilter,
-  type AuditLogRepository,
-} from './audit-log-repository';
+export { API_TOKEN_PREFIX, createApiTokensRepository, hashApiToken, looksLikeApiToken } from './api-tokens-repository';
+export { createAuditLogRepository } from './audit-log-repository';
 export { notifyChange, createChangeFeed, type ChangeFeed, type ResourceChange, type ResourceKind } from './change-feed';
 
 export interface CreateStoreOptions {

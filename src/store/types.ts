@@ -6,8 +6,6 @@
 import type { ChangeFeed } from './change-feed';
 import type { Pool } from 'pg';
 import type { WebhookDelivery } from '../workflows/definitions';
-import type { ApiTokensRepository } from './api-tokens-repository';
-import type { AuditLogRepository } from './audit-log-repository';
 
 export type Db = Pool;
 
@@ -590,4 +588,79 @@ export interface NotificationOutboxRepository {
   handOff(ids: readonly string[]): Promise<void>;
   /** Queued rows and the age of the oldest in seconds (0 when none): the metrics' outbox lag. */
   backlog(): Promise<{ queued: number; oldestSeconds: number }>;
+}
+
+// --- API tokens and the audit log (store/api-tokens-repository.ts, store/audit-log-repository.ts) ---
+
+/** Roles from least to most: each allows what the ones before it do. */
+export const API_TOKEN_ROLES = ['read', 'operate', 'admin'] as const;
+export type ApiTokenRole = (typeof API_TOKEN_ROLES)[number];
+
+export interface ApiTokenRecord {
+  id: string;
+  name: string;
+  /** `thk_` and the value's first six characters: enough to tell tokens apart, not to use one. */
+  prefix: string;
+  role: ApiTokenRole;
+  /** The namespaces it may reach; null: every namespace. */
+  namespaces: string[] | null;
+  expiresAt: Date | null;
+  /** Who created it: a token's name, or `admin`. */
+  createdBy: string;
+  createdAt: Date;
+}
+
+export interface CreateApiTokenInput {
+  name: string;
+  role: ApiTokenRole;
+  namespaces: string[] | null;
+  expiresAt: Date | null;
+  createdBy: string;
+}
+
+export interface ApiTokensRepository {
+  /** Creates a token; its value is in the answer and nowhere else. A taken name is a 409 `already_exists`. */
+  create(input: CreateApiTokenInput): Promise<{ record: ApiTokenRecord; token: string }>;
+  /** The unexpired token whose value this is (expiry on the database's clock), or null. */
+  authenticate(token: string): Promise<ApiTokenRecord | null>;
+  get(name: string): Promise<ApiTokenRecord | null>;
+  /** Every token, expired ones included, by name. */
+  list(): Promise<ApiTokenRecord[]>;
+  /** Revokes a token (deletes it); false when there is none of that name. */
+  delete(name: string): Promise<boolean>;
+}
+
+export interface AuditEntryInput {
+  /** A token's name, or `admin` for TEMPOHOOK_ADMIN_TOKEN. */
+  actor: string;
+  method: string;
+  /** The route's pattern, e.g. `/v1/webhooks/:name`. */
+  route: string;
+  /** What it acted on, e.g. `webhooks/github`, `deliveries/<id>`, `tokens/ci`; null for none. */
+  resource: string | null;
+  namespace: string | null;
+  status: number;
+  requestId: string | null;
+}
+
+export interface AuditEntryRecord extends AuditEntryInput {
+  id: string;
+  at: Date;
+}
+
+export interface AuditFilter {
+  actor?: string;
+  namespace?: string;
+  /** At or after. */
+  since?: Date;
+  /** Before. */
+  until?: Date;
+}
+
+export interface AuditLogRepository {
+  record(entry: AuditEntryInput): Promise<void>;
+  /** Newest first, the rows `filter` keeps. */
+  list(page: PageRequest, filter?: AuditFilter): Promise<Page<AuditEntryRecord>>;
+  /** Deletes rows older than `before`, `batchSize` per statement, skipping locked rows; returns how many. */
+  purge(before: Date, batchSize: number): Promise<number>;
 }
