@@ -170,6 +170,14 @@ describe('shell blocks in README.md and docs/', () => {
       assert.match(cli!, /202/);
       assert.match(cli!, /accepted/);
     },
+    'docs/configuration.md': ([tokens]) => {
+      assert.match(tokens!, /^name:\s+team-a-ci\nrole:\s+operate\nnamespaces:\s+team-a\n/m);
+      assert.match(tokens!, /team-a-ci\s+operate\s+team-a\s+20\d\d-/);
+      assert.match(tokens!, /token\/team-a-ci revoked\nerror \[unauthorized\][^\n]*\nrefused, as it should be\n/);
+      assert.match(tokens!, /admin\s+DELETE\s+\/v1\/tokens\/:name\s+tokens\/team-a-ci\s+-?\s*200/);
+      assert.match(tokens!, /admin\s+POST\s+\/v1\/tokens\s+tokens\/team-a-ci\s+-?\s*201/);
+      assert.doesNotMatch(tokens!, /thk_[A-Za-z0-9_-]{43}/, 'the value went to $TOKEN, not the output');
+    },
     'docs/waits.md': async ([tryIt, listWaits]) => {
       assert.match(tryIt!, /"signaled": \[\s*\{\s*"workflowId": "wait-1"/);
       const { client } = await getTestTemporal();
