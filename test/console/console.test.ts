@@ -309,6 +309,53 @@ describe('the web console in Chromium', { skip: chromiumMissing() }, () => {
     assert.deepEqual(failures, [], 'no script errors or CSP violations');
   });
 
+  test('a long delivery log is paged with Load more (the API keyset cursor), a search in the address', async () => {
+    const spec = {
+      profile: 'generic',
+      secretRef: { name: 'console-secret', key: 'value' },
+      start: { workflowType: 'weeklyReport', taskQueue },
+    };
+    assert.equal((await ingress.api('PUT', '/v1/webhooks/busy', webhookBody(spec))).status, 201);
+    const webhook = (await store.webhooks.get('default', 'busy'))!;
+    const now = Date.now();
+    const rows = Array.from({ length: 60 }, (_, i) => ({
+      id: randomUUID(),
+      at: new Date(now - i * 60_000),
+      failed: i % 3 === 0,
+    }));
+    await store.db.query(
+      `INSERT INTO deliveries (id, webhook_id, event_id, received_at, http_status, outcome)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::int[], $6::text[])`,
+      [
+        rows.map((r) => r.id),
+        rows.map(() => webhook.id),
+        rows.map((_, i) => `busy-${i}`),
+        rows.map((r) => r.at),
+        rows.map((r) => (r.failed ? 400 : 202)),
+        rows.map((r) => (r.failed ? 'failed' : 'started')),
+      ],
+    );
+    await page.goto(`${ingress.url}/console/#/webhooks/default/busy`);
+    await loaded();
+    assert.equal(await page.locator('tbody tr[data-outcome]').count(), 50);
+    assert.equal(await page.locator('tbody tr[data-outcome]').first().getAttribute('data-delivery-id'), rows[0]!.id);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await page.getByText('No more deliveries.').waitFor();
+    assert.deepEqual(
+      await page
+        .locator('tbody tr[data-outcome]')
+        .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-delivery-id'))),
+      rows.map((r) => r.id),
+    );
+    // A search is part of the address: opening it again shows the same rows.
+    await page.goto(`${ingress.url}/console/#/webhooks/default/busy?outcome=failed&since=2h`);
+    await loaded();
+    assert.equal(await page.locator('tbody tr[data-outcome="failed"]').count(), 20);
+    assert.equal(await page.locator('tbody tr[data-outcome="started"]').count(), 0);
+    assert.equal(await page.getByRole('checkbox', { name: 'failed' }).isChecked(), true);
+    assert.equal(await page.getByLabel('Since').inputValue(), '2h');
+  });
+
   test('subscriptions: a test event with its attempt, and re-enabling a disabled one', async () => {
     const sub = await ingress.api('PUT', '/v1/subscriptions/ops-feed', {
       apiVersion: 'tempohook.dev/v1',
