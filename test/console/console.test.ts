@@ -191,7 +191,7 @@ describe('the web console in Chromium', { skip: chromiumMissing() }, () => {
   const loaded = () => page.locator('main#main:not([aria-busy])').waitFor();
   const shot = (name: string) => page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 
-  test('sign in, find the failed delivery, fix the webhook, replay it to a started run, follow the link', async (t) => {
+  test('sign in, find the failed delivery, fix the webhook, replay it to a started run, follow the link', async () => {
     assert.equal((await ingress.api('PUT', '/v1/secrets/console-secret', secretBody({ value: SECRET }))).status, 201);
     const spec = (workflowId?: string) => ({
       profile: 'generic',
@@ -254,41 +254,41 @@ describe('the web console in Chromium', { skip: chromiumMissing() }, () => {
       .first()
       .waitFor();
     await shot('4-delivery');
-    // The README's picture (docs/console.png is a copy): the log with a delivery open, in a smaller window.
-    await page.setViewportSize({ width: 1100, height: 620 });
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'readme.png') });
-    await page.setViewportSize({ width: 1280, height: 800 });
 
     // Fix the webhook (the default workflow id), then replay from the console.
     assert.equal((await ingress.api('PUT', '/v1/webhooks/orders', webhookBody(spec()))).status, 200);
-    // An unknown delivery is a 404 of the replay route itself; only the app's "No such route" means none.
-    const probe = await ingress.api('POST', `/v1/deliveries/${randomUUID()}/replay`);
-    const replayAvailable = probe.status !== 404 || !/^No such route/.test(String(probe.body?.error?.message));
-    if (replayAvailable) {
-      await drawer.getByRole('button', { name: 'Replay this delivery' }).click();
-      await drawer.locator('.badge-started').waitFor();
-      const link = drawer.getByRole('link', { name: 'Open run in Temporal UI' });
-      const href = (await link.getAttribute('href'))!;
-      const replayed = await ingress.api('GET', `/v1/webhooks/orders/deliveries?eventId=${badEvent}&outcome=started`);
-      assert.equal(replayed.body.items.length, 1, JSON.stringify(replayed.body));
-      const { workflowId, runId } = replayed.body.items[0] as { workflowId: string; runId: string };
-      const namespace = (await getTestTemporal()).namespace;
-      assert.equal(href, `${ui.url}/namespaces/${namespace}/workflows/${encodeURIComponent(workflowId)}/${runId}`);
-      const description = await (await getTestTemporal()).client.workflow.getHandle(workflowId, runId).describe();
-      assert.equal(description.type, 'weeklyReport');
-      await shot('5-replayed');
-      const [popup] = await Promise.all([context.waitForEvent('page'), link.click()]);
-      await popup.waitForLoadState();
-      assert.equal(popup.url(), href);
-      assert.ok(ui.paths.includes(new URL(href).pathname), `the UI was asked for the run: ${ui.paths.join(', ')}`);
-      await popup.close();
-    } else {
-      // Before POST /v1/deliveries/{id}/replay exists, the console says so instead of failing.
-      await drawer.getByRole('button', { name: 'Replay this delivery' }).click();
-      await drawer.getByText(/has no POST .*\/replay yet/).waitFor();
-      await shot('5-replay-unavailable');
-      t.diagnostic('replay from the console not exercised: POST /v1/deliveries/{id}/replay is not on this ingress yet');
-    }
+    await drawer.getByRole('button', { name: 'Replay this delivery' }).click();
+    await drawer.locator('.badge-started').waitFor();
+    await page.getByText('Replayed as a new delivery.').waitFor();
+    const replayed = await ingress.api('GET', `/v1/webhooks/orders/deliveries?eventId=${badEvent}`);
+    assert.deepEqual(
+      replayed.body.items.map((d: { outcome: string }) => d.outcome),
+      ['started', 'failed'],
+      'the replay is a new delivery beside the failed one',
+    );
+    const { id: replayId, workflowId, runId, replayOf } = replayed.body.items[0];
+    assert.equal(replayOf, replayed.body.items[1].id);
+    await drawer.getByRole('heading', { name: `Delivery ${badEvent}` }).waitFor();
+    await drawer.getByText(replayId).waitFor();
+    await drawer.getByRole('button', { name: replayOf }).waitFor();
+    await drawer.getByLabel('Body').getByText('"customer": "acme"').waitFor();
+    const link = drawer.getByRole('link', { name: 'Open run in Temporal UI' });
+    const href = (await link.getAttribute('href'))!;
+    const namespace = (await getTestTemporal()).namespace;
+    assert.equal(href, `${ui.url}/namespaces/${namespace}/workflows/${encodeURIComponent(workflowId)}/${runId}`);
+    const description = await (await getTestTemporal()).client.workflow.getHandle(workflowId, runId).describe();
+    assert.equal(description.type, 'weeklyReport');
+    await shot('5-replayed');
+    // The README's picture (docs/console.png is a copy): the replay open beside the log, in a smaller window.
+    await page.setViewportSize({ width: 1100, height: 640 });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'readme.png') });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    // Follow the link: a new tab on the Temporal UI's page of that run.
+    const [popup] = await Promise.all([context.waitForEvent('page'), link.click()]);
+    await popup.waitForLoadState();
+    assert.equal(popup.url(), href);
+    assert.ok(ui.paths.includes(new URL(href).pathname), `the UI was asked for the run: ${ui.paths.join(', ')}`);
+    await popup.close();
     await page.keyboard.press('Escape');
     await drawer.waitFor({ state: 'detached' });
 
