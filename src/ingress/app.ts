@@ -14,7 +14,8 @@ import { createDeliveryRouter, metricsObserver, type DeliveryTracing } from './d
 import { createTemporalCircuit } from './temporal-circuit';
 import { sendError } from './http/http-errors';
 import { requestIds } from './http/request-id';
-import { createConsoleRouter, DEFAULT_TEMPORAL_UI_URL } from './console-routes';
+import { createConsoleRouter } from './console-routes';
+import { DEFAULT_TEMPORAL_UI_URL } from './webhook-routes';
 import { createManagementRouter } from './management-routes';
 import { createSubscriptionRouter } from './subscription-routes';
 import { createReplayRouter } from './replay-routes';

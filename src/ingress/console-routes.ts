@@ -11,9 +11,6 @@ import express, { type RequestHandler, type Response } from 'express';
 import type { Logger } from '../logger';
 import { sendError } from './http/http-errors';
 
-/** The dev server's Web UI, where runs are linked when TEMPOHOOK_TEMPORAL_UI_URL says nothing else. */
-export const DEFAULT_TEMPORAL_UI_URL = 'http://localhost:8233';
-
 /** No inline script or style, no other origin, no framing, no form posts. */
 export const CONSOLE_CSP = [
   "default-src 'none'",
