@@ -277,6 +277,7 @@ export async function renderDeliveries(main, namespace, name, query) {
         ),
     more,
   );
+  void resumeReplay(namespace, name, replayPanel);
 }
 
 function deliveryRow(d, open) {
@@ -492,19 +493,7 @@ async function replayOne(namespace, d, newEventId, result, onChange) {
   else fill(result, h('pre', { class: 'payload' }, pretty(answer)));
 }
 
-const PROGRESS_FIELDS = [
-  'state',
-  'status',
-  'total',
-  'matched',
-  'done',
-  'processed',
-  'replayed',
-  'started',
-  'duplicate',
-  'failed',
-  'skipped',
-];
+const FINISHED = new Set(['completed', 'cancelled', 'failed']);
 
 async function startBulkReplay(namespace, name, filters, panel) {
   fill(panel, h('p', { class: 'muted' }, 'Starting the replay…'));
@@ -515,30 +504,61 @@ async function startBulkReplay(namespace, name, filters, panel) {
     fill(panel, h('p', { class: 'error', role: 'alert' }, `Replay not started: ${err.message}`));
     return;
   }
-  const id = job?.id ?? job?.replayId;
+  await followReplay(namespace, name, job, panel);
+}
+
+/** A bulk replay's progress, polled each second until it is finished or the page is left. */
+async function followReplay(namespace, name, job, panel) {
+  const path = `webhooks/${seg(name)}/replays/${seg(job.id)}`;
   const progress = h('progress', { max: 1, value: 0, 'aria-label': 'Replay progress' });
   const line = h('p', { class: 'progress-line', 'aria-live': 'polite' });
-  fill(panel, h('h2', {}, 'Replay'), progress, line);
-  const show = (state) => {
-    const total = state.total ?? state.matched ?? null;
-    const done = state.done ?? state.processed ?? state.replayed ?? 0;
-    if (total) {
-      progress.max = total;
-      progress.value = done;
+  const cancel = actionButton(
+    'Cancel',
+    async () => {
+      try {
+        show(await api('POST', `${path}/cancel`, { query: inNamespace(namespace) }));
+      } catch (err) {
+        sayError(err, 'Cancelling the replay');
+      }
+    },
+    { class: 'quiet', ...operateAttrs() },
+  );
+  const after = h('div', { class: 'buttons' });
+  fill(panel, h('h2', {}, 'Replay of the search'), progress, line, h('div', { class: 'buttons' }, cancel), after);
+  function show(state) {
+    if (state.total > 0) {
+      progress.max = state.total;
+      progress.value = state.done;
+    } else if (FINISHED.has(state.state)) {
+      progress.max = 1;
+      progress.value = 1;
     } else progress.removeAttribute('value');
+    panel.dataset.state = state.state;
     fill(
       line,
-      PROGRESS_FIELDS.filter((k) => state[k] !== undefined && state[k] !== null && typeof state[k] !== 'object')
-        .map((k) => `${k}: ${state[k]}`)
-        .join(' · '),
+      badge(state.state),
+      ` ${state.done ?? 0} of ${state.total ?? '?'} replayed · ${state.succeeded ?? 0} succeeded · ${state.failed ?? 0} failed`,
+      state.ratePerSecond ? h('span', { class: 'muted' }, ` · ${state.ratePerSecond}/s`) : null,
     );
-    return ['done', 'completed', 'finished', 'failed', 'cancelled'].includes(state.state ?? state.status);
-  };
-  if (show(job) || !id) return;
+    const finished = FINISHED.has(state.state);
+    cancel.hidden = finished;
+    if (finished)
+      fill(
+        after,
+        h(
+          'button',
+          { type: 'button', onclick: () => window.dispatchEvent(new HashChangeEvent('hashchange')) },
+          'Show the log with the replays',
+        ),
+      );
+    return finished;
+  }
+  if (show(job)) return;
   while (document.contains(panel)) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
+    if (!document.contains(panel)) return;
     try {
-      if (show(await api('GET', `webhooks/${seg(name)}/replays/${seg(id)}`, { query: inNamespace(namespace) }))) break;
+      if (show(await api('GET', path, { query: inNamespace(namespace) }))) return;
     } catch (err) {
       if (!(err instanceof ApiError) || err.status !== 503) {
         fill(line, h('span', { class: 'error' }, err.message));
@@ -546,6 +566,19 @@ async function startBulkReplay(namespace, name, filters, panel) {
       }
     }
   }
+}
+
+/** A bulk replay still running (started here before, or elsewhere): its progress again. */
+async function resumeReplay(namespace, name, panel) {
+  let jobs;
+  try {
+    ({ items: jobs } = await api('GET', `webhooks/${seg(name)}/replays`, { query: inNamespace(namespace) }));
+  } catch {
+    return; // no bulk replay on this ingress, or not for this token: nothing to show
+  }
+  const running = jobs.find((job) => !FINISHED.has(job.state));
+  if (running && document.contains(panel) && panel.childElementCount === 0)
+    await followReplay(namespace, name, running, panel);
 }
 
 export async function renderWaits(main, namespace, name) {
