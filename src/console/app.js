@@ -47,7 +47,8 @@ async function show() {
   try {
     await page(parts, query);
   } catch (err) {
-    if (mine !== rendering) return;
+    // Signed out meanwhile (a refused token): the sign-in form stays.
+    if (mine !== rendering || !state.identity) return;
     fill(main, h('h1', {}, 'Could not load this page'), h('p', { class: 'error' }, err?.message ?? String(err)));
     if (!(err instanceof ApiError)) console.error(err);
   } finally {

@@ -356,6 +356,55 @@ describe('the web console in Chromium', { skip: chromiumMissing() }, () => {
     assert.equal(await page.getByLabel('Since').inputValue(), '2h');
   });
 
+  test('a read token of one namespace: its webhooks only, operating buttons disabled, signed out once revoked', async () => {
+    const elsewhere = await ingress.api(
+      'PUT',
+      '/v1/webhooks/elsewhere?namespace=other',
+      webhookBody({
+        profile: 'generic',
+        secretRef: { name: 'console-secret', key: 'value' },
+        start: { workflowType: 'weeklyReport', taskQueue },
+      }),
+    );
+    assert.equal(elsewhere.status, 201, JSON.stringify(elsewhere.body));
+    const created = await ingress.api('POST', '/v1/tokens', { name: 'viewer', role: 'read', namespaces: ['default'] });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+
+    // A tab of its own: the token lives in the tab's sessionStorage.
+    const tab = await context.newPage();
+    tab.setDefaultTimeout(15_000);
+    try {
+      await tab.goto(`${ingress.url}/console/`);
+      await tab.getByLabel('API token or admin token').fill(created.body.token);
+      await tab.getByRole('button', { name: 'Sign in' }).click();
+      await tab.getByText('viewer · read · default').waitFor();
+      await tab.getByRole('link', { name: 'orders' }).waitFor();
+      assert.equal(await tab.getByRole('link', { name: 'elsewhere' }).count(), 0);
+      await tab.getByRole('link', { name: 'orders' }).click();
+      await tab.locator('main#main:not([aria-busy])').waitFor();
+      await tab
+        .getByRole('button', { name: /^Open delivery / })
+        .first()
+        .click();
+      const replay = tab.getByRole('dialog').getByRole('button', { name: 'Replay this delivery' });
+      await replay.waitFor();
+      assert.equal(await replay.isDisabled(), true);
+      await tab.screenshot({ path: path.join(SCREENSHOTS, '9-read-token.png') });
+      await tab.keyboard.press('Escape');
+
+      assert.equal((await ingress.api('DELETE', '/v1/tokens/viewer')).status, 200);
+      await tab.getByRole('link', { name: 'Subscriptions' }).click();
+      await tab.getByText('The token was refused (revoked or expired?); sign in again.').waitFor();
+      assert.equal(await tab.evaluate('sessionStorage.length'), 0);
+    } finally {
+      await tab.close();
+    }
+    // The admin's own tab still lists every namespace.
+    await page.goto(`${ingress.url}/console/#/webhooks`);
+    await loaded();
+    await page.getByRole('link', { name: 'elsewhere' }).waitFor();
+  });
+
   test('subscriptions: a test event with its attempt, and re-enabling a disabled one', async () => {
     const sub = await ingress.api('PUT', '/v1/subscriptions/ops-feed', {
       apiVersion: 'tempohook.dev/v1',
