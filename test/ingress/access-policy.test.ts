@@ -13,15 +13,18 @@ import { ROUTE_RULES, roleAllows, type Role, type RouteRule } from '../../src/in
 import { createLogger, type Logger } from '../../src/logger';
 import { createStore, type Store } from '../../src/store';
 import { createTestStore, DATABASE_URL, type TestStore } from '../support/db';
-import { secretBody, startTestIngress, TEST_ADMIN_TOKEN, webhookBody, type TestIngress } from '../support/ingress';
+import {
+  genericDeliveryHeaders,
+  secretBody,
+  startTestIngress,
+  TEST_ADMIN_TOKEN,
+  webhookBody,
+  type TestIngress,
+} from '../support/ingress';
 import { getTestTemporal } from '../support/temporal';
 
 /** Rules of routes another change is adding (issue 13's replays): classified before they are mounted. */
-const ANNOUNCED_ROUTES = new Set([
-  'POST /v1/deliveries/:deliveryId/replay',
-  'POST /v1/webhooks/:name/replay',
-  'GET /v1/webhooks/:name/replays/:id',
-]);
+const ANNOUNCED_ROUTES = new Set(['POST /v1/webhooks/:name/replay', 'GET /v1/webhooks/:name/replays/:id']);
 
 /** Routes served before the API's gate, public by design (deliveries are verified instead). */
 const PUBLIC_ROUTES = new Set(['POST /v1/webhook-deliveries/:endpointId', 'ALL /v1/webhook-deliveries/:endpointId']);
@@ -404,5 +407,32 @@ describe('API tokens and access', () => {
     assert.equal((await call(TEST_ADMIN_TOKEN, 'GET', '/v1/audit?until=2000-01-01T00:00:00Z')).body.items.length, 0);
     assert.equal((await call(TEST_ADMIN_TOKEN, 'GET', '/v1/audit?who=x')).status, 400);
     assert.equal((await call(tokens['all-operate']!, 'GET', '/v1/audit')).status, 403);
+  });
+
+  test("a replay is an operator's call, in the token's namespace, and audited with its name", async () => {
+    const hook = await ingress.api('GET', '/v1/webhooks/orders?namespace=team-a');
+    const body = JSON.stringify({ order: 1 });
+    const delivered = await ingress.deliver(
+      hook.body.status.endpointPath as string,
+      body,
+      genericDeliveryHeaders(body, 'evt-replay-1', { secret: 'x' }),
+    );
+    assert.equal(delivered.status, 202, JSON.stringify(delivered.body));
+    const id = delivered.body.deliveryId as string;
+    const path = `/v1/deliveries/${id}/replay?namespace=team-a`;
+    assert.equal((await call(tokens['team-a-read']!, 'POST', path)).status, 403);
+    const replayed = await call(tokens['team-a-operate']!, 'POST', path);
+    assert.equal(replayed.status, 202, JSON.stringify(replayed.body));
+    assert.equal(replayed.body.replayOf, id);
+    assert.equal(replayed.body.duplicate, true);
+
+    const audit = await call(TEST_ADMIN_TOKEN, 'GET', '/v1/audit?limit=2');
+    assert.deepEqual(
+      audit.body.items.map((e: Record<string, unknown>) => [e.token, e.route, e.resource, e.namespace, e.status]),
+      [
+        ['team-a-operate', '/v1/deliveries/:deliveryId/replay', `deliveries/${id}`, 'team-a', 202],
+        ['team-a-read', '/v1/deliveries/:deliveryId/replay', `deliveries/${id}`, 'team-a', 403],
+      ],
+    );
   });
 });
