@@ -72,7 +72,9 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   rule('GET', '/v1/deliveries/:deliveryId', 'read', 'namespace'),
   rule('POST', '/v1/deliveries/:deliveryId/replay', 'operate', 'namespace'),
   rule('POST', '/v1/webhooks/:name/replay', 'operate', 'namespace'),
+  rule('GET', '/v1/webhooks/:name/replays', 'read', 'namespace'),
   rule('GET', '/v1/webhooks/:name/replays/:id', 'read', 'namespace'),
+  rule('POST', '/v1/webhooks/:name/replays/:id/cancel', 'operate', 'namespace'),
   // Subscriptions (subscription-routes.ts).
   rule('GET', '/v1/subscriptions/:name/deliveries', 'read', 'namespace'),
   rule('POST', '/v1/subscriptions/:name/enable', 'operate', 'namespace'),

@@ -24,7 +24,12 @@ import {
 import { getTestTemporal } from '../support/temporal';
 
 /** Rules of routes another change is adding (issue 13's replays): classified before they are mounted. */
-const ANNOUNCED_ROUTES = new Set(['POST /v1/webhooks/:name/replay', 'GET /v1/webhooks/:name/replays/:id']);
+const ANNOUNCED_ROUTES = new Set([
+  'POST /v1/webhooks/:name/replay',
+  'GET /v1/webhooks/:name/replays',
+  'GET /v1/webhooks/:name/replays/:id',
+  'POST /v1/webhooks/:name/replays/:id/cancel',
+]);
 
 /** Routes served before the API's gate, public by design (deliveries are verified instead). */
 const PUBLIC_ROUTES = new Set(['POST /v1/webhook-deliveries/:endpointId', 'ALL /v1/webhook-deliveries/:endpointId']);
