@@ -5,16 +5,20 @@
  * The periodic job describes the deterministic workflow id of each such row older than a minute:
  * a run that exists settles the row `started` with that run (repeats are answered from the
  * reservation again); no run settles it `failed` and frees its dedup key, so the provider's retry
- * is processed anew. Releasing is always safe: the deterministic id still decides (layer 2).
+ * is processed anew. A workflow id template reading the payload or headers renders from the
+ * delivery's kept request. Releasing is always safe: the deterministic id still decides (layer 2).
  */
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { normalizePayload } from '../filters';
 import type { Logger } from '../logger';
 import { webhookSpec } from '../resources/schemas';
 import type { PendingDeliveryClaim, PendingSettlement, Store } from '../store/types';
 import { describeTemporalError, grpcCode } from '../temporal/errors';
 import { getProfile } from '../verify';
+import { safely } from './delivery/safely';
 import { renderWorkflowId } from './delivery/start-request';
+import { parsePayload } from './payload';
 
 /** A pending row younger than this may still be in flight: it is left alone. */
 export const SETTLE_PENDING_AFTER_MS = 60_000;
@@ -42,11 +46,21 @@ export interface SettlePendingResult {
   unsettled: number;
 }
 
+/** A kept request as a workflow id template reads it: the parsed payload and the (credential-free) headers. */
+export interface KeptRequest {
+  payload: unknown;
+  headers: Readonly<Record<string, string>>;
+}
+
 /**
  * The deterministic workflow id a pending delivery's start would have used, or why none can be
- * rendered without the delivery's body (routes, signal-only webhooks, templates reading the payload).
+ * rendered: routes, signal-only webhooks, and templates reading the payload or headers when the
+ * request was not kept (`readsRequest` says a kept request would render it).
  */
-export function pendingWorkflowId(claim: PendingDeliveryClaim): { workflowId: string } | { why: string } {
+export function pendingWorkflowId(
+  claim: PendingDeliveryClaim,
+  kept?: KeptRequest,
+): { workflowId: string } | { why: string; readsRequest?: true } {
   const parsed = webhookSpec.safeParse(claim.webhook.spec);
   if (!parsed.success) return { why: 'its webhook spec is no longer valid' };
   const spec = parsed.data;
@@ -62,12 +76,26 @@ export function pendingWorkflowId(claim: PendingDeliveryClaim): { workflowId: st
     source: claim.sourceEvent ?? profile,
     profile,
     receivedAt: claim.receivedAt.toISOString(),
-    payload: undefined,
-    headers: {},
+    payload: kept?.payload,
+    headers: kept?.headers ?? {},
+    normalized: kept ? (safely(() => normalizePayload(kept.payload, kept.headers)) ?? undefined) : undefined,
   });
   if (rendered.unresolved.length > 0)
-    return { why: `its workflow id template reads ${rendered.unresolved.join(', ')}, which is not stored` };
+    return kept
+      ? { why: `its workflow id template reads ${rendered.unresolved.join(', ')}, which its kept request lacks` }
+      : {
+          why: `its workflow id template reads ${rendered.unresolved.join(', ')}, and its request was not kept`,
+          readsRequest: true,
+        };
   return { workflowId: rendered.value };
+}
+
+/** The delivery's kept request (spec.retention.payloads), parsed; undefined when none is kept or it no longer parses. */
+async function keptRequest(store: Store, claim: PendingDeliveryClaim): Promise<KeptRequest | undefined> {
+  const kept = await store.deliveries.getPayload(claim.id);
+  if (!kept) return undefined;
+  const parsed = parsePayload(kept.body, kept.contentType ?? undefined);
+  return parsed.ok ? { payload: parsed.payload, headers: kept.headers } : undefined;
 }
 
 /** What Temporal says about one claimed row; undefined when Temporal did not answer. */
@@ -75,7 +103,12 @@ async function settlementFor(
   options: SettlePendingOptions,
   claim: PendingDeliveryClaim,
 ): Promise<PendingSettlement | undefined> {
-  const id = pendingWorkflowId(claim);
+  let id = pendingWorkflowId(claim);
+  // A template reading the payload or headers renders from the kept request, when there is one.
+  if ('readsRequest' in id) {
+    const kept = await keptRequest(options.store, claim).catch(() => undefined);
+    if (kept) id = pendingWorkflowId(claim, kept);
+  }
   if ('why' in id)
     return {
       outcome: 'released',

@@ -11,7 +11,13 @@ import { Client } from '@temporalio/client';
 import { silentLogger } from '../../src/logger';
 import { settlePendingDeliveries } from '../../src/ingress/settle-deliveries';
 import { createTestStore, type TestStore } from '../support/db';
-import { applyGenericWebhook, genericDeliveryHeaders, startTestIngress, type TestIngress } from '../support/ingress';
+import {
+  applyGenericWebhook,
+  genericDeliveryHeaders,
+  startTestIngress,
+  webhookBody,
+  type TestIngress,
+} from '../support/ingress';
 import { getTestTemporal, uniqueTaskQueue } from '../support/temporal';
 
 const SECRET = 'settle-secret';
@@ -126,6 +132,45 @@ describe('settling pending deliveries', () => {
     assert.deepEqual(starts, [`default/settle/${lostEvent}`]);
     const run = await client.workflow.getHandle(`default/settle/${lostEvent}`).describe();
     assert.equal(run.runId, retry.body.runId);
+  });
+
+  test('a workflow id template reading the payload settles from the kept request; with none kept, it is released', async () => {
+    const applied = await ingress.api(
+      'PUT',
+      '/v1/webhooks/settle-by-order',
+      webhookBody({
+        profile: 'generic',
+        secretRef: { name: 'settle', key: 'value' },
+        start: { workflowType: 'weeklyReport', taskQueue, workflowId: 'order-{payload.order.id}' },
+      }),
+    );
+    assert.equal(applied.status, 201, JSON.stringify(applied.body));
+    const byOrder = (await store.webhooks.get('default', 'settle-by-order'))!.id;
+    const order = randomUUID();
+    const body = Buffer.from(JSON.stringify({ order: { id: order } }));
+    const abandonWith = async (keep: boolean) =>
+      (
+        await store.deliveries.reserve({
+          webhookId: byOrder,
+          eventId: `evt-${randomUUID()}`,
+          sourceEvent: null,
+          receivedAt: new Date(Date.now() - 30_000),
+          windowSeconds: 86_400,
+          ...(keep ? { payload: { body, headers: { 'x-event-id': 'e' }, contentType: 'application/json' } } : {}),
+        })
+      ).delivery.id;
+    const kept = await abandonWith(true);
+    const notKept = await abandonWith(false);
+    const handle = await client.workflow.start('weeklyReport', { taskQueue, workflowId: `order-${order}`, args: [] });
+
+    assert.deepEqual(await settle({ olderThanMs: 1000 }), { started: 1, released: 1, unsettled: 0 });
+    assert.deepEqual(await row(kept), {
+      outcome: 'started',
+      workflow_id: `order-${order}`,
+      run_id: handle.firstExecutionRunId,
+      keys: 1,
+    });
+    assert.equal((await row(notKept)).outcome, 'failed');
   });
 
   test('two replicas settling at once take different rows, and each row settles once', async () => {
