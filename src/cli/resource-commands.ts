@@ -291,7 +291,7 @@ const routesCell = (d: DeliveryView) =>
   d.actions?.map((a) => `${a.route}:${a.action}=${a.status}`).join(' ') || undefined;
 
 /** `get deliveries` search flags and the API's query parameters they set. */
-const DELIVERY_FILTERS = {
+export const DELIVERY_FILTERS = {
   outcome: 'outcome',
   status: 'status',
   'event-id': 'eventId',

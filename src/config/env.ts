@@ -60,6 +60,8 @@ export const envSchema = z.object({
   TEMPOHOOK_DELIVERY_RETENTION: durationSpec.default(30 * 86400),
   /** How long verified deliveries' raw bodies and headers are kept, unless a webhook sets spec.retention.payloads (`7d`; `0`: none). */
   TEMPOHOOK_PAYLOAD_RETENTION: durationSpec.default(7 * 86400),
+  /** Replays per second of a bulk replay that names no `rate` (`POST /v1/webhooks/{name}/replay`). */
+  TEMPOHOOK_REPLAY_RATE: z.coerce.number().min(0.1).max(1000).default(10),
   /** How long notification deliveries and their attempts are kept, unless a subscription sets spec.retention.deliveries. */
   TEMPOHOOK_NOTIFICATION_RETENTION: durationSpec.default(30 * 86400),
   /** How long the management API's audit log is kept. */

@@ -51,6 +51,8 @@ export interface AppDeps {
   tracing?: DeliveryTracing;
   /** Default of spec.retention.payloads in seconds (TEMPOHOOK_PAYLOAD_RETENTION, 7 days); 0 keeps none. */
   payloadRetentionSeconds?: number;
+  /** Replays per second of a bulk replay that names no `rate` (TEMPOHOOK_REPLAY_RATE, 10). */
+  replayRatePerSecond?: number;
   /** The Temporal Web UI the console and a delivery's detail link runs to (TEMPOHOOK_TEMPORAL_UI_URL; default the dev server's http://localhost:8233). */
   temporalUiUrl?: string;
 }
@@ -106,6 +108,8 @@ export function createApp(deps: AppDeps): express.Express {
     ...(deps.payloadRetentionSeconds === undefined ? {} : { payloadRetentionSeconds: deps.payloadRetentionSeconds }),
   });
   app.locals.drainDeliveries = (timeoutMs: number) => deliveries.drain(timeoutMs);
+  // The bulk replay runner (started with the periodic job, replay-jobs.ts) replays through this pipeline.
+  app.locals.replayDelivery = deliveries.replayer;
   app.use(deliveries);
   if (deps.adminToken) {
     const logger = deps.logger.child({ component: 'api' });
@@ -135,9 +139,13 @@ export function createApp(deps: AppDeps): express.Express {
     );
     app.use(
       createReplayRouter({
+        store: deps.store,
         logger: deps.logger.child({ component: 'api' }),
         replayer: deliveries.replayer,
         retryAfterSeconds: deps.retryAfterSeconds ?? 5,
+        ...(deps.replayRatePerSecond === undefined ? {} : { defaultRatePerSecond: deps.replayRatePerSecond }),
+        wakeRunner: () => (app.locals.wakeReplayRunner as (() => void) | undefined)?.(),
+        ...(deps.now ? { now: deps.now } : {}),
       }),
     );
     app.use(

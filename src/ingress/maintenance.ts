@@ -10,12 +10,28 @@ import type { Store } from '../store/types';
 import { sweepWaits } from '../waits/sweeper';
 import { purgeRetained, type RetentionDefaults } from './retention';
 import { settlePendingDeliveries } from './settle-deliveries';
+import type { DeliveryReplayer } from './delivery';
+import { startReplayJobRunner, type ReplayJobRunner } from './replay-jobs';
 
 /** Expired dedup keys, rate-limit windows and history past its retention are purged this often. */
 export const MAINTENANCE_INTERVAL_MS = 10 * 60 * 1000;
 
 /** Pending deliveries older than a minute are settled this often, so a repeat is answered from its reservation within two minutes. */
 export const SETTLE_INTERVAL_MS = 60 * 1000;
+
+/** The bulk replay runner's wiring for the periodic job of the app `createApp` built. */
+export function replayRunnerOf(app: { locals: Record<string, unknown> }): {
+  replayer?: DeliveryReplayer;
+  onReplayRunner: (runner: ReplayJobRunner) => void;
+} {
+  const replayer = app.locals.replayDelivery as DeliveryReplayer | undefined;
+  return {
+    ...(replayer ? { replayer } : {}),
+    onReplayRunner: (runner) => {
+      app.locals.wakeReplayRunner = () => runner.wake();
+    },
+  };
+}
 
 /** Starts the upkeep timer (unref'd, so it never keeps a process alive); returns its stop function. */
 export function startIngressMaintenance(input: {
@@ -25,8 +41,22 @@ export function startIngressMaintenance(input: {
   temporalTimeoutMs: number;
   /** Retention defaults (TEMPOHOOK_DELIVERY_RETENTION, TEMPOHOOK_NOTIFICATION_RETENTION); 30 days each. */
   retention?: Partial<RetentionDefaults>;
+  /** Given, this replica also runs bulk replay jobs through it (the app's `locals.replayDelivery`). */
+  replayer?: DeliveryReplayer;
+  /** Told when this replica's replay runner should look for a job at once. */
+  onReplayRunner?: (runner: ReplayJobRunner) => void;
 }): () => void {
   const { store, logger } = input;
+  const runner = input.replayer
+    ? startReplayJobRunner({
+        store,
+        replayer: input.replayer,
+        logger: logger.child({ component: 'replay' }),
+        client: input.client,
+        temporalTimeoutMs: input.temporalTimeoutMs,
+      })
+    : undefined;
+  if (runner) input.onReplayRunner?.(runner);
   const timer = setInterval(() => {
     store.deliveries.purgeExpired(new Date()).then(
       (count) => count > 0 && logger.debug('purged expired dedup keys', { count }),
@@ -53,5 +83,7 @@ export function startIngressMaintenance(input: {
   return () => {
     clearInterval(timer);
     clearInterval(settler);
+    // The item in hand finishes; the job's lease lapses for another replica (or this one, restarted).
+    void runner?.stop();
   };
 }

@@ -100,7 +100,7 @@ async function keptRequest(store: Store, claim: PendingDeliveryClaim): Promise<K
 
 /** What Temporal says about one claimed row; undefined when Temporal did not answer. */
 async function settlementFor(
-  options: SettlePendingOptions,
+  options: Pick<SettlePendingOptions, 'client' | 'logger' | 'temporalTimeoutMs'>,
   claim: PendingDeliveryClaim,
 ): Promise<PendingSettlement | undefined> {
   let id = pendingWorkflowId(claim);
@@ -138,6 +138,20 @@ async function settlementFor(
     });
     return undefined;
   }
+}
+
+/**
+ * Settles one pending delivery now, whatever its age (a bulk replay's item left by a dead
+ * ingress): `started` or `released` as it settled, `pending` when it was no longer pending (another
+ * process recorded it), undefined when Temporal did not answer.
+ */
+export async function settleDelivery(
+  options: Pick<SettlePendingOptions, 'store' | 'client' | 'logger' | 'temporalTimeoutMs'>,
+  claim: PendingDeliveryClaim,
+): Promise<'started' | 'released' | 'pending' | undefined> {
+  const settlement = await settlementFor(options, claim);
+  if (!settlement) return undefined;
+  return (await options.store.deliveryUpkeep.settlePending(claim.id, settlement)) ? settlement.outcome : 'pending';
 }
 
 /** Settles the pending rows older than `olderThanMs`, up to `limit` per call. */

@@ -13,7 +13,7 @@ import type { Store } from '../store/types';
 import type { Registry } from '../metrics';
 import { createApp } from './app';
 import { loadDeliveryTracing } from './delivery';
-import { startIngressMaintenance } from './maintenance';
+import { replayRunnerOf, startIngressMaintenance } from './maintenance';
 
 export interface TempohookRouterOptions {
   /** The Temporal client deliveries start and signal workflows with. */
@@ -104,7 +104,13 @@ export function createTempohookRouter(options: TempohookRouterOptions): Tempohoo
     const stopMaintenance =
       options.maintenance === false
         ? () => undefined
-        : startIngressMaintenance({ store, client: options.client, logger, temporalTimeoutMs });
+        : startIngressMaintenance({
+            store,
+            client: options.client,
+            logger,
+            temporalTimeoutMs,
+            ...replayRunnerOf(app),
+          });
     return { app, stopMaintenance, ...(ownStore ? { ownStore } : {}) };
   };
 

@@ -6,7 +6,7 @@ import type { DeliveryTracing } from '../ingress/delivery';
 import { listen, type RunningServer } from '../ingress/server';
 import type { Logger } from '../logger';
 import type { Store } from '../store/types';
-import { startIngressMaintenance } from '../ingress/maintenance';
+import { replayRunnerOf, startIngressMaintenance } from '../ingress/maintenance';
 import { processRegistry } from './metrics-server';
 
 export async function startIngress(input: {
@@ -38,6 +38,7 @@ export async function startIngress(input: {
       : {}),
     metrics: processRegistry(),
     payloadRetentionSeconds: env.TEMPOHOOK_PAYLOAD_RETENTION,
+    replayRatePerSecond: env.TEMPOHOOK_REPLAY_RATE,
     ...(input.tracing ? { tracing: input.tracing } : {}),
   });
   const server = await listen(app, env.PORT, env.HOST, { keepAliveTimeoutMs: env.TEMPOHOOK_KEEP_ALIVE_TIMEOUT_MS });
@@ -46,6 +47,7 @@ export async function startIngress(input: {
     client: input.client,
     logger,
     temporalTimeoutMs: env.TEMPOHOOK_TEMPORAL_TIMEOUT_MS,
+    ...replayRunnerOf(app),
     retention: {
       deliveriesSeconds: env.TEMPOHOOK_DELIVERY_RETENTION,
       payloadsSeconds: env.TEMPOHOOK_PAYLOAD_RETENTION,

@@ -83,11 +83,11 @@ const reserveStatement = (keep: boolean) => `
       expires_at  = CASE WHEN k.expires_at <= $5::timestamptz THEN EXCLUDED.expires_at  ELSE k.expires_at END
     RETURNING k.delivery_id
   ), inserted AS (
-    INSERT INTO deliveries (id, webhook_id, event_id, source_event, received_at, http_status, outcome, duplicate_of, replay_of)
+    INSERT INTO deliveries (id, webhook_id, event_id, source_event, received_at, http_status, outcome, duplicate_of, replay_of, replay_job_id)
     SELECT $3::uuid, $1::uuid, $2::text, $6::text, $5::timestamptz,
            CASE WHEN claim.delivery_id = $3 THEN NULL ELSE 202 END,
            CASE WHEN claim.delivery_id = $3 THEN 'pending' ELSE 'duplicate' END,
-           NULLIF(claim.delivery_id, $3::uuid), $7::uuid
+           NULLIF(claim.delivery_id, $3::uuid), $7::uuid, ${keep ? '$12::uuid' : 'NULL'}
     FROM claim
     RETURNING ${COLUMNS}
   )${
@@ -95,6 +95,7 @@ const reserveStatement = (keep: boolean) => `
       ? `, kept AS (
     INSERT INTO delivery_bodies (delivery_id, webhook_id, received_at, content_type, body, headers, key_id)
     SELECT id, webhook_id, received_at, $8::text, $9::bytea, $10::bytea, $11::text FROM inserted
+    WHERE $9::bytea IS NOT NULL
   )`
       : ''
   }
@@ -107,7 +108,10 @@ const reserveStatement = (keep: boolean) => `
      WHERE r.webhook_id = $1::uuid AND r.event_id = $2::text AND r.expires_at > $5::timestamptz) AS earlier_routes
   FROM inserted LEFT JOIN deliveries o ON o.id = inserted.duplicate_of`;
 const RESERVE = reserveStatement(false);
-/** RESERVE that also keeps the request ($8 content type, $9 body, $10 headers, $11 key id) in the same statement. */
+/**
+ * RESERVE that also keeps the request ($8 content type, $9 body, $10 headers, $11 key id; none when
+ * $9 is null) in the same statement, and names a replay's bulk job ($12).
+ */
 const RESERVE_KEEPING = reserveStatement(true);
 
 /** What earlier deliveries of the event recorded per route (RESERVE's `earlier_routes`). */
@@ -159,7 +163,7 @@ function originalOf(row: Record<string, unknown>): DeliveryRecord | null {
 }
 
 /** The WHERE of a delivery-log search of one webhook (indexes: 009_delivery_search.sql). */
-function filterClause(webhookId: string, filter: DeliveryFilter): { where: string; params: unknown[] } {
+export function filterClause(webhookId: string, filter: DeliveryFilter): { where: string; params: unknown[] } {
   const params: unknown[] = [webhookId];
   const clauses = ['webhook_id = $1'];
   const add = (sql: (placeholder: string) => string, value: unknown) => {
@@ -226,7 +230,7 @@ export function createDeliveriesRepository(db: Db, options: DeliveriesRepository
   return {
     get,
 
-    async reserve({ webhookId, eventId, sourceEvent, receivedAt, windowSeconds, payload, replayOf }) {
+    async reserve({ webhookId, eventId, sourceEvent, receivedAt, windowSeconds, payload, replayOf, replayJobId }) {
       if (!Number.isFinite(windowSeconds) || windowSeconds < 0) {
         throw new TempohookError(
           'invalid_argument',
@@ -237,11 +241,14 @@ export function createDeliveriesRepository(db: Db, options: DeliveriesRepository
       const id = randomUUID();
       const expiresAt = new Date(receivedAt.getTime() + windowSeconds * 1000);
       const params: unknown[] = [webhookId, eventId, id, expiresAt, receivedAt, sourceEvent, replayOf ?? null];
-      if (payload) {
-        const kept = stored(id, payload);
-        params.push(kept.contentType, kept.body, kept.headers, kept.keyId);
+      // A bulk replay that keeps nothing (rare) carries $8…$12 too; the plain statement stays the hot path's.
+      const keeping = payload !== undefined || replayJobId !== undefined;
+      if (keeping) {
+        const kept = payload ? stored(id, payload) : undefined;
+        params.push(kept?.contentType ?? null, kept?.body ?? null, kept?.headers ?? null, kept?.keyId ?? null);
+        params.push(replayJobId ?? null);
       }
-      const result = await db.query<DeliveryRow>(payload ? RESERVE_KEEPING : RESERVE, params);
+      const result = await db.query<DeliveryRow>(keeping ? RESERVE_KEEPING : RESERVE, params);
       const row = result.rows[0]!;
       const delivery = toRecord(row);
       const earlierRoutes = earlierRoutesOf(row as unknown as Record<string, unknown>);
@@ -327,6 +334,7 @@ export function createDeliveriesRepository(db: Db, options: DeliveriesRepository
       reason,
       payload,
       replayOf,
+      replayJobId,
     }) {
       const id = randomUUID();
       const params: unknown[] = [
@@ -339,9 +347,10 @@ export function createDeliveriesRepository(db: Db, options: DeliveriesRepository
         outcome,
         reason === null ? null : reason.slice(0, MAX_REASON_LENGTH),
         replayOf ?? null,
+        replayJobId ?? null,
       ];
-      const insert = `INSERT INTO deliveries (id, webhook_id, event_id, source_event, received_at, http_status, outcome, reason, replay_of)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+      const insert = `INSERT INTO deliveries (id, webhook_id, event_id, source_event, received_at, http_status, outcome, reason, replay_of, replay_job_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          RETURNING ${COLUMNS}`;
       let sql = insert;
       if (payload) {
@@ -349,7 +358,7 @@ export function createDeliveriesRepository(db: Db, options: DeliveriesRepository
         params.push(kept.contentType, kept.body, kept.headers, kept.keyId);
         sql = `WITH inserted AS (${insert}), kept AS (
            INSERT INTO delivery_bodies (delivery_id, webhook_id, received_at, content_type, body, headers, key_id)
-           SELECT id, webhook_id, received_at, $10::text, $11::bytea, $12::bytea, $13::text FROM inserted
+           SELECT id, webhook_id, received_at, $11::text, $12::bytea, $13::bytea, $14::text FROM inserted
          ) SELECT * FROM inserted`;
       }
       const result = await db.query<DeliveryRow>(sql, params);

@@ -16,6 +16,7 @@ import { createWaitsRepository } from './waits-repository';
 import { createSubscriptionsRepository } from './subscriptions-repository';
 import { createNotificationDeliveriesRepository } from './notification-deliveries-repository';
 import { createNotificationOutboxRepository } from './notification-outbox-repository';
+import { createReplayJobsRepository } from './replay-jobs-repository';
 import { createChangeFeed, notifyChange, type ResourceChange } from './change-feed';
 import { createApiTokensRepository } from './api-tokens-repository';
 import { createAuditLogRepository } from './audit-log-repository';
@@ -109,6 +110,7 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
     notificationOutbox: createNotificationOutboxRepository(db),
     apiTokens: createApiTokensRepository(db),
     auditLog: createAuditLogRepository(db),
+    replayJobs: createReplayJobsRepository(db),
     async ping(timeoutMs = 2_000) {
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<boolean>((resolve) => {

@@ -188,6 +188,8 @@ export interface UnreservedDeliveryInput {
   payload?: KeptPayloadInput | undefined;
   /** A replay's original delivery. */
   replayOf?: string | null | undefined;
+  /** The bulk replay job the replay belongs to. */
+  replayJobId?: string | null | undefined;
 }
 
 /** What `complete` writes to a delivery row. */
@@ -229,6 +231,8 @@ export interface DeliveriesRepository {
     payload?: KeptPayloadInput | undefined;
     /** A replay's original delivery. */
     replayOf?: string | undefined;
+    /** The bulk replay job the replay belongs to. */
+    replayJobId?: string | undefined;
   }): Promise<ReserveResult>;
   /**
    * Sets outcome, httpStatus, workflowId, runId, reason of a delivery; with `options.accepted`,
@@ -260,6 +264,91 @@ export interface DeliveriesRepository {
   getInNamespace(namespace: string, id: string): Promise<{ delivery: DeliveryRecord; webhook: string } | null>;
   /** Deletes dedup keys (and route outcomes) whose window has passed; returns how many keys. */
   purgeExpired(now: Date): Promise<number>;
+}
+
+/** A bulk replay's state: `pending` until an ingress claims it, `running`, then `completed` or `cancelled`. */
+export const ReplayJobState = {
+  pending: 'pending',
+  running: 'running',
+  completed: 'completed',
+  cancelled: 'cancelled',
+} as const;
+export type ReplayJobState = (typeof ReplayJobState)[keyof typeof ReplayJobState];
+
+/** A bulk replay (`POST /v1/webhooks/{name}/replay`) and its progress. */
+export interface ReplayJobRecord {
+  id: string;
+  webhookId: string;
+  namespace: string;
+  webhookName: string;
+  /** The search that chose its deliveries (instants as ISO strings). */
+  filter: Record<string, unknown>;
+  newEventId: boolean;
+  ratePerSecond: number;
+  state: ReplayJobState;
+  total: number;
+  done: number;
+  succeeded: number;
+  failed: number;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+}
+
+/** How one item of a bulk replay ended. */
+export interface ReplayItemResult {
+  state: 'succeeded' | 'failed';
+  replayDeliveryId: string | null;
+  /** The replay delivery's outcome, or the code it could not be replayed with. */
+  outcome: string | null;
+  error: string | null;
+}
+
+/** An item left claimed by a dead ingress, and the replay delivery it got to, if any. */
+export interface StaleReplayClaim {
+  deliveryId: string;
+  replay: (PendingDeliveryClaim & { outcome: DeliveryOutcome; reason: string | null }) | null;
+}
+
+/** Bulk replay jobs and their items (replay-jobs-repository.ts). */
+export interface ReplayJobsRepository {
+  /**
+   * Creates a job over the deliveries of `webhookId` that `filter` keeps now (at most `maxItems`,
+   * else `too_many_deliveries`), items and job in one transaction.
+   */
+  create(input: {
+    webhookId: string;
+    filter: DeliveryFilter;
+    newEventId: boolean;
+    ratePerSecond: number;
+    now: Date;
+    maxItems: number;
+  }): Promise<ReplayJobRecord>;
+  get(webhookId: string, id: string): Promise<ReplayJobRecord | null>;
+  /** The webhook's jobs, newest first. */
+  list(webhookId: string, limit: number): Promise<ReplayJobRecord[]>;
+  /** Claims the oldest job that is pending or whose lease lapsed (SKIP LOCKED), leased to `owner`. */
+  claim(input: { owner: string; now: Date; leaseMs: number }): Promise<ReplayJobRecord | null>;
+  /** Extends the lease; false when `owner` no longer holds it or the job is no longer running (cancelled). */
+  renew(id: string, owner: string, now: Date, leaseMs: number): Promise<boolean>;
+  /**
+   * Items another owner claimed and never finished (its ingress died), each with the delivery of
+   * this job that replays its source, if that replay got as far as its reservation.
+   */
+  staleClaims(jobId: string, owner: string): Promise<StaleReplayClaim[]>;
+  /** A claimed item of another owner back to pending: its replay never reserved anything. */
+  resetItem(jobId: string, deliveryId: string): Promise<void>;
+  /** Claims up to `limit` pending items, oldest source first. */
+  claimItems(jobId: string, owner: string, limit: number): Promise<string[]>;
+  /** Finishes a claimed item and counts it on the job, in one statement. */
+  /** `owner` null: an item another owner left claimed (its replay's row says how it ended). */
+  finishItem(jobId: string, deliveryId: string, owner: string | null, result: ReplayItemResult): Promise<void>;
+  /** A claimed item back to pending (Temporal or the store was down). */
+  releaseItem(jobId: string, deliveryId: string, owner: string): Promise<void>;
+  /** Marks the job completed when no item is open; false otherwise. */
+  complete(jobId: string, owner: string, now: Date): Promise<boolean>;
+  /** Cancels a job that has not finished; its open items stay as they are. Null when there is no such job. */
+  cancel(webhookId: string, id: string, now: Date): Promise<ReplayJobRecord | null>;
 }
 
 /** A `pending` delivery claimed for settling, with the webhook it belongs to. */
@@ -341,6 +430,7 @@ export interface Store {
   apiTokens: ApiTokensRepository;
   /** The management API's audit log. */
   auditLog: AuditLogRepository;
+  replayJobs: ReplayJobsRepository;
   /** Resource changes from every process on this database (caches subscribe). */
   changes: ChangeFeed;
   /** True when a trivial query answers within the timeout. */

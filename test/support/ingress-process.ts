@@ -6,6 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createApp } from '../../src/ingress/app';
+import type { DeliveryReplayer } from '../../src/ingress/delivery';
+import { startReplayJobRunner } from '../../src/ingress/replay-jobs';
 import { listen } from '../../src/ingress/server';
 import { silentLogger } from '../../src/logger';
 import { createStore } from '../../src/store';
@@ -19,9 +21,19 @@ export interface IngressProcess {
   kill(): Promise<void>;
 }
 
-export async function spawnIngress(options: { databaseUrl: string; schema: string }): Promise<IngressProcess> {
+export async function spawnIngress(options: {
+  databaseUrl: string;
+  schema: string;
+  /** Runs bulk replay jobs, with this lease (a killed process loses its job this long after). */
+  replayLeaseMs?: number;
+}): Promise<IngressProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', __filename], {
-    env: { ...process.env, DATABASE_URL: options.databaseUrl, TEMPOHOOK_TEST_SCHEMA: options.schema },
+    env: {
+      ...process.env,
+      DATABASE_URL: options.databaseUrl,
+      TEMPOHOOK_TEST_SCHEMA: options.schema,
+      ...(options.replayLeaseMs ? { TEMPOHOOK_TEST_REPLAY_LEASE_MS: String(options.replayLeaseMs) } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -54,6 +66,19 @@ async function main(): Promise<void> {
   const store = await createStore({ databaseUrl, schema, logger: silentLogger });
   const app = createApp({ store, client: temporal.client, logger: silentLogger, adminToken: TEST_ADMIN_TOKEN });
   const server = await listen(app, 0);
+  const leaseMs = Number(process.env.TEMPOHOOK_TEST_REPLAY_LEASE_MS);
+  if (leaseMs > 0) {
+    const runner = startReplayJobRunner({
+      store,
+      replayer: app.locals.replayDelivery as DeliveryReplayer,
+      logger: silentLogger,
+      client: temporal.client,
+      temporalTimeoutMs: 3000,
+      leaseMs,
+      pollMs: 200,
+    });
+    app.locals.wakeReplayRunner = () => runner.wake();
+  }
   process.stdout.write(`${server.url}\n`);
 }
 

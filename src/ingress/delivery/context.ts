@@ -61,6 +61,8 @@ export interface DeliveryContext {
   inbound?: InboundRequest;
   /** A replay: the delivery it replays (recorded as `replay_of`). */
   replayOf?: string;
+  /** A replay of a bulk job: the job (recorded as `replay_job_id`). */
+  replayJobId?: string;
   /** The id of a row written for a delivery that held no key (replays write theirs at once, to answer it). */
   recordedId?: string;
   /** Known once `admit` passes (the verified event id). */

@@ -67,7 +67,13 @@ export function createDeliveryLedger(deps: {
     if (!ctx.replayOf) return unreserved.write(input);
     // A replay is answered with its own row: written at once, not in a batch.
     try {
-      ctx.recordedId = (await store.deliveries.recordUnreserved({ ...input, replayOf: ctx.replayOf })).id;
+      ctx.recordedId = (
+        await store.deliveries.recordUnreserved({
+          ...input,
+          replayOf: ctx.replayOf,
+          replayJobId: ctx.replayJobId ?? null,
+        })
+      ).id;
     } catch (err) {
       log.error('could not record a replayed delivery', { replayOf: ctx.replayOf, error: (err as Error).message });
     }

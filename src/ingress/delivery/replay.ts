@@ -46,6 +46,8 @@ export type ReplayResult = NotReplayable | Replayed;
 export interface ReplayOptions {
   /** A fresh event id (so a fresh workflow id) instead of the original's. */
   newEventId?: boolean;
+  /** The bulk replay job it is an item of (recorded on the new delivery). */
+  jobId?: string;
 }
 
 /** The most characters of the original event id a fresh one keeps (event ids are at most 255). */
@@ -141,7 +143,9 @@ export function createDeliveryReplayer(deps: DeliveryDeps) {
     const eventId = options.newEventId ? freshEventId(delivery.eventId) : (delivery.eventId ?? admitted.event.eventId);
     const event = { ...admitted.event, eventId };
     ctx.eventId = eventId;
-    const reserved = await timed(ctx, 'reserve', () => reserve(deps, webhook, event, inbound, delivery.id));
+    const reserved = await timed(ctx, 'reserve', () =>
+      reserve(deps, webhook, event, inbound, { of: delivery.id, jobId: options.jobId }),
+    );
     if (reserved.kind !== 'next') return { verdict: reserved, eventId };
     const { reservation } = reserved;
     ctx.reservation = { deliveryId: reservation.delivery.id, holdsKey: reservation.reserved };
@@ -174,6 +178,7 @@ export function createDeliveryReplayer(deps: DeliveryDeps) {
     const ctx = createDeliveryContext(record.endpointId, now);
     ctx.webhook = webhook;
     ctx.replayOf = delivery.id;
+    if (options.jobId) ctx.replayJobId = options.jobId;
     const { verdict, eventId } = await decide(ctx, webhook, delivery, payload, options);
     await timed(ctx, 'record', () => ledger.record(ctx, verdict));
     deps.logger.info('delivery replayed', {

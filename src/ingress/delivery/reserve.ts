@@ -15,8 +15,8 @@ export async function reserve(
   webhook: ResolvedWebhook,
   event: AdmittedEvent,
   inbound: InboundRequest,
-  /** A replay: the delivery it replays. */
-  replayOf?: string,
+  /** A replay: the delivery it replays, and its bulk job. */
+  replay?: { of: string; jobId?: string | undefined },
 ): Promise<StageResult<{ reservation: ReserveResult }>> {
   const { record, spec, profile } = webhook;
   try {
@@ -28,7 +28,7 @@ export async function reserve(
       receivedAt: inbound.receivedAt,
       windowSeconds: spec.dedupWindow ?? profile.defaultDedupWindowSeconds,
       payload: keptPayload(webhook, inbound, deps.payloadRetentionSeconds),
-      ...(replayOf ? { replayOf } : {}),
+      ...(replay ? { replayOf: replay.of, ...(replay.jobId ? { replayJobId: replay.jobId } : {}) } : {}),
     });
     return next({ reservation });
   } catch (err) {
