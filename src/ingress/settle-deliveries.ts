@@ -100,7 +100,7 @@ async function keptRequest(store: Store, claim: PendingDeliveryClaim): Promise<K
 
 /** What Temporal says about one claimed row; undefined when Temporal did not answer. */
 async function settlementFor(
-  options: Pick<SettlePendingOptions, 'client' | 'logger' | 'temporalTimeoutMs'>,
+  options: Pick<SettlePendingOptions, 'store' | 'client' | 'logger' | 'temporalTimeoutMs'>,
   claim: PendingDeliveryClaim,
 ): Promise<PendingSettlement | undefined> {
   let id = pendingWorkflowId(claim);
