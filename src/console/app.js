@@ -123,7 +123,9 @@ async function signIn() {
     return err?.message ?? String(err);
   }
   const who = state.identity;
-  const scope = Array.isArray(who.namespaces) ? ` · ${who.namespaces.join(', ')}` : '';
+  const namespaces = Array.isArray(who.namespaces) ? who.namespaces : [];
+  const scope =
+    namespaces.length === 0 ? '' : namespaces.includes('*') ? ' · all namespaces' : ` · ${namespaces.join(', ')}`;
   const role = who.role ? ` · ${who.role}${scope}` : '';
   document.getElementById('who').textContent = `${who.name ?? who.token ?? 'signed in'}${role}`;
   document.getElementById('nav').hidden = false;
