@@ -217,12 +217,14 @@ describe('the web console in Chromium', { skip: chromiumMissing() }, () => {
     await page.getByLabel('API token or admin token').fill('not-the-token-0123456789');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('That token was refused.').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0);
     await shot('1-sign-in');
     await page.getByLabel('API token or admin token').fill(TEST_ADMIN_TOKEN);
     await page.getByRole('button', { name: 'Sign in' }).click();
 
     // Webhooks: the endpoint URL to copy, profile, verified, last error.
     await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+    assert.match((await page.locator('#who').textContent())!, /· all namespaces$/);
     const row = page.getByRole('row').filter({ hasText: 'orders' });
     assert.equal(await row.getByRole('textbox').inputValue(), `${ingress.url}${endpointPath}`);
     await row
