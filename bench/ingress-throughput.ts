@@ -71,14 +71,14 @@ interface ChildServer {
 }
 
 /** Runs `bench/<file>` under tsx in a process of its own, with `payload` as JSON in `variable`. */
-function spawnBenchProcess(file: string, variable: string, payload: unknown, nodeArgs: string[] = []) {
+export function spawnBenchProcess(file: string, variable: string, payload: unknown, nodeArgs: string[] = []) {
   return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(__dirname, file)], {
     env: { ...process.env, [variable]: JSON.stringify(payload) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
 }
 
-function firstLine(child: ReturnType<typeof spawn>): Promise<string> {
+export function firstLine(child: ReturnType<typeof spawn>): Promise<string> {
   return new Promise((resolve, reject) => {
     let buffered = '';
     child.stdout!.on('data', (chunk: Buffer) => {

@@ -2,7 +2,8 @@
  * Lifecycle notifications: workflows/s of a 3-activity workflow on a worker without the plugin,
  * with the plugin and no subscription, with one and with ten subscriptions to all events (5 per
  * run), in the same run; the completion latency a receiver that is down adds; and per event,
- * the worker process's extra CPU and the Postgres statements it sent.
+ * the worker process's extra CPU and the Postgres statements it sent. The receiver runs in a
+ * process of its own, as a real one runs elsewhere.
  */
 import pg from 'pg';
 import http from 'node:http';
@@ -19,7 +20,7 @@ import {
 import { silentLogger } from '../src/logger';
 import type { Store } from '../src/store/types';
 import { TempohookPlugin } from '../src/worker/plugin';
-import { runConcurrent, type ThroughputResult } from './ingress-throughput';
+import { firstLine, runConcurrent, spawnBenchProcess, type ThroughputResult } from './ingress-throughput';
 
 const activities = { benchStep: async (i: number) => i };
 
@@ -33,20 +34,19 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   return (query as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof query;
 
-async function startReceiver(): Promise<{ url: string; received: () => number; close(): Promise<void> }> {
-  let count = 0;
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      count++;
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+/** The receiver in a process of its own (notify-receiver.ts): its HTTP work is neither the worker's CPU nor on its event loop. */
+async function startReceiver(): Promise<{ url: string; received: () => Promise<number>; close(): Promise<void> }> {
+  const child = spawnBenchProcess('notify-receiver.ts', 'BENCH_RECEIVER', {});
+  const { url } = JSON.parse(await firstLine(child)) as { url: string };
+  const countUrl = new URL('/count', url).toString();
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
-    received: () => count,
-    close: () => new Promise((r) => server.close(() => r())),
+    url,
+    received: async () => ((await (await fetch(countUrl)).json()) as { received: number }).received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }
 
@@ -143,9 +143,9 @@ export async function benchNotifications(input: {
       return { ...result, cpuMs: (used.user + used.system) / 1000, statements: statements - sent, runs };
     });
   };
-  const drain = (receiver: { received: () => number }, expected: number) => async () => {
+  const drain = (receiver: { received: () => Promise<number> }, expected: number) => async () => {
     const finished = performance.now();
-    while (receiver.received() < expected && performance.now() - finished < 120_000)
+    while ((await receiver.received()) < expected && performance.now() - finished < 120_000)
       await new Promise((r) => setTimeout(r, 20));
     return (performance.now() - finished) / 1000;
   };
@@ -177,7 +177,7 @@ export async function benchNotifications(input: {
     const measured = await measure(label, [plugin], withPlugin.code, count, concurrency, async () => {
       drainSeconds = await drain(receiver, expected)();
     });
-    const delivered = receiver.received();
+    const delivered = await receiver.received();
     for (const name of names) await store.subscriptions.delete('default', name);
     await receiver.close();
     await new Promise((r) => setTimeout(r, 1_100));
