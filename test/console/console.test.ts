@@ -154,10 +154,12 @@ describe('the web console in Chromium', { skip: chromiumMissing() }, () => {
     store = await createTestStore();
     ui = await startFakeTemporalUi();
     receiver = await startReceiver();
-    ingress = await startTestIngress(store, (await getTestTemporal()).client, {
-      temporalUiUrl: ui.url,
-      outboundAllow: '127.0.0.1',
-    });
+    ingress = await startTestIngress(
+      store,
+      (await getTestTemporal()).client,
+      { temporalUiUrl: ui.url, outboundAllow: '127.0.0.1' },
+      { runReplays: true },
+    );
     await fs.mkdir(SCREENSHOTS, { recursive: true });
     profileDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tempohook-chromium-'));
     context = await chromium.launchPersistentContext(profileDir, {
@@ -307,8 +309,42 @@ describe('the web console in Chromium', { skip: chromiumMissing() }, () => {
     // Open waits (none for a start-only webhook).
     await page.getByRole('link', { name: 'Open waits' }).click();
     await page.getByText('No run is waiting on this webhook').waitFor();
-    await shot('6-waits');
+    await shot('7-waits');
     assert.deepEqual(failures, [], 'no script errors or CSP violations');
+  });
+
+  test('replay every failed delivery of a search: progress to completed, then the started runs in the log', async () => {
+    const spec = (workflowId?: string) => ({
+      profile: 'generic',
+      secretRef: { name: 'console-secret', key: 'value' },
+      start: { workflowType: 'weeklyReport', taskQueue, ...(workflowId ? { workflowId } : {}) },
+    });
+    const hook = await ingress.api('PUT', '/v1/webhooks/batch', webhookBody(spec('batch-{payload.orderId}')));
+    assert.equal(hook.status, 201, JSON.stringify(hook.body));
+    for (let i = 0; i < 3; i++) {
+      const raw = JSON.stringify({ n: i });
+      const headers = genericDeliveryHeaders(raw, `batch-${i}-${randomUUID()}`, { secret: SECRET });
+      assert.equal((await ingress.deliver(hook.body.status.endpointPath, raw, headers)).status, 400);
+    }
+    assert.equal((await ingress.api('PUT', '/v1/webhooks/batch', webhookBody(spec()))).status, 200);
+
+    await page.goto(`${ingress.url}/console/#/webhooks/default/batch?outcome=failed`);
+    await loaded();
+    assert.equal(await page.locator('tbody tr[data-outcome="failed"]').count(), 3);
+    await page.getByRole('button', { name: 'Replay every matching delivery' }).click();
+    const panel = page.locator('.replay-panel');
+    await panel.getByRole('heading', { name: 'Replay of the search' }).waitFor();
+    await page.locator('.replay-panel[data-state="completed"]').waitFor({ timeout: 30_000 });
+    await panel.getByText('3 of 3 replayed · 3 succeeded · 0 failed').waitFor();
+    assert.equal(await panel.getByRole('progressbar').getAttribute('value'), '3');
+    assert.equal(await panel.getByRole('button', { name: 'Cancel' }).count(), 0);
+    await shot('6-bulk-replay');
+    await panel.getByRole('button', { name: 'Show the log with the replays' }).click();
+    await loaded();
+    await page.getByRole('link', { name: 'Clear' }).click();
+    await loaded();
+    assert.equal(await page.locator('tbody tr[data-outcome="started"]').count(), 3);
+    assert.equal(await page.locator('tbody tr[data-outcome="failed"]').count(), 3);
   });
 
   test('a long delivery log is paged with Load more (the API keyset cursor), a search in the address', async () => {
@@ -391,7 +427,7 @@ describe('the web console in Chromium', { skip: chromiumMissing() }, () => {
       const replay = tab.getByRole('dialog').getByRole('button', { name: 'Replay this delivery' });
       await replay.waitFor();
       assert.equal(await replay.isDisabled(), true);
-      await tab.screenshot({ path: path.join(SCREENSHOTS, '9-read-token.png') });
+      await tab.screenshot({ path: path.join(SCREENSHOTS, '10-read-token.png') });
       await tab.keyboard.press('Escape');
 
       assert.equal((await ingress.api('DELETE', '/v1/tokens/viewer')).status, 200);
@@ -434,13 +470,13 @@ describe('the web console in Chromium', { skip: chromiumMissing() }, () => {
       .click();
     await page.getByText('Test event to ops-feed: delivered (HTTP 200).').waitFor();
     assert.equal(receiver.requests.length, 1);
-    await shot('7-subscriptions');
+    await shot('8-subscriptions');
 
     await page.getByRole('link', { name: 'ops-feed' }).click();
     await page.getByRole('heading', { name: 'ops-feed' }).waitFor();
     await page.getByText('1 attempt').click();
     await page.getByRole('table', { name: /Attempts of evt_test_/ }).waitFor();
-    await shot('8-subscription-deliveries');
+    await shot('9-subscription-deliveries');
     assert.deepEqual(failures, [], 'no script errors or CSP violations');
   });
 });

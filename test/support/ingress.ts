@@ -2,6 +2,7 @@
 import { createHmac } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { createApp, type AppDeps } from '../../src/ingress/app';
+import { replayRunnerOf, startIngressMaintenance } from '../../src/ingress/maintenance';
 import { listen } from '../../src/ingress/server';
 import { silentLogger } from '../../src/logger';
 import type { Store } from '../../src/store/types';
@@ -21,10 +22,15 @@ export interface TestIngress {
   close(): Promise<void>;
 }
 
+/**
+ * `runReplays`: this ingress also runs bulk replay jobs (`POST /v1/webhooks/{name}/replay`), as the
+ * periodic job of `tempohook ingress` does.
+ */
 export async function startTestIngress(
   store: Store,
   client: Client,
   overrides: Partial<AppDeps> = {},
+  options: { runReplays?: boolean } = {},
 ): Promise<TestIngress> {
   const app = createApp({
     store,
@@ -35,6 +41,9 @@ export async function startTestIngress(
     ...overrides,
   });
   const server = await listen(app, 0);
+  const stopReplays = options.runReplays
+    ? startIngressMaintenance({ store, client, logger: silentLogger, temporalTimeoutMs: 3000, ...replayRunnerOf(app) })
+    : () => undefined;
   const parse = async (res: Response) => {
     const text = await res.text();
     try {
@@ -60,7 +69,10 @@ export async function startTestIngress(
       const res = await fetch(server.url + endpointPath, { method: 'POST', headers, body: rawBody });
       return { status: res.status, body: await parse(res), headers: res.headers };
     },
-    close: () => server.close(),
+    close: () => {
+      stopReplays();
+      return server.close();
+    },
   };
 }
 
