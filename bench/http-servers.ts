@@ -1,7 +1,9 @@
 /**
  * The HTTP servers the ingress bench loads, each started in a process of its own by
  * ingress-throughput.ts (`tsx bench/http-servers.ts glue|ingress`, options as JSON in
- * BENCH_SERVER). Prints one JSON line `{url, path}` when ready; exits on SIGTERM.
+ * BENCH_SERVER). Prints one JSON line `{url, path}` when ready; exits on SIGTERM. Asked `cpu` over
+ * the IPC channel, answers its cumulative CPU counters (cpu-usage.ts): its own, and for the
+ * ingress on PostgreSQL its pool's backends.
  *
  * - `glue`: what a user writes instead of tempohook, ~20 lines of Express: `express.raw()`, HMAC-SHA256
  *   over `ts.body` with `timingSafeEqual`, `client.workflow.start` with the event id as workflow id
@@ -21,6 +23,7 @@ import { startIngress } from '../src/runtime/ingress-runtime';
 import { createStore, startEmbeddedPostgres } from '../src/store';
 import { connectTemporal } from '../src/temporal/connection';
 import { listen } from '../src/ingress/server';
+import { createCpuCounters } from './cpu-usage';
 
 export interface BenchServerOptions {
   kind: 'glue' | 'ingress';
@@ -38,6 +41,7 @@ async function main() {
   const temporal = await connectTemporal({ address: options.temporalAddress, namespace: 'default' });
   cleanups.push(() => temporal.connection.close());
   let ready: { url: string; path: string };
+  let backendPids = (): number[] => [];
   if (options.kind === 'glue') {
     const app = express();
     const key = Buffer.from(options.secret);
@@ -80,6 +84,11 @@ async function main() {
       if (options.schema) await store.db.query(`DROP SCHEMA IF EXISTS ${options.schema} CASCADE`);
       await store.close();
     });
+    if (options.database !== 'embedded') {
+      // pg's Client learns its backend's pid at connect (BackendKeyData); the pool keeps its clients there.
+      const pool = store.db as unknown as { _clients?: Array<{ processID?: number | null }> };
+      backendPids = () => (pool._clients ?? []).flatMap((c) => (c.processID ? [c.processID] : []));
+    }
     await store.secrets.put('default', 'bench-secret', { value: options.secret });
     const { webhook } = await store.webhooks.apply('default', 'bench', {
       profile: 'generic',
@@ -97,11 +106,17 @@ async function main() {
     cleanups.push(() => ingress.close());
     ready = { url: ingress.url, path: `/v1/webhook-deliveries/${webhook.endpointId}` };
   }
+  const cpu = createCpuCounters(backendPids);
+  process.on('message', (message) => {
+    if (message === 'cpu') process.send?.(cpu.read());
+  });
   process.stdout.write(`${JSON.stringify(ready)}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
+  cpu.stop();
+  process.removeAllListeners('message');
   for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
   process.exit(0);
 }

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
+import { processCpuMs, type CpuCounters } from './cpu-usage';
 import type { BenchServerOptions } from './http-servers';
 import type { LoadOptions, LoadResult } from './load-generator';
 
@@ -60,21 +61,41 @@ export async function runConcurrent(
   };
 }
 
+/** CPU ms each delivery of a row cost (the row's CPU over its deliveries, the warm-up one included). */
+export interface CpuPerDelivery {
+  /** The server process (the ingress with PGlite includes the database). */
+  serverMs: number;
+  /** The PostgreSQL backends of the server's pool, and how many there were (ingress on PostgreSQL). */
+  backendsMs: number;
+  backends: number;
+  /** The Temporal dev server, when the bench started it (its pid is known). */
+  temporalMs?: number;
+}
+
 export interface HttpRow {
   label: string;
   load: LoadResult;
+  cpu?: CpuPerDelivery;
 }
 
 interface ChildServer {
   url: string;
+  /** The child's cumulative CPU counters (cpu-usage.ts). */
+  cpu(): Promise<CpuCounters>;
   stop(): Promise<void>;
 }
 
 /** Runs `bench/<file>` under tsx in a process of its own, with `payload` as JSON in `variable`. */
-export function spawnBenchProcess(file: string, variable: string, payload: unknown, nodeArgs: string[] = []) {
+export function spawnBenchProcess(
+  file: string,
+  variable: string,
+  payload: unknown,
+  nodeArgs: string[] = [],
+  ipc = false,
+) {
   return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(__dirname, file)], {
     env: { ...process.env, [variable]: JSON.stringify(payload) },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit', ...(ipc ? ['ipc' as const] : [])],
   });
 }
 
@@ -94,10 +115,15 @@ async function startServer(options: BenchServerOptions): Promise<ChildServer> {
   // BENCH_CPU_PROF=DIR writes a V8 CPU profile of each ingress process there (node --cpu-prof).
   const profile = process.env.BENCH_CPU_PROF;
   const nodeArgs = profile && options.kind === 'ingress' ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
-  const child = spawnBenchProcess('http-servers.ts', 'BENCH_SERVER', options, nodeArgs);
+  const child = spawnBenchProcess('http-servers.ts', 'BENCH_SERVER', options, nodeArgs, true);
   const ready = JSON.parse(await firstLine(child)) as { url: string; path: string };
   return {
     url: `${ready.url}${ready.path}`,
+    cpu: () =>
+      new Promise<CpuCounters>((resolve) => {
+        child.once('message', (counters) => resolve(counters as CpuCounters));
+        child.send('cpu');
+      }),
     stop: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
@@ -123,6 +149,8 @@ export async function benchIngressThroughput(input: {
   databaseUrl: string;
   count: number;
   concurrency: number;
+  /** The Temporal dev server's pid, when the bench started it: its CPU per delivery is shown too. */
+  temporalPid?: number | undefined;
 }): Promise<{ baseline: ThroughputResult; rows: HttpRow[] }> {
   const { client, count, concurrency } = input;
   const taskQueue = `bench-${randomUUID()}`;
@@ -148,8 +176,24 @@ export async function benchIngressThroughput(input: {
     tag: string,
     load: Pick<LoadOptions, 'count' | 'concurrency'> = { count, concurrency },
   ) => {
+    const temporalCpu = () => (input.temporalPid === undefined ? undefined : processCpuMs(input.temporalPid));
+    const [before, temporalBefore] = [await server.cpu(), temporalCpu()];
     const result = await runLoad({ url: server.url, secret: SECRET, ...load, tag: `${runTag}-${tag}`, mode });
-    rows.push({ label, load: result });
+    const [after, temporalAfter] = [await server.cpu(), temporalCpu()];
+    const deliveries = load.count + 1; // and the load generator's warm-up delivery
+    const perDelivery = (ms: number) => ms / deliveries;
+    rows.push({
+      label,
+      load: result,
+      cpu: {
+        serverMs: perDelivery(after.processMs - before.processMs),
+        backendsMs: perDelivery(after.backendsMs - before.backendsMs),
+        backends: after.backends,
+        ...(temporalBefore !== undefined && temporalAfter !== undefined
+          ? { temporalMs: perDelivery(temporalAfter - temporalBefore) }
+          : {}),
+      },
+    });
   };
   const servers: Array<[string, BenchServerOptions]> = [
     ['glue', { ...common, kind: 'glue' }],

@@ -8,7 +8,7 @@ import { createStore } from '../src/store';
 import { resolveTemporalCli } from '../src/temporal/cli-binary';
 import { connectTemporal } from '../src/temporal/connection';
 import { startDevServer } from '../src/temporal/dev-server';
-import { benchIngressThroughput, type ThroughputResult } from './ingress-throughput';
+import { benchIngressThroughput, type CpuPerDelivery, type ThroughputResult } from './ingress-throughput';
 import type { LoadResult } from './load-generator';
 import { runConditionsBench } from './conditions';
 import { benchNotifications, type MeasuredCase } from './notify';
@@ -33,6 +33,14 @@ function httpRow(label: string, load: LoadResult): string {
   if (first.count > 0 && duplicate.count > 0)
     line += `\n  ${''.padEnd(36)} first deliveries ${first.count}: p50 ${first.p50Ms.toFixed(1)} ms, p99 ${first.p99Ms.toFixed(1)} ms; repeats ${duplicate.count}: p50 ${duplicate.p50Ms.toFixed(1)} ms, p99 ${duplicate.p99Ms.toFixed(1)} ms`;
   return line;
+}
+
+/** CPU per delivery of a row: the server process, its PostgreSQL backends, the Temporal dev server. */
+function cpuRow(cpu: CpuPerDelivery | undefined): string {
+  if (!cpu) return '';
+  const backends = cpu.backends > 0 ? ` + PG backends ${cpu.backendsMs.toFixed(2)} (${cpu.backends})` : '';
+  const temporal = cpu.temporalMs === undefined ? '' : `; Temporal dev server ${cpu.temporalMs.toFixed(2)}`;
+  return `\n  ${''.padEnd(36)} CPU ms/delivery: server ${cpu.serverMs.toFixed(2)}${backends} = ${(cpu.serverMs + cpu.backendsMs).toFixed(2)}${temporal}`;
 }
 
 async function printNotifyBench(
@@ -112,11 +120,13 @@ async function main() {
   const cleanups: Array<() => Promise<unknown>> = [];
   try {
     let address = process.env.TEMPORAL_ADDRESS;
+    let temporalPid: number | undefined;
     if (!address) {
       const cli = await resolveTemporalCli();
       const server = await startDevServer({ cliPath: cli.path, port: 0, headless: true });
       cleanups.push(() => server.stop());
       address = server.address;
+      temporalPid = server.process.pid;
     }
     const temporal = await connectTemporal({ address, namespace: 'default' });
     cleanups.push(() => temporal.connection.close());
@@ -155,9 +165,10 @@ async function main() {
         databaseUrl,
         count: DELIVERIES,
         concurrency: CONCURRENCY,
+        temporalPid,
       });
       console.log(row(baseline));
-      for (const { label, load } of rows) console.log(httpRow(label, load));
+      for (const { label, load, cpu } of rows) console.log(httpRow(label, load) + cpuRow(cpu));
       const find = (label: string) => rows.find((r) => r.label === label)?.load;
       const glue = find('glue');
       const ratios = (name: string, load: LoadResult | undefined, base: { perSecond: number; p50Ms: number }) =>
@@ -169,6 +180,19 @@ async function main() {
         const load = find(label);
         console.log(ratios(`${label} / bare start`, load, baseline));
         if (glue) console.log(ratios(`${label} / glue`, load, glue.all));
+      }
+      // CPU per delivery: on a shared machine, the figure that moves least with its load.
+      const cpuOf = (label: string) => rows.find((r) => r.label === label)?.cpu;
+      for (const suffix of ['', ', 30% repeats', ', repeats only']) {
+        const glueCpu = cpuOf(`glue${suffix}`);
+        for (const label of ['ingress (PostgreSQL)', 'ingress (PGlite)']) {
+          const cpu = cpuOf(`${label}${suffix}`);
+          if (!glueCpu || !cpu) continue;
+          const total = cpu.serverMs + cpu.backendsMs;
+          console.log(
+            `  ${label}${suffix} / glue CPU per delivery: ${(total / glueCpu.serverMs).toFixed(2)}x (${total.toFixed(2)} ms / ${glueCpu.serverMs.toFixed(2)} ms)`,
+          );
+        }
       }
       const pg = find('ingress (PostgreSQL)');
       const pglite = find('ingress (PGlite)');
