@@ -2,7 +2,7 @@
  * The delivery history (`deliveries`, one row per inbound request) and the dedup keys that make
  * the ingress idempotent (`dedup_keys`, who holds a (webhook, event id) until when).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { TempohookError } from '../errors';
 import type {
   Db,
@@ -14,6 +14,7 @@ import type {
   RouteActionRecord,
   RouteRecording,
 } from './types';
+import type { QueryResultRow } from 'pg';
 import { checkPageLimit, keysetPage } from './keyset-page';
 import { createSecretCipher, type SecretCipher } from './secret-cipher';
 import { isUuid } from './sql';
@@ -44,6 +45,12 @@ const RECORDED_ROUTE_STATUS: Partial<Record<RouteActionRecord['status'], 'done' 
   already_started: 'done',
   failed: 'failed',
 };
+
+/**
+ * A timestamp parameter of a hot statement (cast to timestamptz there): the ISO form costs less
+ * than pg's own Date formatting (local time with offset), and means the same instant.
+ */
+const timestamp = (at: Date): Date | string => (Number.isNaN(at.getTime()) ? at : at.toISOString());
 
 /** Longest `reason` kept. */
 const MAX_REASON_LENGTH = 1000;
@@ -182,7 +189,16 @@ export function filterClause(webhookId: string, filter: DeliveryFilter): { where
 export interface DeliveriesRepositoryOptions {
   /** TEMPOHOOK_SECRET_KEY: kept payloads are sealed with it (AES-256-GCM); omit to keep them in clear. */
   encryptionKey?: string | Buffer | undefined;
+  /**
+   * Runs the hot path's statements (the reservation, the outcome) as named prepared statements:
+   * each connection parses and plans them once instead of on every delivery. Off on the embedded
+   * database, whose one session shares named statements between all its connections.
+   */
+  prepared?: boolean | undefined;
 }
+
+/** Distinct statement texts prepared by name at most (the outcome's text varies with what it records). */
+const MAX_PREPARED = 64;
 
 /** A kept payload's columns as stored: sealed per delivery when a key is configured. */
 interface StoredPayload {
@@ -221,6 +237,18 @@ export function createDeliveriesRepository(db: Db, options: DeliveriesRepository
     return cipher.open(bytes, sealContext(deliveryId, part), keyId);
   }
 
+  const names = new Map<string, string>();
+  /** A hot-path statement, by name when `prepared` (see DeliveriesRepositoryOptions). */
+  const hot = <R extends QueryResultRow>(text: string, values: unknown[]) => {
+    if (!options.prepared) return db.query<R>(text, values);
+    let name = names.get(text);
+    if (name === undefined && names.size < MAX_PREPARED) {
+      name = `tempohook_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+      names.set(text, name);
+    }
+    return name === undefined ? db.query<R>(text, values) : db.query<R>({ name, text, values });
+  };
+
   async function get(id: string): Promise<DeliveryRecord | null> {
     if (!isUuid(id)) return null;
     const result = await db.query<DeliveryRow>(`SELECT ${COLUMNS} FROM deliveries WHERE id = $1`, [id]);
@@ -240,7 +268,15 @@ export function createDeliveriesRepository(db: Db, options: DeliveriesRepository
       }
       const id = randomUUID();
       const expiresAt = new Date(receivedAt.getTime() + windowSeconds * 1000);
-      const params: unknown[] = [webhookId, eventId, id, expiresAt, receivedAt, sourceEvent, replayOf ?? null];
+      const params: unknown[] = [
+        webhookId,
+        eventId,
+        id,
+        timestamp(expiresAt),
+        timestamp(receivedAt),
+        sourceEvent,
+        replayOf ?? null,
+      ];
       // A bulk replay that keeps nothing (rare) carries $8…$12 too; the plain statement stays the hot path's.
       const keeping = payload !== undefined || replayJobId !== undefined;
       if (keeping) {
@@ -248,7 +284,7 @@ export function createDeliveriesRepository(db: Db, options: DeliveriesRepository
         params.push(kept?.contentType ?? null, kept?.body ?? null, kept?.headers ?? null, kept?.keyId ?? null);
         params.push(replayJobId ?? null);
       }
-      const result = await db.query<DeliveryRow>(keeping ? RESERVE_KEEPING : RESERVE, params);
+      const result = await hot<DeliveryRow>(keeping ? RESERVE_KEEPING : RESERVE, params);
       const row = result.rows[0]!;
       const delivery = toRecord(row);
       const earlierRoutes = earlierRoutesOf(row as unknown as Record<string, unknown>);
@@ -300,7 +336,7 @@ export function createDeliveriesRepository(db: Db, options: DeliveriesRepository
       if (options.release) parts.unshift('DELETE FROM dedup_keys WHERE delivery_id = $1');
       const accepted = options.accepted && isUuid(options.accepted.webhookId) ? options.accepted : undefined;
       if (accepted) {
-        values.push(accepted.webhookId, accepted.at);
+        values.push(accepted.webhookId, timestamp(accepted.at));
         // Committed without waiting for the WAL flush: every delivery of a webhook updates its one
         // status row, and holding that row's lock through a flush serializes them all. What this
         // statement records is bookkeeping after Temporal took the run: lost in a database crash,
@@ -315,7 +351,7 @@ export function createDeliveriesRepository(db: Db, options: DeliveriesRepository
       }
       const last = parts.pop()!;
       const sql = parts.length === 0 ? last : `WITH ${parts.map((part, i) => `s${i} AS (${part})`).join(', ')} ${last}`;
-      await db.query(sql, values);
+      await hot(sql, values);
     },
 
     async release(id) {

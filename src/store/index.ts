@@ -101,7 +101,7 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
     db,
     secrets: createSecretsRepository(db, { encryptionKey: options.encryptionKey }, announce),
     webhooks: createWebhooksRepository(db, announce),
-    deliveries: createDeliveriesRepository(db, { encryptionKey: options.encryptionKey }),
+    deliveries: createDeliveriesRepository(db, { encryptionKey: options.encryptionKey, prepared: !embedded }),
     deliveryUpkeep: createDeliveryUpkeepRepository(db),
     rateLimits: createRateLimitsRepository(db),
     waits: createWaitsRepository(db),
