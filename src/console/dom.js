@@ -70,6 +70,21 @@ export function pretty(value) {
   }
 }
 
+/** A resource page's crumbs (its list, the namespace unless `default`, its name) and heading. */
+export function pageTitle(listLabel, listHref, namespace, name) {
+  return [
+    h(
+      'p',
+      { class: 'crumbs' },
+      h('a', { href: listHref }, listLabel),
+      ' / ',
+      namespace !== 'default' ? `${namespace} / ` : '',
+      name,
+    ),
+    h('h1', {}, name),
+  ];
+}
+
 /** A `#/…` link; parts are encoded one by one. */
 export function route(...parts) {
   return '#/' + parts.map((p) => encodeURIComponent(p)).join('/');

@@ -1,7 +1,7 @@
 // Subscriptions: their state, a signed test event, re-enabling; one subscription's notification
 // deliveries with every attempt, and redelivery.
 import { api, inNamespace, seg } from './api.js';
-import { actionButton, badge, fill, h, route, table, when } from './dom.js';
+import { actionButton, badge, fill, h, pageTitle, route, table, when } from './dom.js';
 import { operateAttrs, runUrl, say, sayError } from './state.js';
 
 const SETTINGS_NAMESPACE = 'settings';
@@ -189,15 +189,7 @@ export async function renderSubscriptionDeliveries(main, namespace, name) {
   addPage(await api('GET', `${path}/deliveries`, { query: inNamespace(namespace) }));
   fill(
     main,
-    h(
-      'p',
-      { class: 'crumbs' },
-      h('a', { href: '#/subscriptions' }, 'Subscriptions'),
-      ' / ',
-      namespace !== 'default' ? `${namespace} / ` : '',
-      name,
-    ),
-    h('h1', {}, name),
+    ...pageTitle('Subscriptions', '#/subscriptions', namespace, name),
     body.children.length === 0
       ? h('p', { class: 'muted empty' }, 'Nothing delivered to this subscription yet.')
       : h(

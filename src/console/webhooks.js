@@ -1,7 +1,7 @@
 // Webhooks: the list, one webhook's delivery log (search, load more, replay filtered), a delivery
 // in the drawer (body, headers, the run in the Temporal UI, replay), and the runs waiting on it.
 import { api, ApiError, inNamespace, seg } from './api.js';
-import { actionButton, badge, fill, h, pretty, route, table, when } from './dom.js';
+import { actionButton, badge, fill, h, pageTitle, pretty, route, table, when } from './dom.js';
 import { isOpen, openDrawer } from './drawer.js';
 import { operateAttrs, runUrl, say, sayError } from './state.js';
 
@@ -109,15 +109,7 @@ export async function renderWebhooks(main) {
 
 function webhookHeader(namespace, name, tab) {
   return [
-    h(
-      'p',
-      { class: 'crumbs' },
-      h('a', { href: '#/webhooks' }, 'Webhooks'),
-      ' / ',
-      namespace !== 'default' ? `${namespace} / ` : '',
-      name,
-    ),
-    h('h1', {}, name),
+    ...pageTitle('Webhooks', '#/webhooks', namespace, name),
     h(
       'nav',
       { class: 'tabs', 'aria-label': 'Webhook' },
