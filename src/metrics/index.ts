@@ -161,9 +161,15 @@ export interface NotificationMetrics {
   attempt(outcome: NotificationAttemptOutcome): void;
 }
 
+/** Queued outbox rows and the age of the oldest. */
+export interface OutboxBacklog {
+  queued: number;
+  oldestSeconds: number;
+}
+
 export interface NotificationMetricSources {
-  /** Queued outbox rows and the age of the oldest, read at scrape time. */
-  outbox?: () => Promise<{ queued: number; oldestSeconds: number }>;
+  /** The outbox backlog, read at scrape time. */
+  outbox?: () => Promise<OutboxBacklog>;
 }
 
 export function createNotificationMetrics(
@@ -184,32 +190,41 @@ export function createNotificationMetrics(
   );
   const outbox = sources.outbox;
   if (outbox) {
-    // Registered second, read first: the queued gauge's collect fills both from one query.
-    const lag = new Gauge({
-      name: 'tempohook_notification_outbox_lag_seconds',
-      help: 'Age of the oldest notification delivery waiting in the outbox (0 when none waits).',
-      registers: [],
-    });
-    registered(
-      registry,
+    // A scrape collects every metric at once, so both gauges share the one backlog query in flight:
+    // each sets its value from the same answer (a gauge reading the other's last value would be a scrape behind).
+    let reading: Promise<OutboxBacklog> | undefined;
+    const backlog = () =>
+      (reading ??= outbox().finally(() => {
+        reading = undefined;
+      }));
+    const backlogGauge = (name: string, help: string, value: (o: OutboxBacklog) => number) =>
+      registered(
+        registry,
+        name,
+        () =>
+          new Gauge({
+            name,
+            help,
+            registers,
+            async collect() {
+              try {
+                this.set(value(await backlog()));
+              } catch {
+                // The store did not answer: the scrape shows the last value.
+              }
+            },
+          }),
+      );
+    backlogGauge(
       'tempohook_notification_outbox_queued',
-      () =>
-        new Gauge({
-          name: 'tempohook_notification_outbox_queued',
-          help: 'Notification deliveries waiting in the outbox for their first attempt.',
-          registers,
-          async collect() {
-            try {
-              const o = await outbox();
-              this.set(o.queued);
-              lag.set(o.oldestSeconds);
-            } catch {
-              // The store did not answer: the scrape shows the last values.
-            }
-          },
-        }),
+      'Notification deliveries waiting in the outbox for their first attempt.',
+      (o) => o.queued,
     );
-    if (!registry.getSingleMetric('tempohook_notification_outbox_lag_seconds')) registry.registerMetric(lag);
+    backlogGauge(
+      'tempohook_notification_outbox_lag_seconds',
+      'Age of the oldest notification delivery waiting in the outbox (0 when none waits).',
+      (o) => o.oldestSeconds,
+    );
   }
   const attemptChild = cachedLabels((...v) => attempts.labels(...v));
   return { attempt: (outcome) => attemptChild(outcome).inc() };
