@@ -68,7 +68,9 @@ describeEachBackend('API tokens and audit log repositories', (backend) => {
   });
 
   test('audit entries are listed newest first, filtered and keyset-paged, and purged in batches', async () => {
-    for (let i = 0; i < 5; i++)
+    for (let i = 0; i < 5; i++) {
+      // Entries are ordered by time (then by random id): PGlite's clock ticks in milliseconds, so keep them apart.
+      await new Promise((r) => setTimeout(r, 3));
       await store.auditLog.record({
         actor: i % 2 ? 'ci' : 'admin',
         method: 'PUT',
@@ -78,6 +80,7 @@ describeEachBackend('API tokens and audit log repositories', (backend) => {
         status: 200,
         requestId: `req-${i}`,
       });
+    }
     const first = await store.auditLog.list({ limit: 2 });
     assert.deepEqual(
       first.items.map((e) => e.resource),
